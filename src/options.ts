@@ -1,0 +1,48 @@
+import type { MeterProvider, TracerProvider } from "@opentelemetry/api";
+import type { LoggerProvider, SeverityNumber } from "@opentelemetry/api-logs";
+
+/** Options of {@link OpenTelemetryCallbackHandler}. Every field is optional. */
+export interface OpenTelemetryCallbackHandlerOptions {
+  /** Tracer provider for the spans. Default: the global one (`trace.getTracerProvider()`). */
+  tracerProvider?: TracerProvider;
+  /** Meter provider for the GenAI histograms. Default: the global one. */
+  meterProvider?: MeterProvider;
+  /**
+   * Logger provider for the GenAI log records. Default: the global one, looked up at emit time in
+   * `@opentelemetry/api-logs` (OpenTelemetry JS 2.x) and then in `@opentelemetry/api` >= 1.10 (3.x).
+   */
+  loggerProvider?: LoggerProvider;
+  /**
+   * Record prompts, completions, tool arguments/results, retrieved documents and chain
+   * inputs/outputs. Default: `false`, or `true` when the environment variable
+   * `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` is `true`.
+   */
+  captureContent?: boolean;
+  /**
+   * Maximum length, in characters, of one captured content value (a JSON string attribute or a
+   * log record's structured content). Longer content is truncated and stays valid JSON.
+   * Default: 16384.
+   */
+  maxContentLength?: number;
+  /**
+   * A run that has not ended after this many milliseconds is ended with status ERROR and
+   * `error.type = "incomplete"` (a consumer broke out of `.stream()`, an abort, a crash).
+   * Default: 600000 (10 minutes). `0` disables the timer (the cap below still applies).
+   */
+  runTimeoutMs?: number;
+  /** Hard cap on runs open at once; past it the oldest open run is ended as incomplete. Default: 10000. */
+  maxOpenRuns?: number;
+  /** Record LangGraph internals tagged `langsmith:hidden` (`__start__`, routing lambdas). Default: `false`. */
+  showHiddenRuns?: boolean;
+  /** Record the GenAI histograms. Default: `true`. */
+  metrics?: boolean;
+  /** Emit GenAI log records. Default: `true`. */
+  logs?: boolean;
+  /** Minimum severity of the log records emitted. Default: `SeverityNumber.INFO`. */
+  logMinSeverity?: SeverityNumber;
+  /**
+   * Run-metadata keys copied onto metrics as attributes (metrics carry no user metadata unless a
+   * key is listed here, to keep cardinality bounded). Default: none.
+   */
+  metricMetadataKeys?: readonly string[];
+}
