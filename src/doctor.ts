@@ -1,0 +1,416 @@
+/**
+ * `npx langchain-opentelemetry doctor`: reads the same configuration as `setupTelemetry()`, sends
+ * one small, valid OTLP export per enabled signal with the official OpenTelemetry exporters, and
+ * prints per signal the final URL, the headers sent (values masked), the HTTP status and what to
+ * do about it. The exit code is non-zero when any signal fails.
+ *
+ * @packageDocumentation
+ */
+import diagnosticsChannel from "node:diagnostics_channel";
+import type { ClientRequest, IncomingMessage } from "node:http";
+import {
+  resolveTelemetryConfig,
+  type ResolvedSignalConfig,
+  type ResolvedTelemetryConfig,
+  type SetupTelemetryOptions,
+  type Signal,
+} from "./config.js";
+
+/** Options of {@link runDoctor}. */
+export interface DoctorOptions {
+  /** Environment to read the `OTEL_*` configuration from. Default: `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Explicit options (from CLI flags such as `--endpoint`); they win over the environment, as in `setupTelemetry()`. */
+  options?: SetupTelemetryOptions;
+  /** Receives each output line. Default: stdout (the report is the doctor's output). */
+  out?: (line: string) => void;
+  /**
+   * Upper bound for each export, retries included. Default: the configured timeout, at most
+   * {@link DEFAULT_DOCTOR_TIMEOUT_MILLIS}, so an unreachable endpoint does not hang the check.
+   */
+  timeoutMillis?: number;
+}
+
+/** The doctor waits at most this long per signal unless told otherwise. */
+export const DEFAULT_DOCTOR_TIMEOUT_MILLIS = 5_000;
+
+/** Outcome of checking one signal. */
+export interface SignalCheck {
+  signal: Signal;
+  /** `ok`: the receiver accepted the export; `skipped`: signal off, console or custom exporter. */
+  outcome: "ok" | "failed" | "skipped";
+  url?: string;
+  /** Header names with masked values, exactly the headers the exporter was given. */
+  maskedHeaders: Record<string, string>;
+  /** Last HTTP status seen for this signal's URL, if a response came back. */
+  status?: number;
+  statusText?: string;
+  /** Error code or message when no response came back (`ECONNREFUSED`, TLS codes, timeout). */
+  error?: string;
+  /** Response body (first 200 characters) of a rejected export. */
+  responseBody?: string;
+  hints: string[];
+}
+
+/**
+ * Runs the checks and prints the report.
+ *
+ * @returns the process exit code: 0 when every enabled OTLP signal was accepted (or nothing had
+ * to be checked), 1 when any export failed, 2 when the configuration itself is invalid.
+ */
+export async function runDoctor(opts: DoctorOptions = {}): Promise<number> {
+  const out = opts.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const env = opts.env ?? process.env;
+  let config: ResolvedTelemetryConfig;
+  try {
+    config = resolveTelemetryConfig(opts.options ?? {}, env);
+  } catch (error) {
+    out(`langchain-opentelemetry doctor`);
+    out(`configuration error: ${errorMessage(error)}`);
+    return 2;
+  }
+  out(`langchain-opentelemetry doctor  (service.name=${config.serviceName})`);
+  const signals = [config.traces, config.metrics, config.logs];
+  const checks = await withResponseRecorder((recorder) =>
+    Promise.all(signals.map((signalConfig) => checkSignal(config, signalConfig, recorder, opts.timeoutMillis))),
+  );
+  for (const check of checks) printCheck(check, out);
+  const failed = checks.filter((c) => c.outcome === "failed").map((c) => c.signal);
+  out("");
+  if (failed.length > 0) {
+    out(`${failed.length} of ${checks.filter((c) => c.outcome !== "skipped").length} checked signals failed: ${failed.join(", ")}`);
+    return 1;
+  }
+  if (checks.every((c) => c.outcome === "skipped")) {
+    out("nothing was sent: no signal exports over OTLP with this configuration");
+  } else {
+    out("all checked signals were accepted");
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One signal
+
+async function checkSignal(
+  config: ResolvedTelemetryConfig,
+  signalConfig: ResolvedSignalConfig,
+  recorder: ResponseRecorder,
+  timeoutOverride: number | undefined,
+): Promise<SignalCheck> {
+  const { signal } = signalConfig;
+  const base: SignalCheck = { signal, outcome: "skipped", maskedHeaders: maskHeaders(signalConfig.headers), hints: [] };
+  if (!signalConfig.enabled) {
+    return { ...base, hints: [`${signal} are turned off (option false, OTEL_${signal.toUpperCase()}_EXPORTER=none or OTEL_SDK_DISABLED=true)`] };
+  }
+  if (signalConfig.mode === "console") {
+    return {
+      ...base,
+      hints: [
+        "no endpoint configured: setupTelemetry() prints this signal to the console (the embedded default)",
+        "set OTEL_EXPORTER_OTLP_ENDPOINT (or pass --endpoint) to send over OTLP",
+      ],
+    };
+  }
+  if (signalConfig.mode === "custom" || signalConfig.url === undefined) {
+    return { ...base, hints: ["a custom exporter instance is configured: the doctor cannot check it"] };
+  }
+  const url = signalConfig.url;
+  const timeoutMillis = timeoutOverride ?? Math.min(signalConfig.timeoutMillis, DEFAULT_DOCTOR_TIMEOUT_MILLIS);
+  let result: ExportOutcome;
+  try {
+    result = await exportOnce(config, { ...signalConfig, url, timeoutMillis });
+  } catch (error) {
+    return { ...base, url, outcome: "failed", error: errorMessage(error), hints: [errorMessage(error)] };
+  }
+  const response = recorder.last(url);
+  const check: SignalCheck = {
+    ...base,
+    url,
+    outcome: result.ok ? "ok" : "failed",
+    status: response?.status ?? result.errorStatus,
+    statusText: response?.statusText,
+    responseBody: result.errorBody?.slice(0, 200),
+  };
+  if (!result.ok && check.status === undefined) check.error = result.errorCode ?? result.errorMessage;
+  check.hints = result.ok ? [] : hintsFor(check, signalConfig);
+  return check;
+}
+
+interface ExportOutcome {
+  ok: boolean;
+  errorStatus?: number;
+  errorBody?: string;
+  errorCode?: string;
+  errorMessage?: string;
+}
+
+/** Exports one tiny span, metric point or log record with the official OTLP exporter for the signal. */
+async function exportOnce(config: ResolvedTelemetryConfig, signalConfig: ResolvedSignalConfig & { url: string }): Promise<ExportOutcome> {
+  const { resourceFromAttributes } = await importPackage<typeof import("@opentelemetry/resources")>("@opentelemetry/resources");
+  const resource = resourceFromAttributes(config.resourceAttributes);
+  const exporterConfig = {
+    url: signalConfig.url,
+    headers: { ...signalConfig.headers },
+    timeoutMillis: signalConfig.timeoutMillis,
+    compression: signalConfig.compression === "gzip" ? ("gzip" as never) : ("none" as never),
+  };
+  const proto = signalConfig.protocol === "http/protobuf";
+  switch (signalConfig.signal) {
+    case "traces": {
+      const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } =
+        await importPackage<typeof import("@opentelemetry/sdk-trace-base")>("@opentelemetry/sdk-trace-base");
+      const memory = new InMemorySpanExporter();
+      const provider = new BasicTracerProvider({ resource, spanProcessors: [new SimpleSpanProcessor(memory)] });
+      provider.getTracer("langchain-opentelemetry").startSpan("langchain-opentelemetry doctor").end();
+      const spans = memory.getFinishedSpans();
+      const mod = proto
+        ? await importPackage<typeof import("@opentelemetry/exporter-trace-otlp-proto")>("@opentelemetry/exporter-trace-otlp-proto")
+        : await importPackage<typeof import("@opentelemetry/exporter-trace-otlp-http")>("@opentelemetry/exporter-trace-otlp-http");
+      const exporter = withoutOtlpEnv(() => new mod.OTLPTraceExporter(exporterConfig));
+      return settle(exporter, (cb) => exporter.export(spans, cb));
+    }
+    case "metrics": {
+      const { MeterProvider, MetricReader } = await importPackage<typeof import("@opentelemetry/sdk-metrics")>("@opentelemetry/sdk-metrics");
+      // A reader that only collects on demand, so the doctor controls the single export.
+      class OnDemandReader extends MetricReader {
+        protected onForceFlush(): Promise<void> {
+          return Promise.resolve();
+        }
+        protected onShutdown(): Promise<void> {
+          return Promise.resolve();
+        }
+      }
+      const reader = new OnDemandReader();
+      const provider = new MeterProvider({ resource, readers: [reader] });
+      provider.getMeter("langchain-opentelemetry").createCounter("langchain_opentelemetry.doctor.checks").add(1);
+      const { resourceMetrics } = await reader.collect();
+      const mod = proto
+        ? await importPackage<typeof import("@opentelemetry/exporter-metrics-otlp-proto")>("@opentelemetry/exporter-metrics-otlp-proto")
+        : await importPackage<typeof import("@opentelemetry/exporter-metrics-otlp-http")>("@opentelemetry/exporter-metrics-otlp-http");
+      const exporter = withoutOtlpEnv(() => new mod.OTLPMetricExporter(exporterConfig));
+      return settle(exporter, (cb) => exporter.export(resourceMetrics, cb));
+    }
+    case "logs": {
+      const { LoggerProvider, InMemoryLogRecordExporter, SimpleLogRecordProcessor } =
+        await importPackage<typeof import("@opentelemetry/sdk-logs")>("@opentelemetry/sdk-logs");
+      const memory = new InMemoryLogRecordExporter();
+      const provider = new LoggerProvider({ resource, processors: [new SimpleLogRecordProcessor({ exporter: memory })] });
+      provider.getLogger("langchain-opentelemetry").emit({ severityNumber: 9, severityText: "INFO", body: "langchain-opentelemetry doctor" });
+      const records = memory.getFinishedLogRecords();
+      const mod = proto
+        ? await importPackage<typeof import("@opentelemetry/exporter-logs-otlp-proto")>("@opentelemetry/exporter-logs-otlp-proto")
+        : await importPackage<typeof import("@opentelemetry/exporter-logs-otlp-http")>("@opentelemetry/exporter-logs-otlp-http");
+      const exporter = withoutOtlpEnv(() => new mod.OTLPLogExporter(exporterConfig));
+      return settle(exporter, (cb) => exporter.export(records, cb));
+    }
+  }
+}
+
+interface ExportResultLike {
+  code: number;
+  error?: Error & { code?: number | string; data?: string };
+}
+
+/** Turns the exporter's result callback (the only place failures are reported) into an outcome. */
+function settle(
+  exporter: { shutdown(): Promise<void> },
+  run: (cb: (result: ExportResultLike) => void) => void,
+): Promise<ExportOutcome> {
+  return new Promise<ExportOutcome>((resolve) => {
+    run((result) => {
+      void exporter.shutdown().catch(() => undefined);
+      if (result.code === 0) return resolve({ ok: true });
+      const error = result.error;
+      const code = error?.code;
+      // OTLPExporterError carries the HTTP status as a number and the response body as `data`;
+      // network and TLS errors carry Node's string code (ECONNREFUSED, CERT_HAS_EXPIRED, ...).
+      resolve({
+        ok: false,
+        errorStatus: typeof code === "number" ? code : undefined,
+        errorBody: typeof error?.data === "string" ? error.data : undefined,
+        errorCode: typeof code === "string" ? code : undefined,
+        errorMessage: error?.message || "export failed",
+      });
+    });
+  });
+}
+
+/**
+ * The OTLP exporters merge `OTEL_EXPORTER_OTLP_*` variables from `process.env` into what they are
+ * given (headers from every level, for every signal). The resolved configuration already decided
+ * which of them apply, so the exporter is built while they are hidden: it then sends exactly the
+ * headers the doctor prints. Construction is synchronous, so nothing else runs meanwhile.
+ */
+function withoutOtlpEnv<T>(build: () => T): T {
+  const saved: Record<string, string> = {};
+  for (const key of Object.keys(process.env)) {
+    if (key.startsWith("OTEL_EXPORTER_OTLP_")) {
+      saved[key] = process.env[key] as string;
+      delete process.env[key];
+    }
+  }
+  try {
+    return build();
+  } finally {
+    Object.assign(process.env, saved);
+  }
+}
+
+async function importPackage<T>(name: string): Promise<T> {
+  try {
+    return (await import(name)) as T;
+  } catch (error) {
+    throw new Error(`cannot load ${name} (${errorMessage(error)}); install it: npm install ${name}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP status capture
+
+interface RecordedResponse {
+  status: number;
+  statusText?: string;
+}
+
+interface ResponseRecorder {
+  /** Last response received for exactly this URL. */
+  last(url: string): RecordedResponse | undefined;
+}
+
+/**
+ * A successful export reports no status, and a retryable one (429, 502, 503, 504) reports none
+ * either once retries run out. Node's `http.client.response.finish` diagnostics channel sees every
+ * response of every request, so the doctor can show the real status of each signal's URL.
+ */
+async function withResponseRecorder<T>(run: (recorder: ResponseRecorder) => Promise<T>): Promise<T> {
+  const responses = new Map<string, RecordedResponse>();
+  const onResponse = (message: unknown): void => {
+    try {
+      const { request, response } = message as { request: ClientRequest; response: IncomingMessage };
+      const host = request.getHeader("host");
+      const key = `${request.protocol}//${String(host)}${request.path}`;
+      responses.set(key, { status: response.statusCode ?? 0, statusText: response.statusMessage });
+    } catch {}
+  };
+  diagnosticsChannel.subscribe("http.client.response.finish", onResponse);
+  try {
+    return await run({
+      last(url) {
+        const u = new URL(url);
+        return responses.get(`${u.protocol}//${u.host}${u.pathname}${u.search}`);
+      },
+    });
+  } finally {
+    diagnosticsChannel.unsubscribe("http.client.response.finish", onResponse);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hints
+
+const TLS_CODES = new Set([
+  "CERT_HAS_EXPIRED",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "CERT_NOT_YET_VALID",
+  "EPROTO",
+  "ERR_SSL_WRONG_VERSION_NUMBER",
+]);
+
+/** What to do about a failed check, most specific first. */
+export function hintsFor(check: Pick<SignalCheck, "signal" | "status" | "error" | "url">, config: Pick<ResolvedSignalConfig, "headers">): string[] {
+  const { signal, status, error } = check;
+  const url = check.url ? new URL(check.url) : undefined;
+  const hints: string[] = [];
+  const envName = `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}`;
+  if (status === 404) {
+    if (signal === "metrics") {
+      hints.push(
+        "this endpoint does not accept OTLP metrics. Tempo accepts traces only; Prometheus wants " +
+          "/api/v1/otlp/v1/metrics (started with --web.enable-otlp-receiver); Thanos Receive wants /api/v1/otlp " +
+          `(give the full URL with ${envName}_ENDPOINT or metrics.url, used as-is)`,
+      );
+    } else if (signal === "logs") {
+      hints.push(`this endpoint does not accept OTLP logs. Loki wants /otlp/v1/logs (endpoint http://loki:3100/otlp, or ${envName}_ENDPOINT with the full URL)`);
+    } else {
+      hints.push(`this endpoint does not accept OTLP traces. Tempo and the Collector take /v1/traces on port 4318`);
+    }
+    hints.push(`OTEL_EXPORTER_OTLP_ENDPOINT and endpoint get /v1/${signal} appended; ${envName}_ENDPOINT and url are used as-is`);
+  } else if (status === 401 || status === 403) {
+    if (signal === "logs") hints.push("Loki needs X-Scope-OrgID when auth is on (auth_enabled: true)");
+    if (signal === "traces") hints.push("Tempo in multi-tenant mode needs X-Scope-OrgID");
+    if (signal === "metrics") hints.push("Thanos Receive / Mimir need their tenant header (THANOS-TENANT, X-Scope-OrgID)");
+    hints.push(
+      Object.keys(config.headers).length === 0
+        ? `no headers were sent: set ${envName}_HEADERS (e.g. X-Scope-OrgID=tenant) or ${signal}.headers`
+        : `check the header values; set them per signal with ${envName}_HEADERS or ${signal}.headers`,
+    );
+  } else if (status === 400) {
+    hints.push("the receiver rejected the payload (see the response body). Prometheus needs cumulative temporality; Loki rejects lines over 64 KB or more than 128 structured-metadata entries");
+  } else if (status === 405) {
+    hints.push("the path exists but does not take POST: this is probably not the OTLP path");
+  } else if (status === 413) {
+    hints.push("payload too large for the receiver: raise its limit or use compression gzip");
+  } else if (status === 415) {
+    hints.push("the receiver does not accept this content type: try OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf (or http/json)");
+  } else if (status === 429 || status === 502 || status === 503 || status === 504) {
+    hints.push("the receiver is overloaded or unavailable (retried until the timeout); check the backend's health and rate limits");
+  } else if (status !== undefined && status >= 500) {
+    hints.push("the receiver failed with a server error; check its logs");
+  } else if (error === "ECONNREFUSED") {
+    hints.push(`nothing listens at ${url?.host ?? "this address"}: check the host and port (OTLP/HTTP is 4318 on the Collector and Tempo)`);
+    if (url?.port === "4317") hints.push("4317 is the OTLP/gRPC port; this package speaks OTLP/HTTP (4318)");
+  } else if (error === "ENOTFOUND" || error === "EAI_AGAIN") {
+    hints.push(`the host name ${url?.hostname ?? ""} does not resolve from here`);
+  } else if (error !== undefined && TLS_CODES.has(error)) {
+    hints.push(
+      error === "EPROTO" || error === "ERR_SSL_WRONG_VERSION_NUMBER"
+        ? "TLS handshake failed: the server probably speaks plain HTTP; use http:// instead of https://"
+        : `TLS certificate problem (${error}): use a certificate the system trusts, or point NODE_EXTRA_CA_CERTS at your CA bundle`,
+    );
+  } else if (error === "ECONNRESET") {
+    hints.push("the connection was reset: a proxy or the receiver closed it (wrong protocol, e.g. http:// against a TLS port?)");
+  } else if (error !== undefined && /timed out/i.test(error)) {
+    hints.push("no answer within the timeout: a firewall may drop the packets, or the receiver hangs");
+  }
+  return hints;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+function printCheck(check: SignalCheck, out: (line: string) => void): void {
+  const label = check.signal.padEnd(8);
+  const verdict = check.outcome === "ok" ? "OK" : check.outcome === "failed" ? "FAIL" : "SKIP";
+  let detail = "";
+  if (check.status !== undefined) detail = `HTTP ${check.status}${check.statusText ? ` ${check.statusText}` : ""}`;
+  else if (check.error !== undefined) detail = check.error;
+  out("");
+  out(`${label} ${verdict}${detail ? `  ${detail}` : ""}`);
+  if (check.url !== undefined) out(`  url      ${check.url}`);
+  if (check.outcome !== "skipped" || Object.keys(check.maskedHeaders).length > 0) {
+    const headers = Object.entries(check.maskedHeaders).map(([k, v]) => `${k}: ${v}`);
+    out(`  headers  ${headers.length > 0 ? headers.join(", ") : "(none)"}`);
+  }
+  if (check.responseBody) out(`  body     ${check.responseBody.trim().replace(/\s+/g, " ")}`);
+  for (const hint of check.hints) out(`  -> ${hint}`);
+}
+
+/** `X-Scope-OrgID: rca` -> `r***`; values of one character or less are fully masked. */
+export function maskHeaders(headers: Record<string, string>): Record<string, string> {
+  const masked: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) masked[name] = maskValue(value);
+  return masked;
+}
+
+function maskValue(value: string): string {
+  return value.length <= 1 ? "***" : `${value[0]}***`;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
