@@ -1,0 +1,798 @@
+/**
+ * Where a LangChain callback becomes a span. One span per run, parented on the span of
+ * `parentRunId`, or on the OpenTelemetry context active when a root run starts. Every callback
+ * is synchronous, allocation-light, and wrapped so that nothing it is given can throw into the
+ * application.
+ */
+import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
+import {
+  context,
+  diag,
+  metrics as metricsApi,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type MeterProvider,
+  type Span,
+  type Tracer,
+  type TracerProvider,
+} from "@opentelemetry/api";
+import type { AnyValueMap } from "@opentelemetry/api-logs";
+import { getAssociationAttributes } from "./association.js";
+import {
+  addRequestParams,
+  conversationId,
+  isRecord,
+  providerName,
+  requestModel,
+  responseOf,
+  runNameOf,
+  serverOf,
+  usageOf,
+} from "./attributes.js";
+import { boundedJson, boundedText, cutString, toPlain } from "./content.js";
+import { EVENT_OPERATION_DETAILS, exceptionAttributes, GenAiLogs, inferenceBody, operationBody, SeverityNumber } from "./logs.js";
+import { outputMessages, promptMessages, splitInput, toChatMessage, toolDefinitions } from "./messages.js";
+import { GenAiMetrics } from "./metrics.js";
+import type { OpenTelemetryCallbackHandlerOptions } from "./options.js";
+import { contextOf, RunKind, RunRegistry, type OperationState, type Run } from "./runs.js";
+import * as S from "./semconv.js";
+import { PACKAGE_NAME, PACKAGE_VERSION } from "./version.js";
+
+/** The handler's constant name: LangChain de-duplicates configure-hook handlers by name. */
+export const HANDLER_NAME = "langchain_opentelemetry";
+
+/** Our own attributes (not in the GenAI conventions); documented in the README. */
+export const ATTR_RUN_INCOMPLETE = "langchain.run.incomplete";
+export const ATTR_CACHE_HIT = "langchain.cache_hit";
+export const ATTR_CONTROL_FLOW = "langchain.control_flow";
+export const ATTR_CHAIN_INPUTS = "langchain.chain.inputs";
+export const ATTR_CHAIN_OUTPUTS = "langchain.chain.outputs";
+export const ATTR_LANGGRAPH_NODE = "langgraph.node";
+export const ATTR_LANGGRAPH_STEP = "langgraph.step";
+
+const HIDDEN_TAG = "langsmith:hidden";
+const AGENT_INTEGRATIONS = new Set(["langchain_create_agent", "langgraph"]);
+const DEFAULT_MAX_CONTENT = 16_384;
+/** Loki rejects lines with more than 64 KB of structured metadata: keep each content value well under. */
+const LOG_CONTENT_MAX = 12_000;
+const MAX_CHUNK_INTERVALS = 10_000;
+
+type Rec = Record<string, unknown>;
+
+/** State of a model run between start and end (extends the common operation state). */
+interface InferenceState extends OperationState {
+  lastChunkAt?: number;
+  intervals?: number[];
+  streamed?: boolean;
+}
+
+interface ErrorInfo {
+  type: string;
+  message: string;
+  stack?: string;
+}
+
+function envCapture(): boolean {
+  try {
+    return process.env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT?.trim().toLowerCase() === "true";
+  } catch {
+    return false;
+  }
+}
+
+function errorInfo(err: unknown): ErrorInfo {
+  if (err instanceof Error) {
+    const ctorName = err.constructor?.name;
+    const type = ctorName && ctorName !== "Error" ? ctorName : err.name || "Error";
+    return { type, message: String(err.message ?? ""), stack: typeof err.stack === "string" ? err.stack : undefined };
+  }
+  if (isRecord(err)) {
+    return { type: typeof err.name === "string" && err.name ? err.name : "Error", message: typeof err.message === "string" ? err.message : "" };
+  }
+  return { type: "Error", message: typeof err === "string" ? err : "" };
+}
+
+/** LangGraph control flow (`GraphInterrupt`, `ParentCommand`, ...) reaches `handleChainError` but is no failure. */
+function isBubbleUp(err: unknown): boolean {
+  return isRecord(err) && (err as { is_bubble_up?: unknown }).is_bubble_up === true;
+}
+
+function seconds(from: number, to: number): number {
+  return (to - from) / 1000;
+}
+
+/**
+ * A LangChain callback handler that records every run as an OpenTelemetry span following the
+ * GenAI semantic conventions v1.41.0, plus the GenAI histograms and log records.
+ *
+ * @example
+ * ```ts
+ * const handler = new OpenTelemetryCallbackHandler();
+ * await chain.invoke(input, { callbacks: [handler] });
+ * ```
+ */
+export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
+  /** Constant, so LangChain never attaches two of ours through its configure hook. */
+  readonly name = HANDLER_NAME;
+  /**
+   * Inline dispatch: the handler must read the caller's active OpenTelemetry context and take
+   * timestamps when things happen, not later on LangChain's background queue.
+   */
+  override awaitHandlers = true;
+
+  private readonly tracer: Tracer;
+  private readonly tracerProvider: TracerProvider | undefined;
+  private readonly meterProvider: MeterProvider | undefined;
+  private readonly loggerProvider: OpenTelemetryCallbackHandlerOptions["loggerProvider"];
+  private readonly genAiMetrics: GenAiMetrics | undefined;
+  private readonly genAiLogs: GenAiLogs | undefined;
+  private readonly runs: RunRegistry;
+  private readonly captureContent: boolean;
+  private readonly maxContent: number;
+  private readonly showHidden: boolean;
+  private readonly metricMetadataKeys: readonly string[];
+
+  constructor(options: OpenTelemetryCallbackHandlerOptions = {}) {
+    super();
+    this.raiseError = false;
+    this.tracerProvider = options.tracerProvider;
+    this.meterProvider = options.meterProvider;
+    this.loggerProvider = options.loggerProvider;
+    this.tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(PACKAGE_NAME, PACKAGE_VERSION);
+    this.captureContent = options.captureContent ?? envCapture();
+    this.maxContent = Math.max(64, options.maxContentLength ?? DEFAULT_MAX_CONTENT);
+    this.showHidden = options.showHiddenRuns ?? false;
+    this.metricMetadataKeys = options.metricMetadataKeys ?? [];
+    if (options.metrics !== false) {
+      try {
+        this.genAiMetrics = new GenAiMetrics(options.meterProvider ?? metricsApi.getMeterProvider());
+      } catch (e) {
+        diag.warn(`${PACKAGE_NAME}: metrics disabled, the meter provider failed: ${String(e)}`);
+      }
+    }
+    if (options.logs !== false) this.genAiLogs = new GenAiLogs(options.loggerProvider, options.logMinSeverity ?? SeverityNumber.INFO);
+    this.runs = new RunRegistry(options.runTimeoutMs ?? 600_000, Math.max(1, options.maxOpenRuns ?? 10_000), (run, reason) =>
+      this.expire(run, reason),
+    );
+  }
+
+  /** LangChain copies handlers for child runs; ours keeps one run map, so the copy is itself. */
+  override copy(): this {
+    return this;
+  }
+
+  /** Runs started and not yet ended (or expired). */
+  get openRunCount(): number {
+    return this.runs.size;
+  }
+
+  /** Ends every open run's span as incomplete (status ERROR); returns how many were open. */
+  endOpenRuns(reason = "ended_by_application"): number {
+    try {
+      return this.runs.expireAll(reason);
+    } catch {
+      return 0;
+    }
+  }
+
+  /**
+   * Flushes the providers this handler was given (or the global ones). Open runs stay open
+   * unless `endOpenRuns` is set: a flush in a running server must not cut live requests.
+   */
+  async forceFlush(options: { endOpenRuns?: boolean } = {}): Promise<void> {
+    if (options.endOpenRuns) this.endOpenRuns("flush");
+    const providers = [
+      this.tracerProvider ?? trace.getTracerProvider(),
+      this.meterProvider ?? metricsApi.getMeterProvider(),
+      this.loggerProvider,
+    ];
+    await Promise.all(
+      providers.map(async (p) => {
+        const target = (p as { getDelegate?: () => unknown })?.getDelegate?.() ?? p;
+        const flush = (target as { forceFlush?: () => Promise<void> } | undefined)?.forceFlush;
+        if (typeof flush === "function") {
+          try {
+            await flush.call(target);
+          } catch (e) {
+            diag.warn(`${PACKAGE_NAME}: forceFlush failed: ${String(e)}`);
+          }
+        }
+      }),
+    );
+  }
+
+  /** Ends whatever is open (as incomplete) and stops the cleanup timer. Providers are not shut down: they are the caller's. */
+  async shutdown(): Promise<void> {
+    this.endOpenRuns("shutdown");
+    this.runs.stopTimer();
+  }
+
+  // ---------------------------------------------------------------- run bookkeeping
+
+  /** Opens a span for a run; returns the run record (or undefined if a span could not be made). */
+  private open(
+    runId: string,
+    parentRunId: string | undefined,
+    kind: RunKind,
+    name: string,
+    spanKind: SpanKind,
+    attributes: Attributes | undefined,
+    op: OperationState | undefined,
+  ): Run | undefined {
+    const parent = parentRunId === undefined ? undefined : this.runs.get(parentRunId);
+    const parentCtx = parent === undefined ? context.active() : parent.span === undefined ? parent.parentCtx : contextOf(parent);
+    const assoc = parent === undefined ? getAssociationAttributes(parentCtx) : parent.assoc;
+    if (assoc !== undefined) attributes = attributes === undefined ? { ...assoc } : Object.assign(attributes, assoc);
+    const span = this.tracer.startSpan(name, { kind: spanKind, attributes }, parentCtx);
+    const run: Run = { span, target: undefined, parentCtx, ctx: undefined, kind, start: performance.now(), isRoot: parentRunId === undefined, assoc, op };
+    this.runs.add(runId, run);
+    return run;
+  }
+
+  /** A hidden LangGraph run: no span; its children attach to the nearest recorded ancestor. */
+  private alias(runId: string, parentRunId: string | undefined): void {
+    const parent = parentRunId === undefined ? undefined : this.runs.get(parentRunId);
+    const target = parent === undefined ? undefined : parent.span === undefined ? parent.target : parent;
+    const parentCtx = parent === undefined ? context.active() : parent.span === undefined ? parent.parentCtx : contextOf(parent);
+    const assoc = parent === undefined ? getAssociationAttributes(parentCtx) : parent.assoc;
+    this.runs.add(runId, { span: undefined, target, parentCtx, ctx: parentCtx, kind: RunKind.Chain, start: performance.now(), isRoot: parentRunId === undefined, assoc, op: undefined });
+  }
+
+  /** Ends a run that never ended (timeout, cap, shutdown). */
+  private expire(run: Run, reason: string): void {
+    const span = run.span;
+    if (span === undefined) return;
+    span.setAttribute(ATTR_RUN_INCOMPLETE, reason);
+    span.setAttribute(S.ATTR_ERROR_TYPE, "incomplete");
+    span.setStatus({ code: SpanStatusCode.ERROR, message: `run did not end (${reason})` });
+    span.end();
+  }
+
+  private fail(span: Span, err: ErrorInfo, raw: unknown): void {
+    span.setAttribute(S.ATTR_ERROR_TYPE, err.type);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: cutString(err.message, 1024) });
+    span.recordException({ name: err.type, message: cutString(err.message, 4096), stack: err.stack ? cutString(err.stack, 8192) : undefined });
+    void raw;
+  }
+
+  private content(value: unknown): string {
+    return boundedJson(value, this.maxContent);
+  }
+
+  private logContent(value: unknown): unknown {
+    // Structured on log records (the conventions' form), bounded the same way as on spans.
+    try {
+      return JSON.parse(boundedJson(value, Math.min(this.maxContent, LOG_CONTENT_MAX)));
+    } catch {
+      return undefined;
+    }
+  }
+
+  private metricAttributes(op: OperationState, metadata: Rec | undefined): Attributes | undefined {
+    if (!metadata || this.metricMetadataKeys.length === 0) return undefined;
+    let out: Attributes | undefined;
+    for (const key of this.metricMetadataKeys) {
+      const v = metadata[key];
+      if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") (out ??= {})[key] = v;
+    }
+    void op;
+    return out;
+  }
+
+  // ---------------------------------------------------------------- chains, agents, workflows
+
+  override handleChainStart(
+    chain: unknown,
+    inputs: unknown,
+    runId: string,
+    parentRunId?: string,
+    tags?: string[],
+    metadata?: Rec,
+    _runType?: string,
+    runName?: string,
+  ): void {
+    try {
+      if (!this.showHidden && tags !== undefined && tags.includes(HIDDEN_TAG)) return this.alias(runId, parentRunId);
+      const name = runNameOf(chain, runName, "chain");
+      const node = metadata?.langgraph_node;
+      let kind = RunKind.Chain;
+      let spanName = name;
+      let attributes: Attributes | undefined;
+      let op: OperationState | undefined;
+      if (this.isAgent(chain, metadata, node)) {
+        kind = RunKind.Agent;
+        const agentName = typeof metadata?.lc_agent_name === "string" && metadata.lc_agent_name ? metadata.lc_agent_name : name;
+        spanName = `${S.OP_INVOKE_AGENT} ${agentName}`;
+        attributes = { [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_INVOKE_AGENT, [S.ATTR_GEN_AI_AGENT_NAME]: agentName };
+        op = { operation: S.OP_INVOKE_AGENT, name: agentName, chunks: 0, conversationId: conversationId(metadata) };
+        if (op.conversationId) attributes[S.ATTR_GEN_AI_CONVERSATION_ID] = op.conversationId;
+        if (this.captureContent) this.captureAgentInput(attributes, op, inputs);
+      } else if (parentRunId === undefined) {
+        kind = RunKind.Workflow;
+        spanName = `${S.OP_INVOKE_WORKFLOW} ${name}`;
+        attributes = { [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_INVOKE_WORKFLOW, [S.ATTR_GEN_AI_WORKFLOW_NAME]: name };
+        const conv = conversationId(metadata);
+        if (conv) attributes[S.ATTR_GEN_AI_CONVERSATION_ID] = conv;
+        if (this.captureContent) attributes[ATTR_CHAIN_INPUTS] = this.content(inputs);
+      } else {
+        if (node !== undefined && node === name) {
+          attributes = { [ATTR_LANGGRAPH_NODE]: String(node) };
+          if (typeof metadata?.langgraph_step === "number") attributes[ATTR_LANGGRAPH_STEP] = metadata.langgraph_step;
+        }
+        if (this.captureContent) (attributes ??= {})[ATTR_CHAIN_INPUTS] = this.content(inputs);
+      }
+      this.open(runId, parentRunId, kind, spanName, SpanKind.INTERNAL, attributes, op);
+    } catch (e) {
+      this.internalError("handleChainStart", e);
+    }
+  }
+
+  /**
+   * `createAgent` / `createReactAgent` graphs carry `ls_integration` in their metadata, which
+   * their children inherit: the agent is the run that has it without being a graph node itself.
+   * The legacy `AgentExecutor` is recognised by its class.
+   */
+  private isAgent(chain: unknown, metadata: Rec | undefined, node: unknown): boolean {
+    if (metadata !== undefined && node === undefined && AGENT_INTEGRATIONS.has(metadata.ls_integration as string)) return true;
+    if (isRecord(chain) && Array.isArray(chain.id)) return chain.id[chain.id.length - 1] === "AgentExecutor";
+    return false;
+  }
+
+  private captureAgentInput(attributes: Attributes, op: OperationState, inputs: unknown): void {
+    const messages = isRecord(inputs) && Array.isArray(inputs.messages) ? inputs.messages : undefined;
+    if (messages) {
+      const { input } = splitInput(messages);
+      op.input = input;
+      attributes[S.ATTR_GEN_AI_INPUT_MESSAGES] = this.content(input);
+    } else {
+      attributes[ATTR_CHAIN_INPUTS] = this.content(inputs);
+    }
+  }
+
+  override handleChainEnd(outputs: unknown, runId: string): void {
+    try {
+      const run = this.runs.take(runId);
+      const span = run?.span;
+      if (span === undefined) return;
+      const op = run!.op;
+      if (this.captureContent) {
+        const messages = op && isRecord(outputs) && Array.isArray(outputs.messages) ? outputs.messages : undefined;
+        if (messages) span.setAttribute(S.ATTR_GEN_AI_OUTPUT_MESSAGES, this.content(messages.slice(-1).map(toChatMessage)));
+        else span.setAttribute(ATTR_CHAIN_OUTPUTS, this.content(outputs));
+      }
+      span.end();
+      if (op !== undefined) this.finishOperation(run!, span, undefined);
+    } catch (e) {
+      this.internalError("handleChainEnd", e);
+    }
+  }
+
+  override handleChainError(err: unknown, runId: string): void {
+    try {
+      const run = this.runs.take(runId);
+      const span = run?.span;
+      if (span === undefined) return;
+      if (isBubbleUp(err)) {
+        // An interrupt or a command for the parent graph: control flow, the graph goes on.
+        span.setAttribute(ATTR_CONTROL_FLOW, errorInfo(err).type);
+        span.end();
+        return;
+      }
+      const info = errorInfo(err);
+      this.fail(span, info, err);
+      span.end();
+      if (run!.op !== undefined) this.finishOperation(run!, span, info);
+      else this.emitException(run!, span, info, undefined);
+    } catch (e) {
+      this.internalError("handleChainError", e);
+    }
+  }
+
+  // ---------------------------------------------------------------- models
+
+  override handleChatModelStart(
+    llm: unknown,
+    messages: unknown,
+    runId: string,
+    parentRunId?: string,
+    extraParams?: Rec,
+    _tags?: string[],
+    metadata?: Rec,
+    runName?: string,
+  ): void {
+    try {
+      this.startModel(S.OP_CHAT, llm, Array.isArray(messages) ? messages[0] : undefined, runId, parentRunId, extraParams, metadata, runName, true);
+    } catch (e) {
+      this.internalError("handleChatModelStart", e);
+    }
+  }
+
+  override handleLLMStart(
+    llm: unknown,
+    prompts: unknown,
+    runId: string,
+    parentRunId?: string,
+    extraParams?: Rec,
+    _tags?: string[],
+    metadata?: Rec,
+    runName?: string,
+  ): void {
+    try {
+      this.startModel(S.OP_TEXT_COMPLETION, llm, prompts, runId, parentRunId, extraParams, metadata, runName, false);
+    } catch (e) {
+      this.internalError("handleLLMStart", e);
+    }
+  }
+
+  private startModel(
+    operation: string,
+    llm: unknown,
+    input: unknown,
+    runId: string,
+    parentRunId: string | undefined,
+    extraParams: Rec | undefined,
+    metadata: Rec | undefined,
+    runName: string | undefined,
+    chat: boolean,
+  ): void {
+    const params = isRecord(extraParams?.invocation_params) ? (extraParams!.invocation_params as Rec) : undefined;
+    const model = requestModel(params, metadata);
+    const provider = providerName(metadata?.ls_provider);
+    const attributes: Attributes = { [S.ATTR_GEN_AI_OPERATION_NAME]: operation };
+    const op: InferenceState = { operation, name: model ?? runNameOf(llm, runName, operation), chunks: 0 };
+    if (provider) attributes[S.ATTR_GEN_AI_PROVIDER_NAME] = op.provider = provider;
+    if (model) attributes[S.ATTR_GEN_AI_REQUEST_MODEL] = op.requestModel = model;
+    addRequestParams(attributes, params, metadata);
+    const server = serverOf(llm, params);
+    if (server) {
+      attributes[S.ATTR_SERVER_ADDRESS] = op.serverAddress = server.address;
+      attributes[S.ATTR_SERVER_PORT] = op.serverPort = server.port;
+    }
+    const conv = conversationId(metadata);
+    if (conv) attributes[S.ATTR_GEN_AI_CONVERSATION_ID] = op.conversationId = conv;
+    op.metricAttrs = this.metricAttributes(op, metadata);
+    if (this.captureContent) {
+      if (chat) {
+        const { system, input: history } = splitInput(input);
+        op.input = history;
+        attributes[S.ATTR_GEN_AI_INPUT_MESSAGES] = this.content(history);
+        if (system.length) {
+          op.system = system;
+          attributes[S.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS] = this.content(system);
+        }
+      } else {
+        op.input = promptMessages(input);
+        attributes[S.ATTR_GEN_AI_INPUT_MESSAGES] = this.content(op.input);
+      }
+      const tools = toolDefinitions(params?.tools);
+      if (tools.length) {
+        op.toolDefinitions = tools;
+        attributes[S.ATTR_GEN_AI_TOOL_DEFINITIONS] = this.content(tools);
+      }
+    }
+    this.open(runId, parentRunId, RunKind.LLM, model ? `${operation} ${model}` : operation, SpanKind.CLIENT, attributes, op);
+  }
+
+  override handleLLMNewToken(token: unknown, _idx: unknown, runId: string, _parentRunId?: string, _tags?: string[], fields?: unknown): void {
+    try {
+      const op = this.runs.get(runId)?.op as InferenceState | undefined;
+      if (op === undefined) return;
+      op.streamed = true;
+      // The usage chunk of a stream has no text: it is not an output chunk.
+      if (typeof token === "string" ? token.length === 0 : !hasChunkContent(fields)) return;
+      const now = performance.now();
+      if (op.firstChunkAt === undefined) op.firstChunkAt = now;
+      else if (op.lastChunkAt !== undefined) {
+        const intervals = (op.intervals ??= []);
+        if (intervals.length < MAX_CHUNK_INTERVALS) intervals.push(now - op.lastChunkAt);
+      }
+      op.lastChunkAt = now;
+      op.chunks++;
+    } catch (e) {
+      this.internalError("handleLLMNewToken", e);
+    }
+  }
+
+  override handleLLMEnd(output: unknown, runId: string, _parentRunId?: string, _tags?: string[], extraParams?: Rec): void {
+    try {
+      const run = this.runs.take(runId);
+      const span = run?.span;
+      if (span === undefined) return;
+      const op = run!.op as InferenceState;
+      const result = isRecord(output) ? output : {};
+      const usage = usageOf(result);
+      const response = responseOf(result);
+      const cached = extraParams?.cached === true;
+      if (response.model) span.setAttribute(S.ATTR_GEN_AI_RESPONSE_MODEL, response.model);
+      if (response.id) span.setAttribute(S.ATTR_GEN_AI_RESPONSE_ID, response.id);
+      if (response.finishReasons.length) span.setAttribute(S.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, response.finishReasons);
+      if (!op.provider && response.provider) {
+        op.provider = providerName(response.provider);
+        span.setAttribute(S.ATTR_GEN_AI_PROVIDER_NAME, op.provider!);
+      }
+      if (usage) {
+        if (usage.input !== undefined) span.setAttribute(S.ATTR_GEN_AI_USAGE_INPUT_TOKENS, usage.input);
+        if (usage.output !== undefined) span.setAttribute(S.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, usage.output);
+        if (usage.cacheRead !== undefined) span.setAttribute(S.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cacheRead);
+        if (usage.cacheCreation !== undefined) span.setAttribute(S.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cacheCreation);
+        if (usage.reasoning !== undefined) span.setAttribute(S.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoning);
+      }
+      const ttfc = op.streamed && op.firstChunkAt !== undefined ? seconds(run!.start, op.firstChunkAt) : undefined;
+      if (op.streamed) span.setAttribute(S.ATTR_GEN_AI_REQUEST_STREAM, true);
+      if (ttfc !== undefined) span.setAttribute(S.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ttfc);
+      if (cached) span.setAttribute(ATTR_CACHE_HIT, true);
+      let output_: unknown;
+      if (this.captureContent) {
+        output_ = outputMessages(result.generations, response.finishReasons);
+        span.setAttribute(S.ATTR_GEN_AI_OUTPUT_MESSAGES, this.content(output_));
+      }
+      span.end();
+      const end = performance.now();
+      const durationS = seconds(run!.start, end);
+      const attrs = this.inferenceMetricAttributes(op, response.model, undefined);
+      // A cache hit made no provider call: its usage is not spent again.
+      const inputTokens = cached ? undefined : usage?.input;
+      const outputTokens = cached ? undefined : usage?.output;
+      if (this.genAiMetrics !== undefined) {
+        this.genAiMetrics.recordInference({ attributes: attrs, durationS, inputTokens, outputTokens, timeToFirstChunkS: ttfc });
+        if (op.intervals !== undefined) this.genAiMetrics.recordChunkIntervals(op.intervals, attrs);
+      }
+      if (this.genAiLogs !== undefined && this.genAiLogs.wants(SeverityNumber.INFO)) {
+        const body = inferenceBody(op.operation, response.model ?? op.requestModel, usage?.input, usage?.output, durationS, response.finishReasons, undefined);
+        const logAttrs: AnyValueMap = { ...attrs, ...(run!.assoc as AnyValueMap | undefined), [S.METRIC_OPERATION_DURATION]: durationS };
+        if (op.conversationId) logAttrs[S.ATTR_GEN_AI_CONVERSATION_ID] = op.conversationId;
+        if (response.id) logAttrs[S.ATTR_GEN_AI_RESPONSE_ID] = response.id;
+        if (response.finishReasons.length) logAttrs[S.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = response.finishReasons;
+        if (usage) {
+          if (usage.input !== undefined) logAttrs[S.ATTR_GEN_AI_USAGE_INPUT_TOKENS] = usage.input;
+          if (usage.output !== undefined) logAttrs[S.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = usage.output;
+          if (usage.cacheRead !== undefined) logAttrs[S.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = usage.cacheRead;
+          if (usage.cacheCreation !== undefined) logAttrs[S.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = usage.cacheCreation;
+          if (usage.reasoning !== undefined) logAttrs[S.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoning;
+        }
+        if (op.streamed) logAttrs[S.ATTR_GEN_AI_REQUEST_STREAM] = true;
+        if (ttfc !== undefined) logAttrs[S.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = ttfc;
+        if (this.captureContent) this.addLogContent(logAttrs, op, output_);
+        this.genAiLogs.emit(S.EVENT_INFERENCE_DETAILS, SeverityNumber.INFO, body, logAttrs, contextOf(run!));
+      }
+    } catch (e) {
+      this.internalError("handleLLMEnd", e);
+    }
+  }
+
+  private addLogContent(logAttrs: AnyValueMap, op: OperationState, output: unknown): void {
+    if (op.input !== undefined) logAttrs[S.ATTR_GEN_AI_INPUT_MESSAGES] = this.logContent(op.input) as AnyValueMap;
+    if (op.system !== undefined) logAttrs[S.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS] = this.logContent(op.system) as AnyValueMap;
+    if (op.toolDefinitions !== undefined) logAttrs[S.ATTR_GEN_AI_TOOL_DEFINITIONS] = this.logContent(op.toolDefinitions) as AnyValueMap;
+    if (output !== undefined) logAttrs[S.ATTR_GEN_AI_OUTPUT_MESSAGES] = this.logContent(output) as AnyValueMap;
+  }
+
+  /** Low-cardinality attributes of a model call's metric points. */
+  private inferenceMetricAttributes(op: OperationState, responseModel: string | undefined, errorType: string | undefined): Attributes {
+    const a: Attributes = { [S.ATTR_GEN_AI_OPERATION_NAME]: op.operation };
+    if (op.provider) a[S.ATTR_GEN_AI_PROVIDER_NAME] = op.provider;
+    if (op.requestModel) a[S.ATTR_GEN_AI_REQUEST_MODEL] = op.requestModel;
+    if (responseModel) a[S.ATTR_GEN_AI_RESPONSE_MODEL] = responseModel;
+    if (op.serverAddress) {
+      a[S.ATTR_SERVER_ADDRESS] = op.serverAddress;
+      a[S.ATTR_SERVER_PORT] = op.serverPort;
+    }
+    if (errorType) a[S.ATTR_ERROR_TYPE] = errorType;
+    if (op.metricAttrs) Object.assign(a, op.metricAttrs);
+    return a;
+  }
+
+  override handleLLMError(err: unknown, runId: string): void {
+    try {
+      const run = this.runs.take(runId);
+      const span = run?.span;
+      if (span === undefined) return;
+      const info = errorInfo(err);
+      this.fail(span, info, err);
+      span.end();
+      const op = run!.op!;
+      const durationS = seconds(run!.start, performance.now());
+      const attrs = this.inferenceMetricAttributes(op, undefined, info.type);
+      this.genAiMetrics?.recordInference({ attributes: attrs, durationS });
+      this.emitException(run!, span, info, attrs);
+    } catch (e) {
+      this.internalError("handleLLMError", e);
+    }
+  }
+
+  // ---------------------------------------------------------------- tools
+
+  override handleToolStart(
+    tool: unknown,
+    input: unknown,
+    runId: string,
+    parentRunId?: string,
+    _tags?: string[],
+    metadata?: Rec,
+    runName?: string,
+    toolCallId?: string,
+  ): void {
+    try {
+      const name = runNameOf(tool, runName, "tool");
+      const attributes: Attributes = {
+        [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_EXECUTE_TOOL,
+        [S.ATTR_GEN_AI_TOOL_NAME]: name,
+        [S.ATTR_GEN_AI_TOOL_TYPE]: "function",
+      };
+      if (typeof toolCallId === "string" && toolCallId) attributes[S.ATTR_GEN_AI_TOOL_CALL_ID] = toolCallId;
+      const description = isRecord(tool) && typeof tool.description === "string" ? tool.description : undefined;
+      if (description) attributes[S.ATTR_GEN_AI_TOOL_DESCRIPTION] = cutString(description, 1024);
+      const op: OperationState = { operation: S.OP_EXECUTE_TOOL, name, chunks: 0, conversationId: conversationId(metadata) };
+      if (op.conversationId) attributes[S.ATTR_GEN_AI_CONVERSATION_ID] = op.conversationId;
+      if (this.captureContent) attributes[S.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = boundedText(input, this.maxContent);
+      this.open(runId, parentRunId, RunKind.Tool, `${S.OP_EXECUTE_TOOL} ${name}`, SpanKind.INTERNAL, attributes, op);
+    } catch (e) {
+      this.internalError("handleToolStart", e);
+    }
+  }
+
+  override handleToolEnd(output: unknown, runId: string): void {
+    try {
+      const run = this.runs.take(runId);
+      const span = run?.span;
+      if (span === undefined) return;
+      if (this.captureContent) {
+        // Agents pass a ToolMessage: its content is the result.
+        const result = isRecord(output) && "content" in output && "tool_call_id" in output ? output.content : output;
+        span.setAttribute(S.ATTR_GEN_AI_TOOL_CALL_RESULT, boundedText(result, this.maxContent));
+      }
+      span.end();
+      this.finishOperation(run!, span, undefined);
+    } catch (e) {
+      this.internalError("handleToolEnd", e);
+    }
+  }
+
+  override handleToolError(err: unknown, runId: string): void {
+    try {
+      const run = this.runs.take(runId);
+      const span = run?.span;
+      if (span === undefined) return;
+      const info = errorInfo(err);
+      this.fail(span, info, err);
+      span.end();
+      this.finishOperation(run!, span, info);
+    } catch (e) {
+      this.internalError("handleToolError", e);
+    }
+  }
+
+  /** Duration metric and details/exception record of a tool or agent run. */
+  private finishOperation(run: Run, span: Span, error: ErrorInfo | undefined): void {
+    const op = run.op;
+    if (op === undefined) return;
+    const durationS = seconds(run.start, performance.now());
+    const attrs: Attributes = { [S.ATTR_GEN_AI_OPERATION_NAME]: op.operation };
+    if (run.kind === RunKind.Tool) attrs[S.ATTR_GEN_AI_TOOL_NAME] = op.name;
+    else attrs[S.ATTR_GEN_AI_AGENT_NAME] = op.name;
+    if (error) attrs[S.ATTR_ERROR_TYPE] = error.type;
+    if (this.genAiMetrics !== undefined) {
+      if (run.kind === RunKind.Tool) this.genAiMetrics.recordTool(durationS, attrs);
+      else this.genAiMetrics.recordAgent(durationS, attrs);
+    }
+    if (error) return this.emitException(run, span, error, attrs);
+    if (this.genAiLogs !== undefined && this.genAiLogs.wants(SeverityNumber.INFO)) {
+      const logAttrs: AnyValueMap = { ...attrs, ...(run.assoc as AnyValueMap | undefined), [S.METRIC_OPERATION_DURATION]: durationS };
+      if (op.conversationId) logAttrs[S.ATTR_GEN_AI_CONVERSATION_ID] = op.conversationId;
+      this.genAiLogs.emit(EVENT_OPERATION_DETAILS, SeverityNumber.INFO, operationBody(op.operation, op.name, durationS, undefined), logAttrs, contextOf(run));
+    }
+  }
+
+  /** `gen_ai.client.operation.exception`: WARN, or ERROR when the failed run is a root. */
+  private emitException(run: Run, span: Span, error: ErrorInfo, attrs: Attributes | undefined): void {
+    if (this.genAiLogs === undefined) return;
+    const severity = run.isRoot ? SeverityNumber.ERROR : SeverityNumber.WARN;
+    if (!this.genAiLogs.wants(severity)) return;
+    const base: AnyValueMap = { ...(attrs ?? {}), ...(run.assoc as AnyValueMap | undefined) };
+    if (!attrs) base[S.ATTR_ERROR_TYPE] = error.type;
+    const name = run.op?.name ?? "run";
+    const body = `${run.op?.operation ?? "run"} ${name} failed: ${error.type}: ${cutString(error.message, 512)}`;
+    const logAttrs = exceptionAttributes(base, { type: error.type, message: cutString(error.message, 4096), stack: error.stack ? cutString(error.stack, 8192) : undefined });
+    this.genAiLogs.emit(S.EVENT_OPERATION_EXCEPTION, severity, body, logAttrs, contextOf(run));
+    void span;
+  }
+
+  // ---------------------------------------------------------------- retrievers
+
+  override handleRetrieverStart(retriever: unknown, query: unknown, runId: string, parentRunId?: string, _tags?: string[], _metadata?: Rec, name?: string): void {
+    try {
+      const source = runNameOf(retriever, name, "retriever");
+      const attributes: Attributes = { [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_RETRIEVAL, [S.ATTR_GEN_AI_DATA_SOURCE_ID]: source };
+      if (this.captureContent) attributes[S.ATTR_GEN_AI_RETRIEVAL_QUERY_TEXT] = boundedText(query, this.maxContent);
+      this.open(runId, parentRunId, RunKind.Retriever, `${S.OP_RETRIEVAL} ${source}`, SpanKind.CLIENT, attributes, undefined);
+    } catch (e) {
+      this.internalError("handleRetrieverStart", e);
+    }
+  }
+
+  override handleRetrieverEnd(documents: unknown, runId: string): void {
+    try {
+      const run = this.runs.take(runId);
+      const span = run?.span;
+      if (span === undefined) return;
+      if (this.captureContent && Array.isArray(documents)) {
+        const docs = documents.slice(0, 100).map((d, i) => {
+          const doc = isRecord(d) ? d : {};
+          const meta = isRecord(doc.metadata) ? doc.metadata : {};
+          const id = doc.id ?? meta.id ?? meta.source ?? String(i);
+          const score = typeof meta.score === "number" ? meta.score : typeof meta.relevance_score === "number" ? meta.relevance_score : undefined;
+          return { id: String(id), ...(score !== undefined ? { score } : {}), content: doc.pageContent };
+        });
+        span.setAttribute(S.ATTR_GEN_AI_RETRIEVAL_DOCUMENTS, this.content(docs));
+      }
+      span.end();
+    } catch (e) {
+      this.internalError("handleRetrieverEnd", e);
+    }
+  }
+
+  override handleRetrieverError(err: unknown, runId: string): void {
+    try {
+      const run = this.runs.take(runId);
+      const span = run?.span;
+      if (span === undefined) return;
+      const info = errorInfo(err);
+      this.fail(span, info, err);
+      span.end();
+      this.emitException(run!, span, info, { [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_RETRIEVAL, [S.ATTR_ERROR_TYPE]: info.type });
+    } catch (e) {
+      this.internalError("handleRetrieverError", e);
+    }
+  }
+
+  // ---------------------------------------------------------------- custom events
+
+  override handleCustomEvent(eventName: unknown, data: unknown, runId: string): void {
+    try {
+      const span = this.runs.get(runId)?.span;
+      if (span === undefined || typeof eventName !== "string") return;
+      span.addEvent(cutString(eventName, 256), this.captureContent ? { "langchain.event.data": boundedText(toPlain(data, this.maxContent), this.maxContent) } : undefined);
+    } catch (e) {
+      this.internalError("handleCustomEvent", e);
+    }
+  }
+
+  /** The span of an open run (for code that wants to parent its own spans on a LangChain run). */
+  spanForRun(runId: string): Span | undefined {
+    try {
+      const run = this.runs.get(runId);
+      return run === undefined ? undefined : run.span ?? run.target?.span;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The context in which a run's children start: the run's span is active in it. */
+  contextForRun(runId: string): Context | undefined {
+    try {
+      const run = this.runs.get(runId);
+      if (run === undefined) return undefined;
+      return run.span === undefined ? run.parentCtx : contextOf(run);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private internalError(where: string, e: unknown): void {
+    try {
+      diag.debug(`${PACKAGE_NAME}: ${where} ignored an internal error: ${String(e)}`);
+    } catch {}
+  }
+}
+
+function hasChunkContent(fields: unknown): boolean {
+  const chunk = isRecord(fields) ? fields.chunk : undefined;
+  if (!isRecord(chunk)) return false;
+  const msg = isRecord(chunk.message) ? chunk.message : undefined;
+  if (typeof chunk.text === "string" && chunk.text.length) return true;
+  if (msg && Array.isArray(msg.tool_call_chunks) && msg.tool_call_chunks.length) return true;
+  return false;
+}

@@ -1,0 +1,215 @@
+/**
+ * LangChain messages to the GenAI conventions' message schemas (gen-ai-input-messages.json,
+ * gen-ai-output-messages.json, gen-ai-system-instructions.json, gen-ai-tool-definitions.json).
+ * Only called when content capture is on. Messages are read field by field, never through
+ * JSON.stringify (which gives LangChain's constructor form and could carry configuration).
+ */
+
+export type Part = Record<string, unknown> & { type: string };
+export interface ChatMessage {
+  role: string;
+  parts: Part[];
+  name?: string;
+}
+export interface OutputMessage extends ChatMessage {
+  finish_reason: string;
+}
+
+type AnyMessage = Record<string, unknown>;
+
+/** The LangChain type of a message (`human`, `ai`, `system`, `tool`, ...). */
+export function messageType(msg: AnyMessage): string {
+  try {
+    if (typeof msg._getType === "function") return String((msg._getType as () => string).call(msg));
+    if (typeof msg.getType === "function") return String((msg.getType as () => string).call(msg));
+  } catch {}
+  return typeof msg.type === "string" ? msg.type : typeof msg.role === "string" ? msg.role : "user";
+}
+
+const ROLE_BY_TYPE: Record<string, string> = {
+  human: "user",
+  user: "user",
+  ai: "assistant",
+  assistant: "assistant",
+  AIMessageChunk: "assistant",
+  system: "system",
+  developer: "system",
+  tool: "tool",
+  function: "tool",
+  generic: "user",
+};
+
+function roleOf(msg: AnyMessage): string {
+  const t = messageType(msg);
+  if (t === "generic" && typeof msg.role === "string") return msg.role;
+  return ROLE_BY_TYPE[t] ?? t;
+}
+
+/** Content (a string or LangChain content blocks) to GenAI parts. */
+export function contentParts(content: unknown): Part[] {
+  if (typeof content === "string") return content.length ? [{ type: "text", content }] : [];
+  if (!Array.isArray(content)) return content == null ? [] : [{ type: "text", content: String(content) }];
+  const parts: Part[] = [];
+  for (const block of content) {
+    if (typeof block === "string") {
+      parts.push({ type: "text", content: block });
+      continue;
+    }
+    if (!block || typeof block !== "object") continue;
+    const b = block as Record<string, unknown>;
+    switch (b.type) {
+      case "text":
+      case "text-plain":
+        parts.push({ type: "text", content: String(b.text ?? b.content ?? "") });
+        break;
+      case "reasoning":
+        parts.push({ type: "reasoning", content: String(b.reasoning ?? b.text ?? b.content ?? "") });
+        break;
+      case "thinking":
+        parts.push({ type: "reasoning", content: String(b.thinking ?? "") });
+        break;
+      case "image_url": {
+        const url = typeof b.image_url === "string" ? b.image_url : (b.image_url as { url?: string } | undefined)?.url;
+        if (url) parts.push(mediaPart("image", url, undefined));
+        break;
+      }
+      case "image":
+      case "audio":
+      case "video":
+      case "file": {
+        const modality = b.type === "file" ? "image" : (b.type as string);
+        const mime = (b.mimeType ?? b.mime_type) as string | undefined;
+        if (typeof b.url === "string") parts.push(mediaPart(modality, b.url, mime));
+        else if (typeof b.data === "string") parts.push({ type: "blob", modality, ...(mime ? { mime_type: mime } : {}), content: b.data });
+        else if (typeof b.fileId === "string" || typeof b.id === "string")
+          parts.push({ type: "file", modality, ...(mime ? { mime_type: mime } : {}), file_id: String(b.fileId ?? b.id) });
+        else if (b.source_type === "base64" && typeof b.data === "string") parts.push({ type: "blob", modality, content: b.data });
+        break;
+      }
+      case "tool_use":
+      case "tool_call":
+      case "tool_call_chunk":
+      case "function_call":
+        break; // carried by message.tool_calls
+      default:
+        if (typeof b.type === "string") parts.push({ type: b.type });
+    }
+  }
+  return parts;
+}
+
+function mediaPart(modality: string, url: string, mime: string | undefined): Part {
+  const m = /^data:([^;,]+)?(;base64)?,(.*)$/s.exec(url);
+  if (m) return { type: "blob", modality, ...(m[1] || mime ? { mime_type: m[1] || mime } : {}), content: m[3] };
+  return { type: "uri", modality, ...(mime ? { mime_type: mime } : {}), uri: url };
+}
+
+function toolCallParts(msg: AnyMessage): Part[] {
+  const calls = msg.tool_calls;
+  if (!Array.isArray(calls)) return [];
+  const parts: Part[] = [];
+  for (const c of calls) {
+    if (!c || typeof c !== "object") continue;
+    const call = c as { id?: unknown; name?: unknown; args?: unknown };
+    parts.push({ type: "tool_call", ...(call.id != null ? { id: String(call.id) } : {}), name: String(call.name ?? ""), arguments: call.args ?? {} });
+  }
+  return parts;
+}
+
+/** One LangChain message to a GenAI chat message. */
+export function toChatMessage(msg: unknown): ChatMessage {
+  if (!msg || typeof msg !== "object") return { role: "user", parts: contentParts(msg) };
+  const m = msg as AnyMessage;
+  const role = roleOf(m);
+  if (role === "tool") {
+    return { role, parts: [{ type: "tool_call_response", ...(m.tool_call_id != null ? { id: String(m.tool_call_id) } : {}), response: textOf(m.content) }] };
+  }
+  const parts = contentParts(m.content);
+  if (role === "assistant") parts.push(...toolCallParts(m));
+  const out: ChatMessage = { role, parts };
+  if (typeof m.name === "string" && m.name) out.name = m.name;
+  return out;
+}
+
+function textOf(content: unknown): unknown {
+  if (typeof content === "string") return content;
+  if (Array.isArray(content)) {
+    const texts = contentParts(content).filter((p) => p.type === "text").map((p) => p.content as string);
+    if (texts.length === content.length) return texts.join("");
+  }
+  return content;
+}
+
+/** Chat history: system messages go to `gen_ai.system_instructions`, the rest to `gen_ai.input.messages`. */
+export function splitInput(messages: unknown): { system: Part[]; input: ChatMessage[] } {
+  const system: Part[] = [];
+  const input: ChatMessage[] = [];
+  if (!Array.isArray(messages)) return { system, input };
+  for (const msg of messages) {
+    const chat = toChatMessage(msg);
+    if (chat.role === "system") system.push(...chat.parts);
+    else input.push(chat);
+  }
+  return { system, input };
+}
+
+/** Prompts of a text-completion model as user messages. */
+export function promptMessages(prompts: unknown): ChatMessage[] {
+  if (!Array.isArray(prompts)) return [];
+  return prompts.map((p) => ({ role: "user", parts: [{ type: "text", content: String(p) }] }));
+}
+
+const FINISH_REASON: Record<string, string> = {
+  stop: "stop",
+  end_turn: "stop",
+  stop_sequence: "stop",
+  STOP: "stop",
+  length: "length",
+  max_tokens: "length",
+  MAX_TOKENS: "length",
+  tool_calls: "tool_call",
+  tool_use: "tool_call",
+  function_call: "tool_call",
+  content_filter: "content_filter",
+  SAFETY: "content_filter",
+  error: "error",
+};
+
+/** A provider's finish reason to the output-message schema's enum (unknown values pass through). */
+export function normaliseFinishReason(reason: string | undefined): string {
+  if (!reason) return "stop";
+  return FINISH_REASON[reason] ?? reason;
+}
+
+/** LLM generations to GenAI output messages. */
+export function outputMessages(generations: unknown, finishReasons: (string | undefined)[]): OutputMessage[] {
+  const out: OutputMessage[] = [];
+  if (!Array.isArray(generations)) return out;
+  let i = 0;
+  for (const group of generations) {
+    if (!Array.isArray(group)) continue;
+    for (const gen of group) {
+      const g = (gen ?? {}) as { text?: unknown; message?: AnyMessage };
+      const base = g.message ? toChatMessage(g.message) : { role: "assistant", parts: contentParts(g.text) };
+      out.push({ role: "assistant", parts: base.parts, finish_reason: normaliseFinishReason(finishReasons[i++]) });
+    }
+  }
+  return out;
+}
+
+/** `invocation_params.tools` (OpenAI function format or plain) to `gen_ai.tool.definitions`. */
+export function toolDefinitions(tools: unknown): Part[] {
+  if (!Array.isArray(tools)) return [];
+  const defs: Part[] = [];
+  for (const t of tools) {
+    if (!t || typeof t !== "object") continue;
+    const tool = t as Record<string, unknown>;
+    const fn = (tool.function ?? tool) as Record<string, unknown>;
+    const def: Part = { type: typeof tool.type === "string" ? tool.type : "function", name: String(fn.name ?? "") };
+    if (typeof fn.description === "string") def.description = fn.description;
+    const params = fn.parameters ?? fn.input_schema ?? fn.schema;
+    if (params && typeof params === "object") def.parameters = params;
+    defs.push(def);
+  }
+  return defs;
+}
