@@ -1,0 +1,325 @@
+/**
+ * `setupTelemetry()`: one call at startup that sends traces, metrics and logs over OTLP, each to
+ * its own endpoint with its own headers, and attaches the LangChain handler to every run.
+ *
+ * What it builds:
+ * - a `NodeTracerProvider` (registered as the global one, with the AsyncLocalStorage context
+ *   manager and the W3C trace-context + baggage propagators);
+ * - a `MeterProvider` with a `PeriodicExportingMetricReader` (CUMULATIVE temporality: Prometheus
+ *   and Thanos reject delta);
+ * - a `LoggerProvider`, registered in `@opentelemetry/api-logs` and, when the installed
+ *   `@opentelemetry/api` has its own `logs` global (1.10+), there too;
+ * - an `OpenTelemetryCallbackHandler` bound to these three providers, attached globally.
+ *
+ * An app that registered its own SDK first is never silently broken: each global that is already
+ * taken (tracer provider, meter provider, logger provider, context manager, propagator) is left as
+ * it is, with one warning; LangChain telemetry still flows through setupTelemetry's own providers
+ * (the handler is bound to them, not to the globals) and its spans still nest under the app's
+ * active spans, because the context API is shared.
+ *
+ * Exit: pending telemetry is flushed on `beforeExit` (the event loop emptied: a script ending
+ * normally). `process.exit()`, an uncaught exception and signals (SIGTERM, SIGINT) skip
+ * `beforeExit`; no signal handler is installed (that would change how the app exits), so servers
+ * should `await telemetry.shutdown()` in their own SIGTERM handler, and serverless functions
+ * should `await telemetry.forceFlush()` before returning.
+ */
+import * as otelApi from "@opentelemetry/api";
+import { context, metrics, propagation, ProxyTracerProvider, trace } from "@opentelemetry/api";
+import { logs as apiLogs } from "@opentelemetry/api-logs";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
+import { defaultResource, resourceFromAttributes, type Resource } from "@opentelemetry/resources";
+import { NodeTracerProvider, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace-node";
+import { MeterProvider, type PushMetricExporter } from "@opentelemetry/sdk-metrics";
+import { LoggerProvider, type LogRecordExporter, type LogRecordProcessor } from "@opentelemetry/sdk-logs";
+import { resolveTelemetryConfig, type ResolvedSignalConfig, type ResolvedTelemetryConfig, type SetupTelemetryOptions } from "./config.js";
+import { createConsoleExporters, type ConsoleExporters } from "./console-exporters.js";
+import {
+  createLogRecordProcessor,
+  createMetricReader,
+  createOtlpLogExporter,
+  createOtlpMetricExporter,
+  createOtlpSpanExporter,
+  createSpanProcessor,
+} from "./exporters.js";
+import {
+  boundLogRecordProcessor,
+  boundSpanProcessor,
+  consoleWarningSink,
+  ExportFailureTracker,
+  QueueBound,
+  safeWarn,
+  withExportDiagnostics,
+  type WarningSink,
+} from "./export-diagnostics.js";
+import { registerGlobalHandler } from "./global.js";
+import { OpenTelemetryCallbackHandler } from "./handler.js";
+
+/** What `setupTelemetry()` returns. */
+export interface TelemetryHandle {
+  /** The LangChain callback handler bound to the providers below (already attached globally unless `global: false`). */
+  readonly handler: OpenTelemetryCallbackHandler;
+  readonly tracerProvider: NodeTracerProvider;
+  readonly meterProvider: MeterProvider;
+  readonly loggerProvider: LoggerProvider;
+  /** The configuration in force (URLs, headers, modes per signal). */
+  readonly config: ResolvedTelemetryConfig;
+  /** Exports everything pending now. Never rejects: failures are reported as warnings. */
+  forceFlush(): Promise<void>;
+  /**
+   * Ends open runs, flushes, shuts the providers down, detaches the handler and releases the
+   * globals registered by `setupTelemetry()`. Idempotent; never rejects. A later
+   * `setupTelemetry()` call builds a new pipeline.
+   */
+  shutdown(): Promise<void>;
+}
+
+const DEFAULT_METRIC_EXPORT_INTERVAL_MILLIS = 60_000;
+const DEFAULT_MAX_QUEUE_SIZE = 2048;
+
+interface ActiveSetup {
+  handle: TelemetryHandle;
+  options: SetupTelemetryOptions;
+  warn: WarningSink;
+}
+
+let active: ActiveSetup | undefined;
+
+/**
+ * Sets up traces, metrics and logs over OTLP for LangChain (see the module description), or
+ * prints them to the console when no endpoint is configured anywhere.
+ *
+ * Called again while the first pipeline is running: returns the same handle (no second
+ * pipeline), with a warning if the options differ.
+ *
+ * @throws TelemetryConfigError when an option or environment variable is invalid (the message
+ * names it). Nothing else throws.
+ */
+export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHandle {
+  if (active) {
+    if (!sameOptions(active.options, options)) {
+      safeWarn(
+        options.onWarning ?? active.warn,
+        "setupTelemetry() was called again with different options; the first call's pipeline stays in force and its handle is returned. Call shutdown() on it first to reconfigure.",
+      );
+    }
+    return active.handle;
+  }
+
+  const config = resolveTelemetryConfig(options, process.env);
+  const warn = options.onWarning ?? consoleWarningSink;
+  const maxQueueSize = options.maxQueueSize ?? DEFAULT_MAX_QUEUE_SIZE;
+  const resource: Resource = defaultResource().merge(resourceFromAttributes(config.resourceAttributes));
+
+  let consoleExporters: ConsoleExporters | undefined;
+  const getConsole = (): ConsoleExporters => (consoleExporters ??= createConsoleExporters());
+  const trackers: ExportFailureTracker[] = [];
+  const bounds: QueueBound[] = [];
+  const processorSettings = { disableBatch: config.disableBatch, maxQueueSize };
+
+  const tracker = (cfg: ResolvedSignalConfig): ExportFailureTracker => {
+    const t = new ExportFailureTracker(cfg.signal, cfg.mode === "otlp" ? cfg.url : undefined, cfg.timeoutMillis, warn);
+    trackers.push(t);
+    return t;
+  };
+  const newBound = (cfg: ResolvedSignalConfig): QueueBound | undefined => {
+    if (config.disableBatch) return undefined;
+    const b = new QueueBound(cfg.signal, maxQueueSize, warn);
+    bounds.push(b);
+    return b;
+  };
+
+  // Traces
+  const spanProcessors: SpanProcessor[] = [];
+  if (config.traces.enabled) {
+    const cfg = config.traces;
+    const raw: SpanExporter =
+      cfg.mode === "custom" ? (cfg.exporter as SpanExporter) : cfg.mode === "console" ? getConsole().spanExporter : createOtlpSpanExporter(cfg);
+    const bound = newBound(cfg);
+    const exporter = withExportDiagnostics(raw, tracker(cfg), bound && ((n) => bound.handedOver(n)));
+    const processor = createSpanProcessor(exporter, processorSettings);
+    spanProcessors.push(bound ? boundSpanProcessor(processor, bound) : processor);
+  }
+  const tracerProvider = new NodeTracerProvider({ resource, spanProcessors });
+
+  // Metrics
+  const readers = [];
+  if (config.metrics.enabled) {
+    const cfg = config.metrics;
+    const raw: PushMetricExporter =
+      cfg.mode === "custom"
+        ? (cfg.exporter as PushMetricExporter)
+        : cfg.mode === "console"
+          ? getConsole().metricExporter
+          : createOtlpMetricExporter(cfg);
+    const exporter = withExportDiagnostics(raw, tracker(cfg));
+    readers.push(createMetricReader(exporter, metricExportInterval(options), cfg.timeoutMillis));
+  }
+  const meterProvider = new MeterProvider({ resource, readers });
+
+  // Logs
+  const logProcessors: LogRecordProcessor[] = [];
+  if (config.logs.enabled) {
+    const cfg = config.logs;
+    const raw: LogRecordExporter =
+      cfg.mode === "custom" ? (cfg.exporter as LogRecordExporter) : cfg.mode === "console" ? getConsole().logExporter : createOtlpLogExporter(cfg);
+    const bound = newBound(cfg);
+    const exporter = withExportDiagnostics(raw, tracker(cfg), bound && ((n) => bound.handedOver(n)));
+    const processor = createLogRecordProcessor(exporter, processorSettings);
+    logProcessors.push(bound ? boundLogRecordProcessor(processor, bound) : processor);
+  }
+  const loggerProvider = new LoggerProvider({ resource, processors: logProcessors });
+
+  const releaseGlobals = registerGlobals(tracerProvider, meterProvider, loggerProvider, warn);
+
+  const handler = new OpenTelemetryCallbackHandler({
+    tracerProvider,
+    meterProvider,
+    loggerProvider,
+    ...(options.captureContent !== undefined ? { captureContent: options.captureContent } : {}),
+  });
+  const detach = options.global === false ? undefined : registerGlobalHandler(handler);
+
+  const providers = [tracerProvider, meterProvider, loggerProvider];
+  const forceFlush = async (): Promise<void> => {
+    // Failures were already reported by the trackers; a rejected flush must not reach the app.
+    await Promise.allSettled(providers.map((p) => p.forceFlush()));
+  };
+
+  let shutdownPromise: Promise<void> | undefined;
+  const onBeforeExit = (): void => {
+    void shutdown();
+  };
+  const shutdown = (): Promise<void> =>
+    (shutdownPromise ??= (async () => {
+      process.removeListener("beforeExit", onBeforeExit);
+      if (active?.handle === handle) active = undefined;
+      try {
+        detach?.();
+      } catch {}
+      try {
+        await handler.shutdown();
+      } catch {}
+      await Promise.allSettled(providers.map((p) => p.shutdown()));
+      for (const t of trackers) t.summarize();
+      for (const b of bounds) b.summarize();
+      releaseGlobals();
+    })());
+
+  const handle: TelemetryHandle = { handler, tracerProvider, meterProvider, loggerProvider, config, forceFlush, shutdown };
+  if (options.flushOnExit !== false) process.on("beforeExit", onBeforeExit);
+  active = { handle, options, warn };
+  return handle;
+}
+
+function metricExportInterval(options: SetupTelemetryOptions): number {
+  if (options.metricExportIntervalMillis !== undefined) return options.metricExportIntervalMillis;
+  const fromEnv = Number(process.env.OTEL_METRIC_EXPORT_INTERVAL);
+  return Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : DEFAULT_METRIC_EXPORT_INTERVAL_MILLIS;
+}
+
+/** The `logs` global of `@opentelemetry/api` >= 1.10 (3.x line), when the installed version has one. */
+interface ApiLogsGlobal {
+  setGlobalLoggerProvider(provider: unknown): unknown;
+  getLoggerProvider(): unknown;
+  disable(): void;
+}
+
+function apiLogsGlobal(): ApiLogsGlobal | undefined {
+  const candidate = (otelApi as unknown as { logs?: ApiLogsGlobal }).logs;
+  return candidate && typeof candidate.setGlobalLoggerProvider === "function" ? candidate : undefined;
+}
+
+/**
+ * Registers each global that is still free; warns once, listing the ones the app already had.
+ * Returns the function releasing exactly what was registered here.
+ */
+function registerGlobals(
+  tracerProvider: NodeTracerProvider,
+  meterProvider: MeterProvider,
+  loggerProvider: LoggerProvider,
+  warn: WarningSink,
+): () => void {
+  const kept: string[] = [];
+  const release: Array<() => void> = [];
+
+  // Checked before registering: a duplicate registration would also print a diag error.
+  const noopTracerProvider = new ProxyTracerProvider().getDelegate();
+  const currentTracer = trace.getTracerProvider();
+  const tracerTaken = currentTracer instanceof ProxyTracerProvider ? currentTracer.getDelegate() !== noopTracerProvider : true;
+  if (!tracerTaken && trace.setGlobalTracerProvider(tracerProvider)) {
+    release.push(() => {
+      if ((trace.getTracerProvider() as ProxyTracerProvider).getDelegate?.() === tracerProvider) trace.disable();
+    });
+  } else kept.push("TracerProvider");
+
+  const contextManager = new AsyncLocalStorageContextManager();
+  contextManager.enable();
+  if (context.setGlobalContextManager(contextManager)) {
+    release.push(() => {
+      context.disable();
+    });
+  } else {
+    contextManager.disable();
+    kept.push("context manager");
+  }
+
+  if (propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }))) {
+    release.push(() => propagation.disable());
+  } else kept.push("propagator");
+
+  if (metrics.setGlobalMeterProvider(meterProvider)) {
+    release.push(() => {
+      if (metrics.getMeterProvider() === meterProvider) metrics.disable();
+    });
+  } else kept.push("MeterProvider");
+
+  if (apiLogs.setGlobalLoggerProvider(loggerProvider) === loggerProvider) {
+    release.push(() => {
+      if (apiLogs.getLoggerProvider() === loggerProvider) apiLogs.disable();
+    });
+  } else kept.push("LoggerProvider (@opentelemetry/api-logs)");
+
+  const apiLogsV110 = apiLogsGlobal();
+  if (apiLogsV110) {
+    if (apiLogsV110.setGlobalLoggerProvider(loggerProvider) === loggerProvider) {
+      release.push(() => {
+        if (apiLogsV110.getLoggerProvider() === loggerProvider) apiLogsV110.disable();
+      });
+    } else kept.push("LoggerProvider (@opentelemetry/api logs)");
+  }
+
+  if (kept.length > 0) {
+    safeWarn(
+      warn,
+      `an OpenTelemetry SDK is already registered in this process (global ${kept.join(", ")}). setupTelemetry() leaves it in place: ` +
+        "LangChain telemetry goes through setupTelemetry's own providers and exporters (the handler is bound to them) and its spans " +
+        "still nest under your app's active spans; your other instrumentation keeps using your SDK. To send LangChain telemetry " +
+        "through your SDK instead, do not call setupTelemetry(): use registerGlobalHandler(new OpenTelemetryCallbackHandler()).",
+    );
+  }
+
+  return () => {
+    for (const r of release) {
+      try {
+        r();
+      } catch {}
+    }
+  };
+}
+
+/** Deep equality of option objects; functions and class instances (exporters) by identity. */
+function sameOptions(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (!isPlainObject(a) || !isPlainObject(b)) return false;
+  const ka = Object.keys(a).filter((k) => a[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => b[k] !== undefined);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => sameOptions(a[k], b[k]));
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== "object") return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
