@@ -1,0 +1,95 @@
+/**
+ * Packaging (issue 6): the packed tarball has ESM, CommonJS and types that resolve (publint,
+ * arethetypeswrong), and works when installed into a fresh project next to `@langchain/core`,
+ * from both `import` and `require`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  EXPECTED_CHAIN_SPANS,
+  buildAndPack,
+  installedVersion,
+  repoBin,
+  runCommand,
+  tracedChainScript,
+  type PackedPackage,
+} from "./helpers/pack.js";
+
+let packed: PackedPackage;
+beforeAll(async () => {
+  packed = await buildAndPack();
+}, 120_000);
+afterAll(async () => {
+  await packed?.cleanup();
+});
+
+describe("packed package", () => {
+  it("contains the ESM, CommonJS, type and CLI files the exports map and bin point to", async () => {
+    const list = await runCommand("tar", ["-tzf", packed.tarball], packed.root);
+    const files = list.stdout.split("\n").filter(Boolean).sort();
+    for (const f of ["dist/index.js", "dist/index.cjs", "dist/index.d.ts", "dist/index.d.cts", "dist/cli.js", "package.json"]) {
+      expect(files).toContain(`package/${f}`);
+    }
+    expect(files.filter((f) => f.startsWith("package/src/") || f.startsWith("package/test/"))).toEqual([]);
+  });
+
+  it("passes publint --strict", async () => {
+    const result = await runCommand(repoBin("publint"), ["--strict", packed.stageDir], packed.root);
+    expect(result.stderr + result.stdout).toContain("All good!");
+    expect(result.code).toBe(0);
+  }, 60_000);
+
+  it("passes arethetypeswrong on the tarball (node10, node16 CJS/ESM, bundler)", async () => {
+    const result = await runCommand(repoBin("attw"), [packed.tarball, "--format", "ascii"], packed.root);
+    expect(result.stdout).toContain("No problems found");
+    expect(result.code).toBe(0);
+  }, 60_000);
+
+  describe("installed into a fresh project", () => {
+    let app: string;
+    beforeAll(async () => {
+      app = join(packed.root, "app");
+      await mkdir(app);
+      await writeFile(join(app, "package.json"), JSON.stringify({ name: "app", version: "1.0.0", private: true }));
+      // Same versions as the checkout: the npm cache already holds them (prefer-offline), and CI
+      // can reach the registry for anything it lacks.
+      const deps = await Promise.all(
+        ["@langchain/core", "@opentelemetry/api", "@opentelemetry/sdk-trace-base"].map(async (p) => `${p}@${await installedVersion(p)}`),
+      );
+      const install = await runCommand("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", packed.tarball, ...deps], app);
+      if (install.code !== 0) throw new Error(`npm install failed:\n${install.stderr}`);
+      await writeFile(join(app, "traced.mjs"), tracedChainScript("esm", "@opentelemetry/sdk-trace-base"));
+      await writeFile(join(app, "traced.cjs"), tracedChainScript("cjs", "@opentelemetry/sdk-trace-base"));
+    }, 120_000);
+
+    it("runs a traced chain through `import` (dist/index.js)", async () => {
+      const result = await runCommand("node", ["traced.mjs"], app);
+      expect(result.stderr).toBe("");
+      const report = JSON.parse(result.stdout);
+      expect(report.resolved).toMatch(/node_modules\/langchain-opentelemetry\/dist\/index\.js$/);
+      expect(report.output).toBe("hello");
+      expect(report.traceCount).toBe(1);
+      expect(report.spans).toEqual(EXPECTED_CHAIN_SPANS);
+    });
+
+    it("runs a traced chain through `require` (dist/index.cjs)", async () => {
+      const result = await runCommand("node", ["traced.cjs"], app);
+      expect(result.stderr).toBe("");
+      const report = JSON.parse(result.stdout);
+      expect(report.resolved).toMatch(/node_modules\/langchain-opentelemetry\/dist\/index\.cjs$/);
+      expect(report.output).toBe("hello");
+      expect(report.traceCount).toBe(1);
+      expect(report.spans).toEqual(EXPECTED_CHAIN_SPANS);
+    });
+
+    it("installs the doctor as the `langchain-opentelemetry` bin", async () => {
+      const result = await runCommand(join(app, "node_modules", ".bin", "langchain-opentelemetry"), ["doctor"], app, {
+        PATH: process.env.PATH,
+      });
+      expect(result.stdout).toContain("langchain-opentelemetry doctor  (service.name=unknown_service:node)");
+      expect(result.stdout).toContain("nothing was sent: no signal exports over OTLP with this configuration");
+      expect(result.code).toBe(0);
+    });
+  });
+});
