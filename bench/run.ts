@@ -1,0 +1,409 @@
+/**
+ * `npm run bench`: langchain-opentelemetry against no callbacks, a no-op handler, a minimal
+ * one-span-per-run handler and the published LangChain.js integrations, on the same SDK
+ * pipelines. Writes bench/results.md and prints the budget as PASS/FAIL lines.
+ * `BENCH_QUICK=1` for a smoke run (numbers not meaningful).
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { cpus, platform, release } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { awaitAllCallbacks } from "@langchain/core/callbacks/promises";
+import {
+  buildContestants,
+  checkSingleCopies,
+  installedVersion,
+  type Contestant,
+} from "./contestants.js";
+import type { LeakResult } from "./leak.js";
+import { fmt, fmtBytes, fmtRatio, median, quantile, table } from "./stats.js";
+import { createTelemetry, isolateEnvironment, type Telemetry } from "./telemetry.js";
+import { agentOnce, buildAgent, buildChain, invokeOnce, streamOnce } from "./workloads.js";
+
+const QUICK = process.env.BENCH_QUICK === "1";
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const gc = (globalThis as { gc?: () => void }).gc;
+
+interface Workload {
+  id: "invoke" | "stream" | "agent" | "concurrent";
+  label: string;
+  /** Calls of `run` per sample. */
+  batch: number;
+  /** Invokes per call of `run` (200 for the concurrent workload). */
+  perRun: number;
+  rounds: number;
+  warmup: number;
+  run(c: Contestant): Promise<unknown>;
+}
+
+const chain = buildChain(50);
+const agent = buildAgent();
+
+const WORKLOADS: Workload[] = [
+  {
+    id: "invoke",
+    label: "`prompt | model | parser` invoke",
+    batch: QUICK ? 30 : 200,
+    perRun: 1,
+    rounds: QUICK ? 3 : 25,
+    warmup: QUICK ? 50 : 500,
+    run: (c) => invokeOnce(chain, c.callbacks),
+  },
+  {
+    id: "stream",
+    label: "same chain streamed (50 chunks)",
+    batch: QUICK ? 5 : 30,
+    perRun: 1,
+    rounds: QUICK ? 3 : 15,
+    warmup: QUICK ? 10 : 60,
+    run: (c) => streamOnce(chain, c.callbacks),
+  },
+  {
+    id: "agent",
+    label: "`createAgent`, two tool calls then answer",
+    batch: QUICK ? 3 : 15,
+    perRun: 1,
+    rounds: QUICK ? 3 : 15,
+    warmup: QUICK ? 5 : 40,
+    run: (c) => agentOnce(agent, c.callbacks),
+  },
+  {
+    id: "concurrent",
+    label: "200 concurrent invokes",
+    batch: 1,
+    perRun: 200,
+    rounds: QUICK ? 3 : 15,
+    warmup: QUICK ? 1 : 3,
+    run: (c) => Promise.all(Array.from({ length: 200 }, () => invokeOnce(chain, c.callbacks))),
+  },
+];
+
+const LEAK_N = QUICK ? 2_000 : 10_000;
+
+interface Census {
+  spans: number;
+  spanAttributes: number;
+  traces: number;
+  logRecords: number;
+  metricPoints: number;
+}
+
+/** Runs a contestant `n` times on a workload and counts what reaches the exporters, per run. */
+async function census(telemetry: Telemetry, c: Contestant, w: Workload, n: number): Promise<Census> {
+  const { counts } = telemetry;
+  await telemetry.flush();
+  counts.reset();
+  counts.trackTraces = true;
+  c.enter?.();
+  try {
+    for (let i = 0; i < n; i++) await w.run(c);
+    await awaitAllCallbacks();
+  } finally {
+    c.exit?.();
+  }
+  await telemetry.flush();
+  counts.trackTraces = false;
+  const per = n * w.perRun;
+  const result = {
+    spans: counts.spans / per,
+    spanAttributes: counts.spanAttributes / per,
+    traces: counts.traceIds.size / per,
+    logRecords: counts.logRecords / per,
+    // Metric points are aggregated (delta per export): points per census, not per invoke.
+    metricPoints: counts.metricPoints,
+  };
+  counts.reset();
+  return result;
+}
+
+/** One timed sample: `batch` calls, background callbacks drained, µs per invoke. */
+async function sample(telemetry: Telemetry, c: Contestant, w: Workload): Promise<number> {
+  gc?.();
+  c.enter?.();
+  let elapsed: bigint;
+  try {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < w.batch; i++) await w.run(c);
+    // Handlers without awaitHandlers run on LangChain's background queue: their work is part of the cost.
+    await awaitAllCallbacks();
+    elapsed = process.hrtime.bigint() - t0;
+  } finally {
+    c.exit?.();
+  }
+  // Export the batch outside the timed region so it does not land in the next contestant's sample.
+  await telemetry.flush();
+  return Number(elapsed) / 1000 / (w.batch * w.perRun);
+}
+
+async function timeWorkload(telemetry: Telemetry, contestants: Contestant[], w: Workload): Promise<Map<string, number[]>> {
+  const samples = new Map<string, number[]>(contestants.map((c) => [c.id, []]));
+  for (const c of contestants) {
+    c.enter?.();
+    try {
+      for (let i = 0; i < w.warmup; i++) await w.run(c);
+      await awaitAllCallbacks();
+    } finally {
+      c.exit?.();
+    }
+  }
+  for (let r = 0; r < w.rounds; r++) {
+    // Rotate the order each round so no contestant always follows the same one.
+    for (let j = 0; j < contestants.length; j++) {
+      const c = contestants[(j + r) % contestants.length];
+      samples.get(c.id)!.push(await sample(telemetry, c, w));
+    }
+  }
+  return samples;
+}
+
+function runLeakChild(id: string): Promise<LeakResult> {
+  const execArgv = process.execArgv.includes("--expose-gc") ? process.execArgv : ["--expose-gc", ...process.execArgv];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...execArgv, join(benchDir, "leak.ts"), id, String(LEAK_N)], {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: process.env,
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.on("close", () => {
+      const line = out.trim().split("\n").pop() ?? "";
+      try {
+        resolve(JSON.parse(line) as LeakResult);
+      } catch {
+        resolve({ id, n: LEAK_N, heapAfterWarmup: NaN, heapAtN: NaN, heapAt2N: NaN, growth: NaN, error: out.slice(-300) });
+      }
+    });
+  });
+}
+
+function gitDescribe(): string {
+  try {
+    const sha = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: benchDir, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "../src"], { cwd: benchDir, encoding: "utf8" }).trim();
+    return dirty === "" ? sha : `${sha} + uncommitted changes in src/`;
+  } catch {
+    return "unknown";
+  }
+}
+
+async function main(): Promise<void> {
+  isolateEnvironment();
+  const started = Date.now();
+  const log = (msg: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0)}s] ${msg}\n`);
+
+  const copies = checkSingleCopies();
+  if (copies.length > 0) {
+    for (const p of copies) log(`DUPLICATE PACKAGE COPY: ${p}`);
+    throw new Error("more than one copy of @langchain/core or @opentelemetry/api: fix bench/node_modules (npm ci --prefix bench)");
+  }
+  log("one copy each of @langchain/core and @opentelemetry/api");
+
+  const telemetry = createTelemetry();
+  const { contestants, skipped } = await buildContestants(telemetry);
+  for (const s of skipped) log(`skipped ${s.id}: ${s.reason}`);
+  log(`contestants: ${contestants.map((c) => c.id).join(", ")}${QUICK ? " (BENCH_QUICK)" : ""}`);
+
+  // Census: what each contestant exports per run, and a check that each actually traces.
+  const censusBy = new Map<string, Map<string, Census>>();
+  for (const w of WORKLOADS) {
+    const m = new Map<string, Census>();
+    for (const c of contestants) m.set(c.id, await census(telemetry, c, w, w.id === "concurrent" ? 1 : 10));
+    censusBy.set(w.id, m);
+  }
+  for (const c of contestants) {
+    if (c.id !== "none" && c.id !== "noop" && censusBy.get("invoke")!.get(c.id)!.spans === 0) {
+      log(`WARNING: ${c.id} exported no spans on the plain invoke: its setup does not work`);
+    }
+  }
+  log("census done");
+
+  const timings = new Map<string, Map<string, number[]>>();
+  for (const w of WORKLOADS) {
+    timings.set(w.id, await timeWorkload(telemetry, contestants, w));
+    log(`timed ${w.id}`);
+  }
+
+  const openRuns = contestants.filter((c) => c.ours).map((c) => `${c.id}: ${c.ours!.openRunCount ?? "?"}`);
+  if (openRuns.length > 0) log(`our open runs after timing: ${openRuns.join(", ")}`);
+
+  const leaks = new Map<string, LeakResult>();
+  for (const c of contestants) {
+    leaks.set(c.id, await runLeakChild(c.id));
+    log(`leak check ${c.id}: ${fmtBytes(leaks.get(c.id)!.growth)}${leaks.get(c.id)!.error ? ` (${leaks.get(c.id)!.error})` : ""}`);
+  }
+
+  const report = buildReport(contestants, skipped, censusBy, timings, leaks);
+  writeFileSync(join(benchDir, QUICK ? "results-quick.md" : "results.md"), report.markdown);
+  process.stdout.write(`${report.markdown}\n\n${report.budgetLines.join("\n")}\n`);
+  log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; wrote bench/${QUICK ? "results-quick.md" : "results.md"}`);
+
+  for (const c of contestants) await c.ours?.shutdown?.();
+  await telemetry.shutdown();
+  process.exit(0);
+}
+
+function buildReport(
+  contestants: Contestant[],
+  skipped: { id: string; reason: string }[],
+  censusBy: Map<string, Map<string, Census>>,
+  timings: Map<string, Map<string, number[]>>,
+  leaks: Map<string, LeakResult>,
+): { markdown: string; budgetLines: string[] } {
+  const med = (w: string, id: string) => {
+    const s = timings.get(w)?.get(id);
+    return s === undefined || s.length === 0 ? undefined : median(s);
+  };
+  const iqr = (w: string, id: string) => {
+    const s = timings.get(w)?.get(id);
+    return s === undefined || s.length === 0 ? undefined : quantile(s, 0.75) - quantile(s, 0.25);
+  };
+  const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a / b);
+
+  const none = med("invoke", "none");
+  const noop = med("invoke", "noop");
+  const minimal = med("invoke", "minimal");
+  const invokeRows = contestants.map((c) => {
+    const m = med("invoke", c.id);
+    const cen = censusBy.get("invoke")!.get(c.id)!;
+    const above = m !== undefined && noop !== undefined && c.id !== "none" ? m - noop : undefined;
+    const leak = leaks.get(c.id);
+    return [
+      c.label,
+      fmt(m, 1),
+      `±${fmt((iqr("invoke", c.id) ?? NaN) / 2, 1)}`,
+      fmtRatio(ratio(m, none)),
+      fmtRatio(ratio(m, minimal)),
+      c.id === "none" ? "–" : fmt(above, 1),
+      fmt(cen.spans, 1),
+      fmt(cen.spanAttributes, 1),
+      fmt(cen.traces, 1),
+      fmt(cen.logRecords, 1),
+      leak?.error ? "error" : fmtBytes(leak?.growth),
+    ];
+  });
+
+  const otherRows = contestants.map((c) => {
+    const cells = [c.label];
+    for (const w of ["stream", "agent", "concurrent"]) {
+      const m = med(w, c.id);
+      cells.push(fmt(m, w === "concurrent" ? 1 : 0), fmtRatio(ratio(m, med(w, "none"))));
+    }
+    cells.push(fmt(censusBy.get("stream")!.get(c.id)!.spans, 1), fmt(censusBy.get("agent")!.get(c.id)!.spans, 1));
+    cells.push(fmt(censusBy.get("agent")!.get(c.id)!.traces, 1));
+    return cells;
+  });
+
+  // Budget.
+  const budgetLines: string[] = [];
+  const ours = med("invoke", "ours");
+  const competitors = contestants.filter((c) => c.kind === "competitor");
+  const cheapest = competitors
+    .map((c) => ({ c, m: med("invoke", c.id)! }))
+    .sort((a, b) => a.m - b.m)[0];
+  if (ours === undefined || noop === undefined || minimal === undefined) {
+    budgetLines.push("FAIL budget: our handler did not run (see skipped contestants)");
+  } else {
+    const oursAbove = ours - noop;
+    const minimalAbove = minimal - noop;
+    const limit1 = 1.5 * minimalAbove;
+    budgetLines.push(
+      `${oursAbove <= limit1 ? "PASS" : "FAIL"} cost above no-op: ours ${fmt(oursAbove, 1)} µs <= 1.5 × minimal handler's ${fmt(minimalAbove, 1)} µs = ${fmt(limit1, 1)} µs`,
+    );
+    if (cheapest === undefined) {
+      budgetLines.push("FAIL cost vs competitors: no competitor ran");
+    } else {
+      const compAbove = cheapest.m - noop;
+      const limit2 = 0.5 * compAbove;
+      budgetLines.push(
+        `${oursAbove <= limit2 ? "PASS" : "FAIL"} cost above no-op: ours ${fmt(oursAbove, 1)} µs <= 0.5 × cheapest competitor's (${cheapest.c.label}) ${fmt(compAbove, 1)} µs = ${fmt(limit2, 1)} µs`,
+      );
+    }
+  }
+  const leak = leaks.get("ours");
+  if (leak === undefined || leak.error || !Number.isFinite(leak.growth)) {
+    budgetLines.push(`FAIL heap growth: ours not measured${leak?.error ? ` (${leak.error})` : ""}`);
+  } else {
+    budgetLines.push(
+      `${leak.growth < 1024 * 1024 ? "PASS" : "FAIL"} heap growth over invokes ${LEAK_N + 1}-${2 * LEAK_N}: ours ${fmtBytes(leak.growth)} < 1 MB${leak.openRuns !== undefined ? ` (open runs after: ${leak.openRuns})` : ""}`,
+    );
+  }
+  if (QUICK) budgetLines.push("(BENCH_QUICK=1: smoke run, numbers not meaningful)");
+
+  const cpu = cpus();
+  const versions = [
+    "@langchain/core",
+    "langchain",
+    "@langchain/langgraph",
+    "@opentelemetry/api",
+    "@opentelemetry/sdk-trace-node",
+    "@opentelemetry/sdk-metrics",
+    "@opentelemetry/sdk-logs",
+    "@traceloop/instrumentation-langchain",
+    "@arizeai/openinference-instrumentation-langchain",
+    "@langfuse/langchain",
+  ].map((p) => `\`${p}\` ${installedVersion(p)}`);
+
+  const w = Object.fromEntries(WORKLOADS.map((x) => [x.id, x]));
+  const markdown = [
+    `# Benchmark results${QUICK ? " (BENCH_QUICK smoke run: not meaningful)" : ""}`,
+    "",
+    `- Date: ${new Date().toISOString()}`,
+    `- Machine: ${cpu[0]?.model ?? "?"}, ${cpu.length} cores, ${platform()} ${release()}`,
+    `- Node ${process.version}`,
+    `- langchain-opentelemetry: src at ${gitDescribe()}`,
+    `- Packages: ${versions.join(", ")}`,
+    `- Samples: interleaved rounds (order rotated each round); invoke ${w.invoke.rounds} × ${w.invoke.batch}, stream ${w.stream.rounds} × ${w.stream.batch}, agent ${w.agent.rounds} × ${w.agent.batch}, concurrent ${w.concurrent.rounds} × 200; heap: ${LEAK_N} + ${LEAK_N} invokes in a fresh process per contestant`,
+    ...(skipped.length > 0 ? [`- Not run: ${skipped.map((s) => `${s.id} (${s.reason})`).join("; ")}`] : []),
+    "",
+    `## Plain invoke: ${w.invoke.label} (4 runs per invoke)`,
+    "",
+    table(
+      [
+        "contestant",
+        "µs/invoke (median)",
+        "± (IQR/2)",
+        "× no callbacks",
+        "× minimal",
+        "µs above no-op",
+        "spans/invoke",
+        "span attrs/invoke",
+        "traces/invoke",
+        "log records/invoke",
+        `heap growth, invokes ${LEAK_N / 1000}k→${(2 * LEAK_N) / 1000}k`,
+      ],
+      invokeRows,
+    ),
+    "",
+    "## Other workloads (µs per run, median)",
+    "",
+    table(
+      [
+        "contestant",
+        "stream (50 chunks)",
+        "× none",
+        "agent (2 tools)",
+        "× none",
+        "200 concurrent, per invoke",
+        "× none",
+        "spans/stream",
+        "spans/agent run",
+        "traces/agent run",
+      ],
+      otherRows,
+    ),
+    "",
+    "## Budget",
+    "",
+    ...budgetLines.map((l) => `- ${l}`),
+    "",
+    "traces/invoke above 1 means the integration's spans of one invoke do not share a trace (no nesting).",
+    "",
+  ].join("\n");
+  return { markdown, budgetLines };
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});
