@@ -370,7 +370,8 @@ function checkUrl(value: unknown, name: string): string | undefined {
     throw new TelemetryConfigError(`${name} is not a valid URL: "${value}" (expected e.g. http://collector:4318)`);
   }
   if (u.protocol !== "http:" && u.protocol !== "https:") {
-    throw new TelemetryConfigError(`${name} must be an http:// or https:// URL, got "${value}" (OTLP/gRPC is not supported)`);
+    const hint = !value.includes("//") ? ' (missing "http://"?)' : u.protocol === "grpc:" ? " (OTLP/gRPC is not supported: use OTLP/HTTP, port 4318)" : "";
+    throw new TelemetryConfigError(`${name} must be an http:// or https:// URL, got "${value}"${hint}`);
   }
   return value;
 }

@@ -16,22 +16,28 @@
 import type { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { getContextVariable, registerConfigureHook, setContextVariable } from "@langchain/core/context";
 
-let registrations = 0;
+/**
+ * One context variable for every registration: a new registration replaces the previous handler in
+ * its context (rather than adding a second hook whose handler, having the same `name`, would be
+ * silently skipped by LangChain's de-duplication while the older one stays in force).
+ */
+export const GLOBAL_HANDLER_CONTEXT_VAR = "langchain_opentelemetry_handler";
 
 /**
  * Registers `handler` for every LangChain run started from now on in this async context and the
- * async operations it creates (see the module caveat: before servers are created).
+ * async operations it creates (see the module caveat: before servers are created). A later
+ * registration replaces this one.
  *
- * @returns An undo function: runs started after it no longer get the handler (from contexts that
- * descend from the registration). Calling it more than once is harmless.
+ * @returns An undo function: runs started after it (in contexts descending from where it is
+ * called) no longer get the handler. It does nothing when another handler was registered since.
+ * Calling it more than once is harmless.
  */
 export function registerGlobalHandler(handler: BaseCallbackHandler): () => void {
-  // A context variable of our own per registration: undo clears it, and the hook (which LangChain
-  // offers no way to remove) then finds nothing and adds nothing.
-  const contextVar = `langchain_opentelemetry_handler_${++registrations}`;
-  setContextVariable(contextVar, handler);
-  registerConfigureHook({ contextVar, inheritable: true });
+  setContextVariable(GLOBAL_HANDLER_CONTEXT_VAR, handler);
+  // LangChain offers no way to list or remove hooks; a duplicate hook reading the same variable
+  // adds nothing (same handler, de-duplicated by name).
+  registerConfigureHook({ contextVar: GLOBAL_HANDLER_CONTEXT_VAR, inheritable: true });
   return () => {
-    if (getContextVariable(contextVar) !== undefined) setContextVariable(contextVar, undefined);
+    if (getContextVariable(GLOBAL_HANDLER_CONTEXT_VAR) === handler) setContextVariable(GLOBAL_HANDLER_CONTEXT_VAR, undefined);
   };
 }
