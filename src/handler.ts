@@ -54,16 +54,17 @@ export const ATTR_LANGGRAPH_NODE = "langgraph.node";
 export const ATTR_LANGGRAPH_STEP = "langgraph.step";
 
 const HIDDEN_TAG = "langsmith:hidden";
-const AGENT_INTEGRATIONS = new Set(["langchain_create_agent", "langgraph"]);
+const CREATE_AGENT_INTEGRATION = "langchain_create_agent";
+const LANGGRAPH_INTEGRATION = "langgraph";
 const DEFAULT_MAX_CONTENT = 16_384;
-/** Loki rejects lines with more than 64 KB of structured metadata: keep each content value well under. */
-const LOG_CONTENT_MAX = 12_000;
 const MAX_CHUNK_INTERVALS = 10_000;
 
 type Rec = Record<string, unknown>;
 
 /** State of a model run between start and end (extends the common operation state). */
 interface InferenceState extends OperationState {
+  /** Request parameters (temperature, max tokens, ...) for the details log record. */
+  requestParams?: Attributes;
   lastChunkAt?: number;
   intervals?: number[];
   streamed?: boolean;
@@ -153,7 +154,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         diag.warn(`${PACKAGE_NAME}: metrics disabled, the meter provider failed: ${String(e)}`);
       }
     }
-    if (options.logs !== false) this.genAiLogs = new GenAiLogs(options.loggerProvider, options.logMinSeverity ?? SeverityNumber.INFO);
+    if (options.logs !== false) this.genAiLogs = new GenAiLogs(options.loggerProvider, options.logMinSeverity ?? SeverityNumber.INFO, this.maxContent);
     this.runs = new RunRegistry(options.runTimeoutMs ?? 600_000, Math.max(1, options.maxOpenRuns ?? 10_000), (run, reason) =>
       this.expire(run, reason),
     );
@@ -262,21 +263,14 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     return boundedJson(value, this.maxContent);
   }
 
-  private logContent(value: unknown): unknown {
-    // Structured on log records (the conventions' form), bounded the same way as on spans.
-    try {
-      return JSON.parse(boundedJson(value, Math.min(this.maxContent, LOG_CONTENT_MAX)));
-    } catch {
-      return undefined;
-    }
-  }
-
   private metricAttributes(op: OperationState, metadata: Rec | undefined): Attributes | undefined {
     if (!metadata || this.metricMetadataKeys.length === 0) return undefined;
     let out: Attributes | undefined;
     for (const key of this.metricMetadataKeys) {
       const v = metadata[key];
-      if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") (out ??= {})[key] = v;
+      // Cut: an opted-in key is meant to be low-cardinality, but a long value must not bloat every point.
+      if (typeof v === "string") (out ??= {})[key] = cutString(v, 256);
+      else if (typeof v === "number" || typeof v === "boolean") (out ??= {})[key] = v;
     }
     void op;
     return out;
@@ -302,7 +296,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       let spanName = name;
       let attributes: Attributes | undefined;
       let op: OperationState | undefined;
-      if (this.isAgent(chain, metadata, node)) {
+      if (this.isAgent(chain, inputs, metadata, node)) {
         kind = RunKind.Agent;
         const agentName = typeof metadata?.lc_agent_name === "string" && metadata.lc_agent_name ? metadata.lc_agent_name : name;
         spanName = `${S.OP_INVOKE_AGENT} ${agentName}`;
@@ -331,12 +325,18 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   /**
-   * `createAgent` / `createReactAgent` graphs carry `ls_integration` in their metadata, which
+   * `createAgent` graphs carry `ls_integration: "langchain_create_agent"` in their metadata, which
    * their children inherit: the agent is the run that has it without being a graph node itself.
-   * The legacy `AgentExecutor` is recognised by its class.
+   * LangGraph sets `ls_integration: "langgraph"` on EVERY compiled graph, so a plain StateGraph
+   * (a workflow) is told from a `createReactAgent` graph by its input: an agent graph runs over
+   * `messages`. The legacy `AgentExecutor` is recognised by its class.
    */
-  private isAgent(chain: unknown, metadata: Rec | undefined, node: unknown): boolean {
-    if (metadata !== undefined && node === undefined && AGENT_INTEGRATIONS.has(metadata.ls_integration as string)) return true;
+  private isAgent(chain: unknown, inputs: unknown, metadata: Rec | undefined, node: unknown): boolean {
+    if (metadata !== undefined && node === undefined) {
+      const integration = metadata.ls_integration;
+      if (integration === CREATE_AGENT_INTEGRATION) return true;
+      if (integration === LANGGRAPH_INTEGRATION) return isRecord(inputs) && Array.isArray(inputs.messages);
+    }
     if (isRecord(chain) && Array.isArray(chain.id)) return chain.id[chain.id.length - 1] === "AgentExecutor";
     return false;
   }
@@ -445,7 +445,10 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const op: InferenceState = { operation, name: model ?? runNameOf(llm, runName, operation), chunks: 0 };
     if (provider) attributes[S.ATTR_GEN_AI_PROVIDER_NAME] = op.provider = provider;
     if (model) attributes[S.ATTR_GEN_AI_REQUEST_MODEL] = op.requestModel = model;
-    addRequestParams(attributes, params, metadata);
+    const requestParams: Attributes = {};
+    addRequestParams(requestParams, params, metadata);
+    Object.assign(attributes, requestParams);
+    op.requestParams = requestParams;
     const server = serverOf(llm, params);
     if (server) {
       attributes[S.ATTR_SERVER_ADDRESS] = op.serverAddress = server.address;
@@ -542,8 +545,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       }
       if (this.genAiLogs !== undefined && this.genAiLogs.wants(SeverityNumber.INFO)) {
         const body = inferenceBody(op.operation, response.model ?? op.requestModel, usage?.input, usage?.output, durationS, response.finishReasons, undefined);
-        const logAttrs: AnyValueMap = { ...attrs, ...(run!.assoc as AnyValueMap | undefined), [S.METRIC_OPERATION_DURATION]: durationS };
-        if (op.conversationId) logAttrs[S.ATTR_GEN_AI_CONVERSATION_ID] = op.conversationId;
+        const logAttrs = this.inferenceLogAttributes(run!, op, attrs, durationS);
         if (response.id) logAttrs[S.ATTR_GEN_AI_RESPONSE_ID] = response.id;
         if (response.finishReasons.length) logAttrs[S.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = response.finishReasons;
         if (usage) {
@@ -553,26 +555,42 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
           if (usage.cacheCreation !== undefined) logAttrs[S.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = usage.cacheCreation;
           if (usage.reasoning !== undefined) logAttrs[S.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoning;
         }
-        if (op.streamed) logAttrs[S.ATTR_GEN_AI_REQUEST_STREAM] = true;
         if (ttfc !== undefined) logAttrs[S.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = ttfc;
-        if (this.captureContent) this.addLogContent(logAttrs, op, output_);
-        this.genAiLogs.emit(S.EVENT_INFERENCE_DETAILS, SeverityNumber.INFO, body, logAttrs, contextOf(run!));
+        if (cached) logAttrs[ATTR_CACHE_HIT] = true;
+        const content = this.captureContent ? this.logContent(op, output_) : undefined;
+        this.genAiLogs.emit(S.EVENT_INFERENCE_DETAILS, SeverityNumber.INFO, body, logAttrs, contextOf(run!), content);
       }
     } catch (e) {
       this.internalError("handleLLMEnd", e);
     }
   }
 
-  private addLogContent(logAttrs: AnyValueMap, op: OperationState, output: unknown): void {
-    if (op.input !== undefined) logAttrs[S.ATTR_GEN_AI_INPUT_MESSAGES] = this.logContent(op.input) as AnyValueMap;
-    if (op.system !== undefined) logAttrs[S.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS] = this.logContent(op.system) as AnyValueMap;
-    if (op.toolDefinitions !== undefined) logAttrs[S.ATTR_GEN_AI_TOOL_DEFINITIONS] = this.logContent(op.toolDefinitions) as AnyValueMap;
-    if (output !== undefined) logAttrs[S.ATTR_GEN_AI_OUTPUT_MESSAGES] = this.logContent(output) as AnyValueMap;
+  /**
+   * Attributes of a model call's details record: those of its metric points, the request
+   * parameters, association properties, conversation id, streaming flag and duration (in
+   * seconds, under the duration metric's name: the conventions have no attribute for it).
+   */
+  private inferenceLogAttributes(run: Run, op: InferenceState, metricAttrs: Attributes, durationS: number): AnyValueMap {
+    const logAttrs: AnyValueMap = { ...(op.requestParams as AnyValueMap | undefined), ...metricAttrs, ...(run.assoc as AnyValueMap | undefined), [S.METRIC_OPERATION_DURATION]: durationS };
+    if (op.conversationId) logAttrs[S.ATTR_GEN_AI_CONVERSATION_ID] = op.conversationId;
+    if (op.streamed) logAttrs[S.ATTR_GEN_AI_REQUEST_STREAM] = true;
+    return logAttrs;
+  }
+
+  /** Captured content for a log record, structured; `GenAiLogs` bounds it to the record budget. */
+  private logContent(op: OperationState, output: unknown): Record<string, unknown> {
+    const content: Record<string, unknown> = {};
+    if (op.system !== undefined) content[S.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS] = op.system;
+    if (op.toolDefinitions !== undefined) content[S.ATTR_GEN_AI_TOOL_DEFINITIONS] = op.toolDefinitions;
+    if (op.input !== undefined) content[S.ATTR_GEN_AI_INPUT_MESSAGES] = op.input;
+    if (output !== undefined) content[S.ATTR_GEN_AI_OUTPUT_MESSAGES] = output;
+    return content;
   }
 
   /** Low-cardinality attributes of a model call's metric points. */
   private inferenceMetricAttributes(op: OperationState, responseModel: string | undefined, errorType: string | undefined): Attributes {
-    const a: Attributes = { [S.ATTR_GEN_AI_OPERATION_NAME]: op.operation };
+    // Opted-in metadata first: it never overrides a conventions attribute.
+    const a: Attributes = { ...op.metricAttrs, [S.ATTR_GEN_AI_OPERATION_NAME]: op.operation };
     if (op.provider) a[S.ATTR_GEN_AI_PROVIDER_NAME] = op.provider;
     if (op.requestModel) a[S.ATTR_GEN_AI_REQUEST_MODEL] = op.requestModel;
     if (responseModel) a[S.ATTR_GEN_AI_RESPONSE_MODEL] = responseModel;
@@ -581,7 +599,6 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       a[S.ATTR_SERVER_PORT] = op.serverPort;
     }
     if (errorType) a[S.ATTR_ERROR_TYPE] = errorType;
-    if (op.metricAttrs) Object.assign(a, op.metricAttrs);
     return a;
   }
 
@@ -597,6 +614,14 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const durationS = seconds(run!.start, performance.now());
       const attrs = this.inferenceMetricAttributes(op, undefined, info.type);
       this.genAiMetrics?.recordInference({ attributes: attrs, durationS });
+      // The details record too (the conventions give it `error.type` for failed calls), so a
+      // Loki query over details records sees every call, like the duration histogram.
+      const severity = run!.isRoot ? SeverityNumber.ERROR : SeverityNumber.WARN;
+      if (this.genAiLogs !== undefined && this.genAiLogs.wants(severity)) {
+        const body = inferenceBody(op.operation, op.requestModel, undefined, undefined, durationS, undefined, info.type);
+        const content = this.captureContent ? this.logContent(op, undefined) : undefined;
+        this.genAiLogs.emit(S.EVENT_INFERENCE_DETAILS, severity, body, this.inferenceLogAttributes(run!, op as InferenceState, attrs, durationS), contextOf(run!), content);
+      }
       this.emitException(run!, span, info, attrs);
     } catch (e) {
       this.internalError("handleLLMError", e);
