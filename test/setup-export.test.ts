@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { setupTelemetry, type TelemetryHandle } from "../src/setup.js";
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedRequest } from "./helpers/otlp-receiver.js";
 import { pingChain } from "./helpers/langchain-fixtures.js";
+import { base64ToHex, decodeLogsRequest, decodeMetricsRequest, decodeTraceRequest } from "./helpers/otlp-proto.js";
 
 let receiver: OtlpReceiver;
 let telemetry: TelemetryHandle | undefined;
@@ -198,8 +199,8 @@ describe("setupTelemetry configuration sources", () => {
     expect(receiver.requests).toEqual([]);
   });
 
-  it("sends http/protobuf with the -proto exporters when asked", async () => {
-    telemetry = setupTelemetry({ onWarning, endpoint: receiver.url, protocol: "http/protobuf", headers: { "X-Scope-OrgID": "rca" } });
+  it("sends http/protobuf with the -proto exporters when asked, decodable with the official schema", async () => {
+    telemetry = setupTelemetry({ onWarning, endpoint: receiver.url, protocol: "http/protobuf", headers: { "X-Scope-OrgID": "rca" }, serviceName: "proto_svc" });
     await pingChain().invoke({ question: "ping" });
     await telemetry.shutdown();
     for (const path of ["/v1/traces", "/v1/metrics", "/v1/logs"]) {
@@ -208,9 +209,26 @@ describe("setupTelemetry configuration sources", () => {
       for (const r of reqs) {
         expect(r.contentType).toBe("application/x-protobuf");
         expect(r.headers["x-scope-orgid"]).toBe("rca");
-        expect(r.body.length).toBeGreaterThan(0);
       }
     }
+    const traceReq = decodeTraceRequest(receiver.requestsTo("/v1/traces")[0].body);
+    expect(attr(traceReq.resourceSpans[0].resource.attributes, "service.name")).toEqual({ stringValue: "proto_svc" });
+    const spans = traceReq.resourceSpans.flatMap((rs: any) => rs.scopeSpans.flatMap((ss: any) => ss.spans));
+    const traceIds = new Set(spans.map((s: any) => base64ToHex(s.traceId)));
+    expect(traceIds.size).toBe(1);
+    expect([...traceIds][0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(spans.some((s: any) => String(s.name).startsWith("chat"))).toBe(true);
+
+    const metricNames = receiver
+      .requestsTo("/v1/metrics")
+      .flatMap((r) => decodeMetricsRequest(r.body).resourceMetrics.flatMap((rm: any) => rm.scopeMetrics.flatMap((sm: any) => sm.metrics.map((m: any) => m.name))));
+    expect(metricNames).toEqual(expect.arrayContaining(["gen_ai.client.operation.duration", "gen_ai.client.token.usage"]));
+
+    const records = receiver
+      .requestsTo("/v1/logs")
+      .flatMap((r) => decodeLogsRequest(r.body).resourceLogs.flatMap((rl: any) => rl.scopeLogs.flatMap((sl: any) => sl.logRecords)));
+    expect(records.length).toBeGreaterThan(0);
+    for (const rec of records) expect(base64ToHex(rec.traceId)).toBe([...traceIds][0]);
   });
 
   it("batches by default and gzips when asked; shutdown() flushes what is pending", async () => {
