@@ -1,0 +1,264 @@
+/**
+ * Fault tolerance against a broken collector (issue 5): with the collector down, answering
+ * 500 / 503 / 429 + Retry-After, answering only after 30 s, or destroying connections
+ * mid-request, an app's `prompt | model | parser` loop runs as fast as with a healthy collector
+ * (generous bounds: no more than 3x, and under an absolute ceiling), every invoke returns its
+ * result, no unhandled rejection happens, the span queue stays bounded (drops counted, one
+ * warning), and `shutdown()` returns within the export timeout. A collector that comes back
+ * within the retry window gets every span.
+ *
+ * Timing is compared, never asserted exactly: each loop is run in rounds and the fastest round
+ * counts (machine noise only ever adds time).
+ */
+import { StringOutputParser } from "@langchain/core/output_parsers";
+import { ChatPromptTemplate } from "@langchain/core/prompts";
+import { FakeListChatModel } from "@langchain/core/utils/testing";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { setupTelemetry, type TelemetryHandle } from "../src/setup.js";
+import { startFaultyCollector, type Answer, type FaultyCollector } from "./helpers/faulty-collector.js";
+import { refusedUrl } from "./helpers/otlp-receiver.js";
+
+const ROUNDS = 3;
+const INVOKES_PER_ROUND = 300;
+const SPANS_PER_INVOKE = 4; // RunnableSequence, prompt, model, parser
+/** Export timeout given to setupTelemetry: a hanging collector is given up on after this. */
+const EXPORT_TIMEOUT_MS = 1000;
+
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+function heapAfterGc(): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => unhandled.push(reason);
+const uncaught: unknown[] = [];
+const onUncaught = (error: unknown) => uncaught.push(error);
+
+let telemetry: TelemetryHandle | undefined;
+let collector: FaultyCollector | undefined;
+let healthyMs = Infinity;
+/** Numbers for the report: printed once at the end. */
+const measured: Record<string, unknown> = {};
+
+beforeAll(() => {
+  process.on("unhandledRejection", onUnhandled);
+  process.on("uncaughtException", onUncaught);
+});
+
+afterEach(async () => {
+  await telemetry?.shutdown();
+  telemetry = undefined;
+  await collector?.close();
+  collector = undefined;
+});
+
+afterAll(() => {
+  process.off("unhandledRejection", onUnhandled);
+  process.off("uncaughtException", onUncaught);
+  console.log(`[fault-collector] measured: ${JSON.stringify(measured)}`);
+});
+
+/**
+ * A fake model whose call yields to the event loop once, as a real model call (network I/O) does.
+ * A model answering in microtasks only would starve every socket of the process for a whole
+ * loop: then not even a healthy collector's answers are read, and the queue fills.
+ */
+class IoFakeChatModel extends FakeListChatModel {
+  override async _generate(...args: Parameters<FakeListChatModel["_generate"]>) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    return super._generate(...args);
+  }
+}
+
+function chain() {
+  const prompt = ChatPromptTemplate.fromMessages([["human", "{question}"]]);
+  return prompt.pipe(new IoFakeChatModel({ responses: ["pong"] })).pipe(new StringOutputParser());
+}
+
+interface RunResult {
+  fastestRoundMs: number;
+  roundsMs: number[];
+  shutdownMs: number;
+  warnings: string[];
+  heapRounds: number[];
+}
+
+/**
+ * setupTelemetry pointed at `url`, then ROUNDS x INVOKES_PER_ROUND invokes of the chain (every
+ * result checked: an exception or a wrong answer would throw here), then shutdown, timed.
+ */
+async function exercise(url: string, extra: { maxQueueSize?: number } = {}): Promise<RunResult> {
+  const warnings: string[] = [];
+  telemetry = setupTelemetry({
+    endpoint: url,
+    timeoutMillis: EXPORT_TIMEOUT_MS,
+    metricExportIntervalMillis: EXPORT_TIMEOUT_MS,
+    onWarning: (m) => warnings.push(m),
+    ...extra,
+  });
+  const c = chain();
+  // Warm-up outside the measurement (JIT, first socket).
+  for (let i = 0; i < 20; i++) expect(await c.invoke({ question: "ping" })).toBe("pong");
+  const roundsMs: number[] = [];
+  const heapRounds: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < INVOKES_PER_ROUND; i++) {
+      const out = await c.invoke({ question: "ping" });
+      if (out !== "pong") throw new Error(`invoke ${i} returned ${String(out)}`);
+    }
+    roundsMs.push(performance.now() - t0);
+    heapRounds.push(heapAfterGc());
+  }
+  const t1 = performance.now();
+  await telemetry.shutdown();
+  const shutdownMs = performance.now() - t1;
+  telemetry = undefined;
+  return { fastestRoundMs: Math.min(...roundsMs), roundsMs, shutdownMs, warnings, heapRounds };
+}
+
+const round = (n: number) => Math.round(n * 10) / 10;
+
+/** The assertions every broken-collector mode shares. */
+function expectUnharmed(name: string, result: RunResult): void {
+  measured[name] = {
+    roundsMs: result.roundsMs.map(round),
+    shutdownMs: round(result.shutdownMs),
+    heapMB: result.heapRounds.map((h) => round(h / 1e6)),
+  };
+  expect(unhandled).toEqual([]);
+  expect(uncaught).toEqual([]);
+  // Not slowed: within 3x of the healthy loop, and under an absolute ceiling for 300 invokes.
+  expect(result.fastestRoundMs).toBeLessThan(3 * healthyMs);
+  expect(result.fastestRoundMs).toBeLessThan(2000);
+  // shutdown() is bounded by the export timeout (traces, metrics and logs shut down in parallel;
+  // a batch in flight can take one timeout, the final flush another).
+  expect(result.shutdownMs).toBeLessThan(3 * EXPORT_TIMEOUT_MS + 1000);
+  // One warning per failing signal at first failure, not one per export.
+  for (const signal of ["traces", "logs"]) {
+    const firsts = result.warnings.filter((w) => w.startsWith(`${signal} export to `) && w.includes(" failed: "));
+    expect(firsts, `${signal} first-failure warnings: ${JSON.stringify(result.warnings)}`).toHaveLength(1);
+    expect(result.warnings.filter((w) => w.startsWith(`${signal}: the export queue is full`)).length).toBeLessThanOrEqual(1);
+  }
+}
+
+describe("an app's chain loop with a broken collector", () => {
+  beforeAll(async () => {
+    collector = await startFaultyCollector();
+    const result = await exercise(collector.url);
+    healthyMs = result.fastestRoundMs;
+    measured.healthy = { roundsMs: result.roundsMs.map(round), shutdownMs: round(result.shutdownMs), heapMB: result.heapRounds.map((h) => round(h / 1e6)) };
+    // The baseline really exported: every span of every invoke arrived, nothing was dropped.
+    expect(collector.acceptedSpanKeys().size).toBe((20 + ROUNDS * INVOKES_PER_ROUND) * SPANS_PER_INVOKE);
+    expect(result.warnings).toEqual([]);
+    await collector.close();
+    collector = undefined;
+  });
+
+  it("collector down (connection refused): not slowed, no rejection, one warning, bounded shutdown", async () => {
+    const result = await exercise(await refusedUrl());
+    expectUnharmed("refused", result);
+    expect(result.warnings.find((w) => w.startsWith("traces export"))).toContain("connection refused");
+  });
+
+  const statuses: Array<[string, Answer, RegExp]> = [
+    ["500", { kind: "status", status: 500 }, /HTTP 500/],
+    ["503", { kind: "status", status: 503 }, /429\/502\/503\/504/],
+    ["429 with Retry-After", { kind: "status", status: 429, headers: { "Retry-After": "1" } }, /429\/502\/503\/504/],
+  ];
+  for (const [name, answer, phrase] of statuses) {
+    it(`collector answering ${name}: not slowed, no rejection, one warning, bounded shutdown`, async () => {
+      collector = await startFaultyCollector({ behaviour: () => answer });
+      const result = await exercise(collector.url);
+      expectUnharmed(name, result);
+      expect(collector.requests.length).toBeGreaterThan(0);
+      expect(result.warnings.find((w) => w.startsWith("traces export"))).toMatch(phrase);
+    });
+  }
+
+  it("collector closing connections mid-request: not slowed, no rejection, one warning, bounded shutdown", async () => {
+    collector = await startFaultyCollector({ behaviour: () => ({ kind: "destroy" }) });
+    const result = await exercise(collector.url);
+    expectUnharmed("destroy", result);
+    expect(collector.requests.length).toBeGreaterThan(0);
+  });
+
+  it("collector answering after 30 s: not slowed, queue bounded with one counted drop warning, shutdown within the timeout", async () => {
+    collector = await startFaultyCollector({ behaviour: () => ({ kind: "late", ms: 30_000 }) });
+    const maxQueueSize = 512;
+    const result = await exercise(collector.url, { maxQueueSize });
+    expectUnharmed("late30s", result);
+    expect(result.warnings.find((w) => w.startsWith("traces export"))).toMatch(/no answer within 1000 ms|timed out|Request Timeout/i);
+    // Spans pile up behind the hanging export: the queue stops at maxQueueSize and drops, warned once...
+    const full = result.warnings.filter((w) => w.startsWith("traces: the export queue is full"));
+    expect(full).toHaveLength(1);
+    expect(full[0]).toContain(`maxQueueSize ${maxQueueSize}`);
+    // ...and counted: the shutdown summary gives the number dropped.
+    const summary = result.warnings.find((w) => /^traces: \d+ records dropped because the export queue was full\.$/.test(w));
+    expect(summary).toBeDefined();
+    const dropped = Number(/^traces: (\d+)/.exec(summary!)![1]);
+    measured.late30sDroppedSpans = dropped;
+    // Everything beyond the queue and what the exporter holds was dropped, not kept.
+    const produced = (20 + ROUNDS * INVOKES_PER_ROUND) * SPANS_PER_INVOKE;
+    expect(dropped).toBeGreaterThan(0);
+    expect(dropped).toBeLessThan(produced);
+    // Heap flat once the queue is full: the last round adds no more than a few MB.
+    const growth = result.heapRounds[ROUNDS - 1] - result.heapRounds[1];
+    measured.late30sHeapGrowthLastRoundMB = round(growth / 1e6);
+    expect(growth).toBeLessThan(8e6);
+  });
+});
+
+describe("a collector that comes back within the retry window", () => {
+  it("answering 429 (Retry-After: 1), then 503, then 200: every queued span arrives", async () => {
+    const perPath = new Map<string, number>();
+    collector = await startFaultyCollector({
+      behaviour: (path) => {
+        const n = perPath.get(path) ?? 0;
+        perPath.set(path, n + 1);
+        if (n === 0) return { kind: "status", status: 429, headers: { "Retry-After": "1" } };
+        if (n === 1) return { kind: "status", status: 503 };
+        return { kind: "ok" };
+      },
+    });
+    const warnings: string[] = [];
+    telemetry = setupTelemetry({ endpoint: collector.url, onWarning: (m) => warnings.push(m) });
+    const c = chain();
+    const invokes = 50;
+    for (let i = 0; i < invokes; i++) expect(await c.invoke({ question: "ping" })).toBe("pong");
+    await telemetry.shutdown();
+    telemetry = undefined;
+
+    const traces = collector.requests.filter((r) => r.path === "/v1/traces");
+    expect(traces.map((r) => r.answer).slice(0, 3)).toEqual(["status", "status", "ok"]);
+    expect(collector.acceptedSpanKeys().size).toBe(invokes * SPANS_PER_INVOKE);
+    const names = traces.filter((r) => r.answer === "ok").flatMap((r) => r.spanNames);
+    expect(names.filter((n) => n === "chat").length).toBe(invokes);
+    expect(unhandled).toEqual([]);
+    // Nothing was lost, so nothing is reported as failed.
+    expect(warnings).toEqual([]);
+  });
+
+  it("down (connection refused), then listening on the same port: every queued span arrives", async () => {
+    const url = await refusedUrl();
+    const port = Number(new URL(url).port);
+    const warnings: string[] = [];
+    telemetry = setupTelemetry({ endpoint: url, onWarning: (m) => warnings.push(m) });
+    const c = chain();
+    const invokes = 50;
+    for (let i = 0; i < invokes; i++) expect(await c.invoke({ question: "ping" })).toBe("pong");
+    // The export starts against nothing (refused, retried with backoff); the collector starts 300 ms later.
+    const flushing = telemetry.forceFlush();
+    await new Promise((r) => setTimeout(r, 300));
+    collector = await startFaultyCollector({ port });
+    await flushing;
+    expect(collector.acceptedSpanKeys().size).toBe(invokes * SPANS_PER_INVOKE);
+    expect(unhandled).toEqual([]);
+    expect(warnings).toEqual([]);
+  });
+});
