@@ -35,7 +35,7 @@ import {
 import { boundedJson, boundedText, cutString, toPlain } from "./content.js";
 import { EVENT_OPERATION_DETAILS, exceptionAttributes, GenAiLogs, inferenceBody, operationBody, SeverityNumber } from "./logs.js";
 import { outputMessages, promptMessages, splitInput, toChatMessage, toolDefinitions } from "./messages.js";
-import { GenAiMetrics } from "./metrics.js";
+import { agentMetricAttributes, GenAiMetrics, toolMetricAttributes } from "./metrics.js";
 import type { OpenTelemetryCallbackHandlerOptions } from "./options.js";
 import { contextOf, RunKind, RunRegistry, type OperationState, type Run } from "./runs.js";
 import * as S from "./semconv.js";
@@ -60,6 +60,12 @@ const DEFAULT_MAX_CONTENT = 16_384;
 const MAX_CHUNK_INTERVALS = 10_000;
 
 type Rec = Record<string, unknown>;
+
+/** State of a tool run: the agent that called it and the call id, for its metric and record. */
+interface ToolState extends OperationState {
+  agentName?: string;
+  toolCallId?: string;
+}
 
 /** State of a model run between start and end (extends the common operation state). */
 interface InferenceState extends OperationState {
@@ -302,6 +308,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         spanName = `${S.OP_INVOKE_AGENT} ${agentName}`;
         attributes = { [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_INVOKE_AGENT, [S.ATTR_GEN_AI_AGENT_NAME]: agentName };
         op = { operation: S.OP_INVOKE_AGENT, name: agentName, chunks: 0, conversationId: conversationId(metadata) };
+        op.metricAttrs = this.metricAttributes(op, metadata);
         if (op.conversationId) attributes[S.ATTR_GEN_AI_CONVERSATION_ID] = op.conversationId;
         if (this.captureContent) this.captureAgentInput(attributes, op, inputs);
       } else if (parentRunId === undefined) {
@@ -650,9 +657,16 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       if (typeof toolCallId === "string" && toolCallId) attributes[S.ATTR_GEN_AI_TOOL_CALL_ID] = toolCallId;
       const description = isRecord(tool) && typeof tool.description === "string" ? tool.description : undefined;
       if (description) attributes[S.ATTR_GEN_AI_TOOL_DESCRIPTION] = cutString(description, 1024);
-      const op: OperationState = { operation: S.OP_EXECUTE_TOOL, name, chunks: 0, conversationId: conversationId(metadata) };
+      const op: ToolState = { operation: S.OP_EXECUTE_TOOL, name, chunks: 0, conversationId: conversationId(metadata) };
+      // createAgent's metadata (inherited by its tool runs) names the agent that called the tool.
+      if (typeof metadata?.lc_agent_name === "string" && metadata.lc_agent_name) op.agentName = metadata.lc_agent_name;
+      if (typeof toolCallId === "string" && toolCallId) op.toolCallId = toolCallId;
+      op.metricAttrs = this.metricAttributes(op, metadata);
       if (op.conversationId) attributes[S.ATTR_GEN_AI_CONVERSATION_ID] = op.conversationId;
-      if (this.captureContent) attributes[S.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = boundedText(input, this.maxContent);
+      if (this.captureContent) {
+        attributes[S.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = boundedText(input, this.maxContent);
+        op.input = input;
+      }
       this.open(runId, parentRunId, RunKind.Tool, `${S.OP_EXECUTE_TOOL} ${name}`, SpanKind.INTERNAL, attributes, op);
     } catch (e) {
       this.internalError("handleToolStart", e);
@@ -664,13 +678,14 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const run = this.runs.take(runId);
       const span = run?.span;
       if (span === undefined) return;
+      let result: unknown;
       if (this.captureContent) {
         // Agents pass a ToolMessage: its content is the result.
-        const result = isRecord(output) && "content" in output && "tool_call_id" in output ? output.content : output;
+        result = isRecord(output) && "content" in output && "tool_call_id" in output ? output.content : output;
         span.setAttribute(S.ATTR_GEN_AI_TOOL_CALL_RESULT, boundedText(result, this.maxContent));
       }
       span.end();
-      this.finishOperation(run!, span, undefined);
+      this.finishOperation(run!, span, undefined, result);
     } catch (e) {
       this.internalError("handleToolEnd", e);
     }
@@ -690,25 +705,39 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     }
   }
 
-  /** Duration metric and details/exception record of a tool or agent run. */
-  private finishOperation(run: Run, span: Span, error: ErrorInfo | undefined): void {
-    const op = run.op;
+  /**
+   * Duration metric and details record of a tool or agent run (with `error.type` when it
+   * failed), plus the exception record of a failure.
+   */
+  private finishOperation(run: Run, span: Span, error: ErrorInfo | undefined, result?: unknown): void {
+    const op = run.op as ToolState | undefined;
     if (op === undefined) return;
     const durationS = seconds(run.start, performance.now());
-    const attrs: Attributes = { [S.ATTR_GEN_AI_OPERATION_NAME]: op.operation };
-    if (run.kind === RunKind.Tool) attrs[S.ATTR_GEN_AI_TOOL_NAME] = op.name;
-    else attrs[S.ATTR_GEN_AI_AGENT_NAME] = op.name;
-    if (error) attrs[S.ATTR_ERROR_TYPE] = error.type;
+    const isTool = run.kind === RunKind.Tool;
+    const attrs = isTool
+      ? toolMetricAttributes(op.name, "function", op.agentName, error?.type, op.metricAttrs)
+      : agentMetricAttributes(op.name, error?.type, op.metricAttrs);
     if (this.genAiMetrics !== undefined) {
-      if (run.kind === RunKind.Tool) this.genAiMetrics.recordTool(durationS, attrs);
+      if (isTool) this.genAiMetrics.recordTool(durationS, attrs);
       else this.genAiMetrics.recordAgent(durationS, attrs);
     }
-    if (error) return this.emitException(run, span, error, attrs);
-    if (this.genAiLogs !== undefined && this.genAiLogs.wants(SeverityNumber.INFO)) {
-      const logAttrs: AnyValueMap = { ...attrs, ...(run.assoc as AnyValueMap | undefined), [S.METRIC_OPERATION_DURATION]: durationS };
+    const recordAttrs: AnyValueMap = { [S.ATTR_GEN_AI_OPERATION_NAME]: op.operation, ...attrs };
+    const severity = error === undefined ? SeverityNumber.INFO : run.isRoot ? SeverityNumber.ERROR : SeverityNumber.WARN;
+    if (this.genAiLogs !== undefined && this.genAiLogs.wants(severity)) {
+      const logAttrs: AnyValueMap = { ...recordAttrs, ...(run.assoc as AnyValueMap | undefined), [S.METRIC_OPERATION_DURATION]: durationS };
       if (op.conversationId) logAttrs[S.ATTR_GEN_AI_CONVERSATION_ID] = op.conversationId;
-      this.genAiLogs.emit(EVENT_OPERATION_DETAILS, SeverityNumber.INFO, operationBody(op.operation, op.name, durationS, undefined), logAttrs, contextOf(run));
+      if (op.toolCallId) logAttrs[S.ATTR_GEN_AI_TOOL_CALL_ID] = op.toolCallId;
+      let content: Record<string, unknown> | undefined;
+      if (this.captureContent) {
+        content = {};
+        if (isTool) {
+          if (op.input !== undefined) content[S.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = op.input;
+          if (result !== undefined) content[S.ATTR_GEN_AI_TOOL_CALL_RESULT] = result;
+        } else if (op.input !== undefined) content[S.ATTR_GEN_AI_INPUT_MESSAGES] = op.input;
+      }
+      this.genAiLogs.emit(EVENT_OPERATION_DETAILS, severity, operationBody(op.operation, op.name, durationS, error?.type), logAttrs, contextOf(run), content);
     }
+    if (error) this.emitException(run, span, error, recordAttrs as Attributes);
   }
 
   /** `gen_ai.client.operation.exception`: WARN, or ERROR when the failed run is a root. */
@@ -717,12 +746,13 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const severity = run.isRoot ? SeverityNumber.ERROR : SeverityNumber.WARN;
     if (!this.genAiLogs.wants(severity)) return;
     const base: AnyValueMap = { ...(attrs ?? {}), ...(run.assoc as AnyValueMap | undefined) };
-    if (!attrs) base[S.ATTR_ERROR_TYPE] = error.type;
-    const name = run.op?.name ?? "run";
-    const body = `${run.op?.operation ?? "run"} ${name} failed: ${error.type}: ${cutString(error.message, 512)}`;
+    base[S.ATTR_ERROR_TYPE] = error.type;
+    // A run without operation data (a workflow or plain chain) is named after its span.
+    const spanName = (span as { name?: unknown }).name;
+    const label = run.op ? `${run.op.operation} ${run.op.name}` : typeof spanName === "string" && spanName ? spanName : "run";
+    const body = `${label} failed: ${error.type}: ${cutString(error.message, 512)}`;
     const logAttrs = exceptionAttributes(base, { type: error.type, message: cutString(error.message, 4096), stack: error.stack ? cutString(error.stack, 8192) : undefined });
     this.genAiLogs.emit(S.EVENT_OPERATION_EXCEPTION, severity, body, logAttrs, contextOf(run));
-    void span;
   }
 
   // ---------------------------------------------------------------- retrievers

@@ -7,11 +7,36 @@
 import * as api from "@opentelemetry/api";
 import type { AnyValueMap, Logger, LoggerProvider } from "@opentelemetry/api-logs";
 import { logs as apiLogs, SeverityNumber } from "@opentelemetry/api-logs";
+import { boundedJson, cutString } from "./content.js";
 import * as S from "./semconv.js";
 import { PACKAGE_NAME, PACKAGE_VERSION } from "./version.js";
 
-/** Event name of the details record of a tool or agent operation (not in the released conventions). */
+/**
+ * Event name of the details record of a tool or agent operation. The conventions (v1.41.0 and
+ * their development branch) define a details event for inference only; this name mirrors
+ * `gen_ai.client.inference.operation.details` without the `inference` qualifier and pairs with
+ * `gen_ai.client.operation.exception`, which the conventions already use for every GenAI
+ * operation. Documented in the README as ours, not the conventions'.
+ */
 export const EVENT_OPERATION_DETAILS = "gen_ai.client.operation.details";
+
+/**
+ * Loki's default per-line limits: 64 KiB of structured metadata (attribute names + values) and
+ * 128 entries; past either, Loki answers 400 and the whole batch is lost (not retried).
+ */
+export const LOKI_MAX_STRUCTURED_METADATA_BYTES = 64 * 1024;
+export const LOKI_MAX_STRUCTURED_METADATA_ENTRIES = 128;
+/**
+ * What one record's own attributes may use. Loki also stores resource attributes, scope name and
+ * version, trace and span ids and severity as structured metadata of the line, so a record keeps
+ * well under the limits to leave them room.
+ */
+export const RECORD_ATTRIBUTES_MAX_BYTES = 40 * 1024;
+export const RECORD_ATTRIBUTES_MAX_ENTRIES = 64;
+/** Longest non-content string attribute value (an exception stacktrace is the long one). */
+const MAX_VALUE_CHARS = 8192;
+/** Longest body (the log line). */
+const MAX_BODY_CHARS = 1024;
 
 const SEVERITY_TEXT: Partial<Record<SeverityNumber, string>> = {
   [SeverityNumber.INFO]: "INFO",
@@ -48,9 +73,15 @@ export class GenAiLogs {
   private readonly logger: Logger | undefined;
   private readonly global: GlobalLoggerSource | undefined;
 
+  /**
+   * @param provider the logger provider; `undefined` = the global one, looked up per record.
+   * @param minSeverity records below it are not built or emitted.
+   * @param maxContentLength longest captured content value, in characters, before the record budget applies.
+   */
   constructor(
     provider: LoggerProvider | undefined,
     private readonly minSeverity: SeverityNumber,
+    private readonly maxContentLength = 16_384,
   ) {
     if (provider) this.logger = provider.getLogger(PACKAGE_NAME, PACKAGE_VERSION);
     else this.global = new GlobalLoggerSource();
@@ -61,12 +92,100 @@ export class GenAiLogs {
     return severity >= this.minSeverity;
   }
 
-  emit(eventName: string, severity: SeverityNumber, body: string, attributes: AnyValueMap, ctx: api.Context): void {
+  /**
+   * Emits one record in `ctx` (whose active span gives the record its trace and span ids).
+   * `content` holds captured content (structured, not yet bounded); it is fitted with the other
+   * attributes into the record budget (see {@link fitAttributes}).
+   */
+  emit(
+    eventName: string,
+    severity: SeverityNumber,
+    body: string,
+    attributes: AnyValueMap,
+    ctx: api.Context,
+    content?: Record<string, unknown>,
+  ): void {
     if (severity < this.minSeverity) return;
-    const logger = this.logger ?? this.global!.get();
-    if (!logger) return;
-    logger.emit({ eventName, severityNumber: severity, severityText: SEVERITY_TEXT[severity], body, attributes, context: ctx });
+    try {
+      const logger = this.logger ?? this.global!.get();
+      if (!logger) return;
+      logger.emit({
+        eventName,
+        severityNumber: severity,
+        severityText: SEVERITY_TEXT[severity],
+        body: cutString(body, MAX_BODY_CHARS),
+        attributes: fitAttributes(attributes, content, this.maxContentLength),
+        context: ctx,
+      });
+    } catch (e) {
+      api.diag.debug(`${PACKAGE_NAME}: a log record was not emitted: ${String(e)}`);
+    }
   }
+}
+
+/** Attributes that describe the operation: kept first when a record has too many entries. */
+function isConventionKey(key: string): boolean {
+  return key.startsWith("gen_ai.") || key.startsWith("error.") || key.startsWith("exception.") || key.startsWith("server.");
+}
+
+/** Bytes Loki counts for one structured-metadata entry: name plus value as text. */
+export function entryBytes(key: string, value: unknown): number {
+  const text = typeof value === "string" ? value : JSON.stringify(value) ?? "";
+  return Buffer.byteLength(key) + Buffer.byteLength(text);
+}
+
+/**
+ * Fits a record's attributes into {@link RECORD_ATTRIBUTES_MAX_ENTRIES} entries and
+ * {@link RECORD_ATTRIBUTES_MAX_BYTES} bytes (UTF-8, names plus values as Loki counts them):
+ * - string values are cut at 8192 characters;
+ * - past the entry budget, attributes outside the conventions' namespaces (association
+ *   properties, opted-in metadata) are dropped first;
+ * - captured content gets what is left, shared fairly: a value that fits its share is kept
+ *   whole, longer ones are truncated by {@link boundedJson} (longest strings first, then
+ *   trailing items) so they stay valid, structured JSON.
+ */
+export function fitAttributes(attributes: AnyValueMap, content: Record<string, unknown> | undefined, maxContentLength: number): AnyValueMap {
+  const contentKeys = content ? Object.keys(content).filter((k) => content[k] !== undefined) : [];
+  const keys = Object.keys(attributes).filter((k) => attributes[k] !== undefined);
+  const ordered = [...keys.filter(isConventionKey), ...keys.filter((k) => !isConventionKey(k))];
+  const out: AnyValueMap = {};
+  let used = 0;
+  let entries = 0;
+  for (const key of ordered) {
+    if (entries >= RECORD_ATTRIBUTES_MAX_ENTRIES - contentKeys.length) break;
+    let value = attributes[key];
+    if (typeof value === "string") value = cutString(value, MAX_VALUE_CHARS);
+    const size = entryBytes(key, value);
+    if (used + size > RECORD_ATTRIBUTES_MAX_BYTES / 2) continue; // never let plain attributes crowd out the rest
+    out[key] = value;
+    used += size;
+    entries++;
+  }
+  if (contentKeys.length === 0) return out;
+
+  // Content: first bounded by the length option, then fair shares of the remaining bytes.
+  const texts = new Map<string, string>();
+  for (const key of contentKeys) texts.set(key, boundedJson(content![key], maxContentLength));
+  let budget = RECORD_ATTRIBUTES_MAX_BYTES - used;
+  const bySize = [...contentKeys].sort((a, b) => entryBytes(a, texts.get(a)) - entryBytes(b, texts.get(b)));
+  for (let i = 0; i < bySize.length; i++) {
+    const key = bySize[i];
+    const share = Math.floor(budget / (bySize.length - i));
+    let text = texts.get(key)!;
+    let size = entryBytes(key, text);
+    for (let attempt = 0; size > share && attempt < 8; attempt++) {
+      // Shrink in characters, aiming at the byte share (multi-byte text needs a few rounds).
+      const chars = Math.max(0, Math.floor(text.length * ((share - Buffer.byteLength(key)) / (size - Buffer.byteLength(key))) * 0.97));
+      text = chars < 16 ? '""' : boundedJson(content![key], chars);
+      size = entryBytes(key, text);
+    }
+    if (size > share) continue; // could not fit: leave the value out rather than break the record
+    budget -= size;
+    try {
+      out[key] = JSON.parse(text) as AnyValueMap;
+    } catch {}
+  }
+  return out;
 }
 
 /** `chat gpt-4o-mini: 412 in / 96 out tokens, 1.23 s, stop` - the line Loki shows. */

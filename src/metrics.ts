@@ -1,11 +1,36 @@
 /**
  * The GenAI client histograms of the semantic conventions v1.41.0 (gen-ai-metrics.md), with the
  * advisory bucket boundaries the conventions give, plus tool and agent durations that the
- * conventions' development branch is adding (documented as ahead of the release).
+ * conventions' development branch has added since (`gen_ai.execute_tool.duration`,
+ * `gen_ai.invoke_agent.duration`; documented in the README as ahead of the released
+ * conventions). Every attribute here is of low cardinality: operation, provider, model, server,
+ * tool or agent name, error type, and only the run-metadata keys a user opted in.
  */
 import type { Attributes, Histogram, MeterProvider } from "@opentelemetry/api";
 import * as S from "./semconv.js";
 import { PACKAGE_NAME, PACKAGE_VERSION } from "./version.js";
+
+/**
+ * Buckets of `gen_ai.invoke_agent.duration` (development branch): an agent run is many model
+ * calls, so they start at 0.1 s and double up to 409.6 s.
+ */
+export const AGENT_DURATION_BUCKETS = [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 51.2, 102.4, 204.8, 409.6];
+
+/** Attributes of one `gen_ai.execute_tool.duration` point (development branch of the conventions). */
+export function toolMetricAttributes(toolName: string, toolType: string | undefined, agentName: string | undefined, errorType: string | undefined, extra?: Attributes): Attributes {
+  const a: Attributes = { [S.ATTR_GEN_AI_TOOL_NAME]: toolName };
+  if (toolType) a[S.ATTR_GEN_AI_TOOL_TYPE] = toolType;
+  if (agentName) a[S.ATTR_GEN_AI_AGENT_NAME] = agentName;
+  if (errorType) a[S.ATTR_ERROR_TYPE] = errorType;
+  return extra ? { ...extra, ...a } : a;
+}
+
+/** Attributes of one `gen_ai.invoke_agent.duration` point (development branch of the conventions). */
+export function agentMetricAttributes(agentName: string, errorType: string | undefined, extra?: Attributes): Attributes {
+  const a: Attributes = { [S.ATTR_GEN_AI_AGENT_NAME]: agentName };
+  if (errorType) a[S.ATTR_ERROR_TYPE] = errorType;
+  return extra ? { ...extra, ...a } : a;
+}
 
 /** Attributes shared by every point of one model call. */
 export interface InferenceMetricInput {
@@ -17,6 +42,7 @@ export interface InferenceMetricInput {
   timeToFirstChunkS?: number;
 }
 
+/** The histograms, created once per handler from its meter provider. */
 export class GenAiMetrics {
   private readonly tokenUsage: Histogram;
   private readonly duration: Histogram;
@@ -38,7 +64,11 @@ export class GenAiMetrics {
     this.firstChunk = seconds(S.METRIC_TIME_TO_FIRST_CHUNK, "Time to receive the first chunk of a streaming response.");
     this.perChunk = seconds(S.METRIC_TIME_PER_OUTPUT_CHUNK, "Time between consecutive chunks of a streaming response, after the first.");
     this.toolDuration = seconds(S.METRIC_EXECUTE_TOOL_DURATION, "Duration of a tool execution.");
-    this.agentDuration = seconds(S.METRIC_INVOKE_AGENT_DURATION, "Duration of an agent invocation.");
+    this.agentDuration = meter.createHistogram(S.METRIC_INVOKE_AGENT_DURATION, {
+      unit: "s",
+      description: "Duration of an agent invocation.",
+      advice: { explicitBucketBoundaries: AGENT_DURATION_BUCKETS },
+    });
   }
 
   /** One model call: duration always (failed calls too), tokens only when the provider reported them. */
@@ -55,10 +85,12 @@ export class GenAiMetrics {
     for (const ms of intervalsMs) this.perChunk.record(ms / 1000, attributes);
   }
 
+  /** One tool execution (attributes from {@link toolMetricAttributes}). */
   recordTool(durationS: number, attributes: Attributes): void {
     this.toolDuration.record(durationS, attributes);
   }
 
+  /** One agent invocation (attributes from {@link agentMetricAttributes}). */
   recordAgent(durationS: number, attributes: Attributes): void {
     this.agentDuration.record(durationS, attributes);
   }
