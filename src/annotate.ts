@@ -21,7 +21,7 @@ import {
 } from "@opentelemetry/api";
 import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
 import { getAssociationAttributes, setAssociationProperties, type AssociationProperties } from "./association.js";
-import { boundedJson } from "./content.js";
+import { boundedJson, cutString } from "./content.js";
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_AGENT_NAME,
@@ -305,21 +305,27 @@ function endWithError(call: Call, err: unknown): void {
   call.ended = true;
   try {
     const span = call.span;
-    const isError = err instanceof Error;
-    span.setAttribute(ATTR_ERROR_TYPE, errorType(err));
-    span.recordException(isError ? err : { message: safeString(err) });
-    span.setStatus({ code: SpanStatusCode.ERROR, message: isError ? err.message : safeString(err) });
+    const type = errorType(err);
+    const message = err instanceof Error ? String(err.message ?? "") : safeString(err);
+    const stack = err instanceof Error && typeof err.stack === "string" ? cutString(err.stack, 8192) : undefined;
+    span.setAttribute(ATTR_ERROR_TYPE, type);
+    span.recordException({ name: type, message: cutString(message, 4096), stack });
+    span.setStatus({ code: SpanStatusCode.ERROR, message: cutString(message, 1024) });
     span.end();
   } catch {}
 }
 
-/** `error.type`: the error's constructor name, `_OTHER` for thrown non-objects. */
+/**
+ * `error.type`, as the handler records it: the error's constructor name (its `name` when the
+ * constructor is plain `Error`, e.g. an `AbortError`); `_OTHER` for a thrown non-object.
+ */
 function errorType(err: unknown): string {
   if (err !== null && typeof err === "object") {
     const ctorName = (err as { constructor?: { name?: unknown } }).constructor?.name;
-    if (typeof ctorName === "string" && ctorName) return ctorName;
     const name = (err as { name?: unknown }).name;
+    if (typeof ctorName === "string" && ctorName && ctorName !== "Error" && ctorName !== "Object") return ctorName;
     if (typeof name === "string" && name) return name;
+    return "Error";
   }
   return "_OTHER";
 }

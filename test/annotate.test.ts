@@ -214,6 +214,7 @@ describe("errors", () => {
     expect(span.attributes["error.type"]).toBe("QuotaError");
     expect(span.events.map((e) => e.name)).toEqual(["exception"]);
     expect(span.events[0].attributes?.["exception.message"]).toBe("quota exceeded");
+    expect(span.events[0].attributes?.["exception.type"]).toBe("QuotaError");
   });
 
   it("a rejected promise: the caller gets the same rejection, the span records it", async () => {
@@ -224,6 +225,12 @@ describe("errors", () => {
     expect(span.status.code).toBe(SpanStatusCode.ERROR);
     expect(span.attributes["error.type"]).toBe("TypeError");
     expect(span.events.map((e) => e.name)).toEqual(["exception"]);
+  });
+
+  it("a plain Error with a name of its own (AbortError) gets that name as error.type", async () => {
+    const abort = Object.assign(new Error("aborted"), { name: "AbortError" });
+    await expect(traceTool("t", async () => Promise.reject(abort), { tracerProvider })()).rejects.toBe(abort);
+    expect(byName("execute_tool t").attributes["error.type"]).toBe("AbortError");
   });
 
   it("a thrown non-Error value gets error.type _OTHER and its string form as message", () => {
@@ -692,5 +699,34 @@ describe("nesting with OpenTelemetryCallbackHandler", () => {
     const stepSpan = byName("task step");
     expect(parentOf(stepSpan)).toBe(idOf(toolSpan));
     expect(parentOf(byName("summarise"))).toBe(idOf(stepSpan));
+  });
+});
+
+describe("nesting inside a LangGraph graph (OpenTelemetryCallbackHandler)", () => {
+  it("a wrapped function called in a graph node is a child of that node's span, inside the outer workflow", async () => {
+    const { Annotation, StateGraph, START, END } = await import("@langchain/langgraph");
+    const h = new OpenTelemetryCallbackHandler({ tracerProvider, metrics: false, logs: false });
+    const collectLogs = traceTask("collect_logs", async (service: string) => [`${service}: timeout`], { tracerProvider });
+    const State = Annotation.Root({ service: Annotation<string>(), logs: Annotation<string[]>() });
+    const graph = new StateGraph(State)
+      .addNode("collect", async (s: typeof State.State) => ({ logs: await collectLogs(s.service) }))
+      .addEdge(START, "collect")
+      .addEdge("collect", END)
+      .compile();
+    const rca = traceWorkflow("root_cause_analysis", async (service: string) => graph.invoke({ service }, { callbacks: [h] }), {
+      tracerProvider,
+    });
+    const out = await rca("checkout");
+    expect(out.logs).toEqual(["checkout: timeout"]);
+    const wf = byName("invoke_workflow root_cause_analysis");
+    const task = byName("task collect_logs");
+    const node = spans().find((s) => s.spanContext().spanId === parentOf(task));
+    expect(node?.name).toBe("collect");
+    // The node's ancestors lead back to the outer workflow span.
+    let cursor: ReadableSpan | undefined = node;
+    const ids = new Map(spans().map((s) => [s.spanContext().spanId, s]));
+    while (cursor && parentOf(cursor) !== idOf(wf)) cursor = ids.get(parentOf(cursor) ?? "");
+    expect(cursor, "graph spans are descendants of the workflow wrapper").toBeDefined();
+    expect(h.openRunCount).toBe(0);
   });
 });
