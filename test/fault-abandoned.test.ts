@@ -1,0 +1,149 @@
+/**
+ * Runs that never end do not accumulate (issue 5): 10,000 runs started and never ended (start
+ * callbacks only), and real consumers breaking out of `.stream()`, are all ended as incomplete
+ * once `runTimeoutMs` has passed: `openRunCount` is back to zero, every span that started has
+ * ended with status ERROR and `error.type = "incomplete"`, and the heap is flat across rounds.
+ */
+import { StringOutputParser } from "@langchain/core/output_parsers";
+import { ChatPromptTemplate } from "@langchain/core/prompts";
+import { FakeListChatModel } from "@langchain/core/utils/testing";
+import { SpanStatusCode, type Context } from "@opentelemetry/api";
+import { BasicTracerProvider, type ReadableSpan, type Span, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { OpenTelemetryCallbackHandler } from "langchain-opentelemetry";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { describe, expect, it } from "vitest";
+
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+function heapAfterGc(): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+const RUN_TIMEOUT_MS = 200;
+
+/** Counts spans started and ended, and how the ended ones ended; keeps no span (heap stays ours). */
+class CountingProcessor implements SpanProcessor {
+  started = 0;
+  ended = 0;
+  incomplete = new Map<string, number>();
+  other: string[] = [];
+  onStart(_span: Span, _ctx: Context): void {
+    this.started++;
+  }
+  onEnd(span: ReadableSpan): void {
+    this.ended++;
+    const reason = span.attributes["langchain.run.incomplete"];
+    if (span.status.code === SpanStatusCode.ERROR && span.attributes["error.type"] === "incomplete" && typeof reason === "string") {
+      this.incomplete.set(reason, (this.incomplete.get(reason) ?? 0) + 1);
+    } else if (this.other.length < 20) {
+      this.other.push(`${span.name} status=${span.status.code} error.type=${String(span.attributes["error.type"])}`);
+    }
+  }
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+function setup() {
+  const counter = new CountingProcessor();
+  const provider = new BasicTracerProvider({ spanProcessors: [counter] });
+  const handler = new OpenTelemetryCallbackHandler({ tracerProvider: provider, metrics: false, logs: false, runTimeoutMs: RUN_TIMEOUT_MS });
+  return { counter, handler };
+}
+
+/** Waits (bounded) until the handler has no open run; returns the milliseconds it took. */
+async function drained(handler: OpenTelemetryCallbackHandler, maxMs = 10_000): Promise<number> {
+  const t0 = performance.now();
+  while (handler.openRunCount > 0 && performance.now() - t0 < maxMs) await new Promise((r) => setTimeout(r, 20));
+  return performance.now() - t0;
+}
+
+/** `trees` abandoned run trees of 4 runs each (chain > prompt, chat model, parser), started and never ended. */
+function abandon(handler: OpenTelemetryCallbackHandler, trees: number, tag: string): void {
+  const chain = { lc: 1, type: "not_implemented", id: ["langchain_core", "runnables", "RunnableSequence"] };
+  const llm = { lc: 1, type: "constructor", id: ["langchain", "chat_models", "fake", "FakeListChatModel"], kwargs: {} };
+  for (let i = 0; i < trees; i++) {
+    const root = `${tag}-root-${i}`;
+    handler.handleChainStart(chain, { question: "ping" }, root, undefined, [], {}, undefined, "RunnableSequence");
+    handler.handleChainStart(chain, { question: "ping" }, `${root}-prompt`, root, [], {}, undefined, "ChatPromptTemplate");
+    handler.handleChatModelStart(llm, [[]], `${root}-model`, root, { invocation_params: { model: "fake" } }, [], { ls_provider: "fake" });
+    handler.handleChainStart(chain, "pong", `${root}-parser`, root, [], {}, undefined, "StrOutputParser");
+  }
+}
+
+describe("runs that never end", () => {
+  it("10,000 abandoned runs: open-run count back to zero after the timeout, every span ended as incomplete, heap flat", async () => {
+    const { counter, handler } = setup();
+    const heapBefore = heapAfterGc();
+    const heaps: number[] = [];
+    const peaks: number[] = [];
+    const drainMs: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      abandon(handler, 2_500, `r${round}`);
+      expect(handler.openRunCount).toBe(10_000);
+      peaks.push(heapAfterGc());
+      drainMs.push(await drained(handler));
+      expect(handler.openRunCount).toBe(0);
+      heaps.push(heapAfterGc());
+    }
+    const total = 3 * 10_000;
+    expect(counter.started).toBe(total);
+    expect(counter.ended).toBe(total);
+    expect(counter.other).toEqual([]);
+    expect(Object.fromEntries(counter.incomplete)).toEqual({ timeout: total });
+    // Heap flat: the third round leaves no more behind than the second (a leak of even 100 bytes
+    // per run would show as 1 MB per round).
+    const growth = heaps[2] - heaps[1];
+    console.log(
+      `[fault-abandoned] heap MB before ${(heapBefore / 1e6).toFixed(1)}, with 10,000 open ${peaks.map((p) => (p / 1e6).toFixed(1)).join("/")}, ` +
+        `after expiry ${heaps.map((h) => (h / 1e6).toFixed(1)).join("/")}; growth round 2->3 ${(growth / 1e3).toFixed(0)} KB; drained in ${drainMs.map(Math.round).join("/")} ms`,
+    );
+    expect(growth).toBeLessThan(1e6);
+    await handler.shutdown();
+  });
+
+  it("past maxOpenRuns the oldest open run is ended (open_run_limit), so the map never exceeds the cap", async () => {
+    const counter = new CountingProcessor();
+    const provider = new BasicTracerProvider({ spanProcessors: [counter] });
+    const handler = new OpenTelemetryCallbackHandler({ tracerProvider: provider, metrics: false, logs: false, runTimeoutMs: 0, maxOpenRuns: 1_000 });
+    abandon(handler, 1_000, "cap"); // 4,000 runs
+    expect(handler.openRunCount).toBe(1_000);
+    expect(counter.ended).toBe(3_000);
+    expect(Object.fromEntries(counter.incomplete)).toEqual({ open_run_limit: 3_000 });
+    expect(handler.endOpenRuns()).toBe(1_000);
+    expect(handler.openRunCount).toBe(0);
+    expect(counter.ended).toBe(counter.started);
+    expect(counter.incomplete.get("ended_by_application")).toBe(1_000);
+  });
+
+  it("consumers breaking out of .stream(): the abandoned runs are ended after the timeout", async () => {
+    const { counter, handler } = setup();
+    const prompt = ChatPromptTemplate.fromMessages([["human", "{question}"]]);
+    const model = new FakeListChatModel({ responses: ["a long streamed answer of many chunks"] });
+    const chain = prompt.pipe(model).pipe(new StringOutputParser());
+    const streams = 1_000;
+    for (let i = 0; i < streams; i++) {
+      const stream = await chain.stream({ question: "ping" }, { callbacks: [handler] });
+      for await (const chunk of stream) {
+        expect(typeof chunk).toBe("string");
+        break; // the consumer walks away after the first chunk
+      }
+    }
+    // The break left runs open (LangChain fires no end callback for them)...
+    const leftOpen = handler.openRunCount;
+    expect(leftOpen).toBeGreaterThanOrEqual(streams);
+    await drained(handler);
+    // ...and the timeout ended every one of them.
+    expect(handler.openRunCount).toBe(0);
+    expect(counter.ended).toBe(counter.started);
+    expect(counter.incomplete.get("timeout")).toBe(leftOpen);
+    console.log(`[fault-abandoned] ${streams} broken streams left ${leftOpen} runs open; all ended as incomplete after the timeout`);
+    await handler.shutdown();
+  });
+});
