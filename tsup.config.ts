@@ -8,4 +8,15 @@ export default defineConfig({
   clean: true,
   target: "node20",
   splitting: false,
+  esbuildOptions(options, ctx) {
+    // Packages that are not dependencies/peerDependencies get bundled; bundled CommonJS code
+    // (the OpenTelemetry SDK) calls require("@opentelemetry/api"), which an ES module does not
+    // have ("Dynamic require ... is not supported"). Give the ESM build a real require that
+    // resolves from the installed package, so externals stay the app's own copies.
+    if (ctx.format === "esm") {
+      options.banner = {
+        js: 'import { createRequire as __lcoCreateRequire } from "node:module";\nconst require = __lcoCreateRequire(import.meta.url);',
+      };
+    }
+  },
 });

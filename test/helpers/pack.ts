@@ -79,20 +79,28 @@ export { bin as repoBin };
 
 /**
  * Source of a script that runs a traced chain (prompt -> FakeListChatModel -> parser) with the
- * packed handler and the app's own tracer provider from `sdkPackage`, and prints JSON:
+ * packed handler and the app's own tracer provider (`providerClass` from `sdkPackage`: 2.x
+ * `BasicTracerProvider`, 3.x `@opentelemetry/sdk-trace` `TracerProvider`), and prints JSON:
  * `{ output, resolved, spans: [[name, parentName|null, traceIdMatchesRoot]] }`.
  */
-export function tracedChainScript(kind: "esm" | "cjs", sdkPackage: string): string {
+export function tracedChainScript(
+  kind: "esm" | "cjs",
+  sdkPackage: string,
+  providerClass = "BasicTracerProvider",
+  line: "2.x" | "3.x" = "2.x",
+): string {
+  // 3.x span processors take an options object; 2.x ones take the exporter itself.
+  const processorArg = line === "3.x" ? "{ exporter }" : "exporter";
   const imports =
     kind === "esm"
       ? `import { OpenTelemetryCallbackHandler } from "langchain-opentelemetry";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "${sdkPackage}";
+import { ${providerClass} as AppTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "${sdkPackage}";
 import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { StringOutputParser } from "@langchain/core/output_parsers";
 const resolved = import.meta.resolve("langchain-opentelemetry");`
       : `const { OpenTelemetryCallbackHandler } = require("langchain-opentelemetry");
-const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = require("${sdkPackage}");
+const { ${providerClass}: AppTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = require("${sdkPackage}");
 const { FakeListChatModel } = require("@langchain/core/utils/testing");
 const { ChatPromptTemplate } = require("@langchain/core/prompts");
 const { StringOutputParser } = require("@langchain/core/output_parsers");
@@ -100,7 +108,7 @@ const resolved = require.resolve("langchain-opentelemetry");`;
   return `${imports}
 async function main() {
   const exporter = new InMemorySpanExporter();
-  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const tracerProvider = new AppTracerProvider({ spanProcessors: [new SimpleSpanProcessor(${processorArg})] });
   const handler = new OpenTelemetryCallbackHandler({ tracerProvider });
   const chain = ChatPromptTemplate.fromMessages([["human", "Say {word}"]])
     .pipe(new FakeListChatModel({ responses: ["hello"] }))
