@@ -34,7 +34,7 @@ import {
 } from "./attributes.js";
 import { boundedJson, boundedText, cutString, toPlain } from "./content.js";
 import { EVENT_OPERATION_DETAILS, exceptionAttributes, GenAiLogs, inferenceBody, operationBody, SeverityNumber } from "./logs.js";
-import { outputMessages, promptMessages, splitInput, toChatMessage, toolDefinitions } from "./messages.js";
+import { outputMessages, promptMessages, splitInput, toolDefinitions, toOutputMessage } from "./messages.js";
 import { agentMetricAttributes, GenAiMetrics, toolMetricAttributes } from "./metrics.js";
 import type { OpenTelemetryCallbackHandlerOptions } from "./options.js";
 import { contextOf, RunKind, RunRegistry, type OperationState, type Run } from "./runs.js";
@@ -52,6 +52,8 @@ export const ATTR_CHAIN_INPUTS = "langchain.chain.inputs";
 export const ATTR_CHAIN_OUTPUTS = "langchain.chain.outputs";
 export const ATTR_LANGGRAPH_NODE = "langgraph.node";
 export const ATTR_LANGGRAPH_STEP = "langgraph.step";
+/** Retrieved documents when some have no score (the conventions' `gen_ai.retrieval.documents` requires one). */
+export const ATTR_RETRIEVAL_DOCUMENTS = "langchain.retrieval.documents";
 
 const HIDDEN_TAG = "langsmith:hidden";
 const CREATE_AGENT_INTEGRATION = "langchain_create_agent";
@@ -367,7 +369,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const op = run!.op;
       if (this.captureContent) {
         const messages = op && isRecord(outputs) && Array.isArray(outputs.messages) ? outputs.messages : undefined;
-        if (messages) span.setAttribute(S.ATTR_GEN_AI_OUTPUT_MESSAGES, this.content(messages.slice(-1).map(toChatMessage)));
+        if (messages) span.setAttribute(S.ATTR_GEN_AI_OUTPUT_MESSAGES, this.content(messages.slice(-1).map(toOutputMessage)));
         else span.setAttribute(ATTR_CHAIN_OUTPUTS, this.content(outputs));
       }
       span.end();
@@ -774,14 +776,18 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const span = run?.span;
       if (span === undefined) return;
       if (this.captureContent && Array.isArray(documents)) {
+        let scored = true;
         const docs = documents.slice(0, 100).map((d, i) => {
           const doc = isRecord(d) ? d : {};
           const meta = isRecord(doc.metadata) ? doc.metadata : {};
           const id = doc.id ?? meta.id ?? meta.source ?? String(i);
-          const score = typeof meta.score === "number" ? meta.score : typeof meta.relevance_score === "number" ? meta.relevance_score : undefined;
+          const score = scoreOf(meta);
+          if (score === undefined) scored = false;
           return { id: String(id), ...(score !== undefined ? { score } : {}), content: doc.pageContent };
         });
-        span.setAttribute(S.ATTR_GEN_AI_RETRIEVAL_DOCUMENTS, this.content(docs));
+        // The conventions' schema requires a score per document; most retrievers give none, and
+        // then the list goes under our own attribute rather than break the schema.
+        span.setAttribute(scored ? S.ATTR_GEN_AI_RETRIEVAL_DOCUMENTS : ATTR_RETRIEVAL_DOCUMENTS, this.content(docs));
       }
       span.end();
     } catch (e) {
@@ -841,6 +847,15 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       diag.debug(`${PACKAGE_NAME}: ${where} ignored an internal error: ${String(e)}`);
     } catch {}
   }
+}
+
+/** A retrieved document's relevance score, where retrievers and rerankers put it in the metadata. */
+function scoreOf(meta: Rec): number | undefined {
+  for (const key of ["score", "relevance_score", "relevanceScore", "_score", "similarity_score"]) {
+    const v = meta[key];
+    if (typeof v === "number" && Number.isFinite(v)) return v;
+  }
+  return undefined;
 }
 
 function hasChunkContent(fields: unknown): boolean {

@@ -77,13 +77,16 @@ export function contentParts(content: unknown): Part[] {
       case "audio":
       case "video":
       case "file": {
-        const modality = b.type === "file" ? "image" : (b.type as string);
-        const mime = (b.mimeType ?? b.mime_type) as string | undefined;
-        if (typeof b.url === "string") parts.push(mediaPart(modality, b.url, mime));
-        else if (typeof b.data === "string") parts.push({ type: "blob", modality, ...(mime ? { mime_type: mime } : {}), content: b.data });
+        // Anthropic's native form keeps the data under `source`.
+        const src = b.source && typeof b.source === "object" ? (b.source as Record<string, unknown>) : undefined;
+        const mime = (b.mimeType ?? b.mime_type ?? src?.media_type) as string | undefined;
+        const modality = b.type === "file" ? fileModality(mime) : (b.type as string);
+        const data = typeof b.data === "string" ? b.data : typeof src?.data === "string" ? src.data : undefined;
+        const url = typeof b.url === "string" ? b.url : typeof src?.url === "string" ? src.url : undefined;
+        if (url !== undefined) parts.push(mediaPart(modality, url, mime));
+        else if (data !== undefined) parts.push({ type: "blob", modality, ...(mime ? { mime_type: mime } : {}), content: data });
         else if (typeof b.fileId === "string" || typeof b.id === "string")
           parts.push({ type: "file", modality, ...(mime ? { mime_type: mime } : {}), file_id: String(b.fileId ?? b.id) });
-        else if (b.source_type === "base64" && typeof b.data === "string") parts.push({ type: "blob", modality, content: b.data });
         break;
       }
       case "tool_use":
@@ -96,6 +99,12 @@ export function contentParts(content: unknown): Part[] {
     }
   }
   return parts;
+}
+
+/** A file block's modality from its MIME type (`image/png` -> `image`); documents (PDF, ...) are `document`. */
+function fileModality(mime: string | undefined): string {
+  const top = typeof mime === "string" ? mime.split("/")[0] : "";
+  return top === "image" || top === "audio" || top === "video" ? top : "document";
 }
 
 function mediaPart(modality: string, url: string, mime: string | undefined): Part {
@@ -195,6 +204,20 @@ export function outputMessages(generations: unknown, finishReasons: (string | un
     }
   }
   return out;
+}
+
+/**
+ * A message already in a conversation (an agent's last message) as an output message: the
+ * schema requires a finish reason, taken from the message's response metadata, else
+ * `tool_call` when it asks for tools, else `stop`.
+ */
+export function toOutputMessage(msg: unknown): OutputMessage {
+  const chat = toChatMessage(msg);
+  const m = (msg && typeof msg === "object" ? msg : {}) as AnyMessage;
+  const rm = (m.response_metadata && typeof m.response_metadata === "object" ? m.response_metadata : {}) as Record<string, unknown>;
+  const reason = typeof rm.finish_reason === "string" ? rm.finish_reason : typeof rm.stop_reason === "string" ? rm.stop_reason : undefined;
+  const hasToolCalls = Array.isArray(m.tool_calls) && m.tool_calls.length > 0;
+  return { ...chat, finish_reason: reason ? normaliseFinishReason(reason) : hasToolCalls ? "tool_call" : "stop" };
 }
 
 /** `invocation_params.tools` (OpenAI function format or plain) to `gen_ai.tool.definitions`. */
