@@ -33,7 +33,12 @@ async function main(argv: string[]): Promise<number> {
     const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
     const value = (): string | undefined => inline ?? rest[++i];
     if (flag === "--endpoint") {
-      options.endpoint = value();
+      const endpoint = value();
+      if (endpoint === undefined || endpoint === "") {
+        process.stderr.write(`--endpoint needs a URL\n`);
+        return 2;
+      }
+      options.endpoint = endpoint;
     } else if (flag === "--timeout") {
       const raw = value();
       timeoutMillis = Number(raw);

@@ -169,6 +169,20 @@ describe("doctor", () => {
     expect(lines).toContain("metrics  SKIP");
   });
 
+  it("reports a TLS handshake failure when https:// points at a plain-HTTP receiver", async () => {
+    const { base, received } = await receiver(200);
+    const httpsBase = base.replace("http://", "https://");
+    const { code, lines } = await doctor({ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${httpsBase}/otlp/v1/logs`, OTEL_METRICS_EXPORTER: "none", OTEL_TRACES_EXPORTER: "none" });
+    expect(code).toBe(1);
+    expect(lines.slice(2, 6)).toEqual([
+      "logs     FAIL  EPROTO",
+      `  url      ${httpsBase}/otlp/v1/logs`,
+      "  headers  (none)",
+      "  -> TLS handshake failed: the server probably speaks plain HTTP; use http:// instead of https://",
+    ]);
+    expect(received).toEqual([]);
+  });
+
   it("checks nothing and exits 0 when no endpoint is configured (the embedded console default)", async () => {
     const { code, lines } = await doctor({});
     expect(code).toBe(0);
