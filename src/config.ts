@@ -16,6 +16,8 @@
  * another signal's requests, also when `OTEL_EXPORTER_OTLP_HEADERS` is set.
  */
 
+import type { OpenTelemetryCallbackHandlerOptions } from "./options.js";
+
 /** One of the three OpenTelemetry signals. */
 export type Signal = "traces" | "metrics" | "logs";
 
@@ -98,6 +100,11 @@ export interface SetupTelemetryOptions {
    * `false`, or `true` when `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true`.
    */
   captureContent?: boolean;
+  /**
+   * Further options of the `OpenTelemetryCallbackHandler` that setupTelemetry creates (content
+   * length, run timeout, metadata keys on metrics, ...). The providers are always setupTelemetry's own.
+   */
+  handlerOptions?: Omit<OpenTelemetryCallbackHandlerOptions, "tracerProvider" | "meterProvider" | "loggerProvider">;
   /** Interval between metric exports, in milliseconds. Default: `OTEL_METRIC_EXPORT_INTERVAL`, then 60000. */
   metricExportIntervalMillis?: number;
   /**
@@ -164,7 +171,7 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const KNOWN_TOP_LEVEL = new Set<string>([
   "serviceName", "resourceAttributes", "endpoint", "headers", "protocol", "timeoutMillis",
   "compression", "traces", "metrics", "logs", "disableBatch", "global", "captureContent",
-  "metricExportIntervalMillis", "maxQueueSize", "flushOnExit", "onWarning",
+  "metricExportIntervalMillis", "maxQueueSize", "flushOnExit", "onWarning", "handlerOptions",
 ]);
 const KNOWN_SIGNAL = new Set<string>(["endpoint", "url", "headers", "protocol", "timeoutMillis", "compression", "exporter"]);
 
@@ -190,6 +197,9 @@ export function resolveTelemetryConfig(
   checkOptionalBoolean(options.flushOnExit, "flushOnExit");
   checkOptionalPositive(options.metricExportIntervalMillis, "metricExportIntervalMillis");
   checkOptionalPositive(options.maxQueueSize, "maxQueueSize");
+  if (options.handlerOptions !== undefined && (options.handlerOptions === null || typeof options.handlerOptions !== "object")) {
+    throw new TelemetryConfigError(`handlerOptions must be an object, got ${describe(options.handlerOptions)}`);
+  }
   if (options.onWarning !== undefined && typeof options.onWarning !== "function") {
     throw new TelemetryConfigError(`onWarning must be a function, got ${describe(options.onWarning)}`);
   }

@@ -97,7 +97,8 @@ let active: ActiveSetup | undefined;
  */
 export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHandle {
   if (active) {
-    if (!sameOptions(active.options, options)) {
+    // onWarning is left out of the comparison: an inline arrow is a new function on every call.
+    if (!sameOptions({ ...active.options, onWarning: undefined }, { ...options, onWarning: undefined })) {
       safeWarn(
         options.onWarning ?? active.warn,
         "setupTelemetry() was called again with different options; the first call's pipeline stays in force and its handle is returned. Call shutdown() on it first to reconfigure.",
@@ -172,11 +173,16 @@ export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHa
 
   const releaseGlobals = registerGlobals(tracerProvider, meterProvider, loggerProvider, warn);
 
+  const handlerOptions = options.handlerOptions ?? {};
   const handler = new OpenTelemetryCallbackHandler({
+    ...handlerOptions,
     tracerProvider,
     meterProvider,
     loggerProvider,
     ...(options.captureContent !== undefined ? { captureContent: options.captureContent } : {}),
+    // A signal that is off costs nothing: the handler does not even build its records.
+    metrics: config.metrics.enabled && handlerOptions.metrics !== false,
+    logs: config.logs.enabled && handlerOptions.logs !== false,
   });
   const detach = options.global === false ? undefined : registerGlobalHandler(handler);
 

@@ -95,6 +95,8 @@ describe("setupTelemetry with the Grafana configuration of issue 3", () => {
     // Resource: service.name as a typed string value.
     for (const r of traceReqs) {
       expect(attr(r.json.resourceSpans[0].resource.attributes, "service.name")).toEqual({ stringValue: "root_cause_analysis" });
+      // The default resource is kept, not replaced.
+      expect(attr(r.json.resourceSpans[0].resource.attributes, "telemetry.sdk.language")).toEqual({ stringValue: "nodejs" });
     }
     const spans = spansOf(traceReqs);
     expect(spans.length).toBeGreaterThanOrEqual(2);
@@ -169,6 +171,15 @@ describe("setupTelemetry configuration sources", () => {
       expect(r.headers).not.toHaveProperty("x-generic");
     }
     expect(attr(traces[0].json.resourceSpans[0].resource.attributes, "service.name")).toEqual({ stringValue: "env_service" });
+  });
+
+  it("passes captureContent and handlerOptions to the handler", async () => {
+    telemetry = setupTelemetry({ disableBatch: true, onWarning, endpoint: receiver.url, captureContent: true, handlerOptions: { logs: false } });
+    await pingChain().invoke({ question: "ping" });
+    await telemetry.shutdown();
+    const chat = spansOf(receiver.requestsTo("/v1/traces")).find((s: any) => String(s.name).startsWith("chat"));
+    expect(String(attr(chat.attributes, "gen_ai.input.messages")?.stringValue)).toContain("ping");
+    expect(receiver.requestsTo("/v1/logs")).toEqual([]);
   });
 
   it("uses url as-is", async () => {
@@ -247,7 +258,7 @@ describe("setupTelemetry called twice", () => {
   it("returns the same handle, with a warning only when the options differ", async () => {
     const options = { disableBatch: true, onWarning, endpoint: receiver.url };
     telemetry = setupTelemetry(options);
-    expect(setupTelemetry({ ...options })).toBe(telemetry);
+    expect(setupTelemetry({ ...options, onWarning: (m: string) => warnings.push(m) })).toBe(telemetry);
     expect(warnings).toEqual([]);
     expect(setupTelemetry({ ...options, serviceName: "other" })).toBe(telemetry);
     expect(warnings).toHaveLength(1);
