@@ -182,6 +182,16 @@ describe("setupTelemetry configuration sources", () => {
     expect(receiver.requestsTo("/v1/logs")).toEqual([]);
   });
 
+  it("exports metrics with CUMULATIVE temporality even when the environment prefers delta", async () => {
+    process.env.OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE = "delta";
+    telemetry = setupTelemetry({ disableBatch: true, onWarning, endpoint: receiver.url });
+    await pingChain().invoke({ question: "ping" });
+    await telemetry.shutdown();
+    const histograms = metricsOf(receiver.requestsTo("/v1/metrics")).filter((m: any) => m.histogram);
+    expect(histograms.length).toBeGreaterThan(0);
+    for (const m of histograms) expect(m.histogram.aggregationTemporality).toBe(2);
+  });
+
   it("uses url as-is", async () => {
     telemetry = setupTelemetry({ disableBatch: true, onWarning, endpoint: receiver.url, metrics: { url: `${receiver.url}/api/v1/otlp` } });
     await pingChain().invoke({ question: "ping" });
