@@ -44,28 +44,28 @@ const WORKLOADS: Workload[] = [
   {
     id: "invoke",
     label: "`prompt | model | parser` invoke",
-    batch: QUICK ? 30 : 200,
+    batch: QUICK ? 30 : 100,
     perRun: 1,
-    rounds: QUICK ? 3 : 25,
-    warmup: QUICK ? 50 : 500,
+    rounds: QUICK ? 3 : 41,
+    warmup: QUICK ? 50 : 1000,
     run: (c) => invokeOnce(chain, c.callbacks),
   },
   {
     id: "stream",
     label: "same chain streamed (50 chunks)",
-    batch: QUICK ? 5 : 30,
+    batch: QUICK ? 5 : 8,
     perRun: 1,
     rounds: QUICK ? 3 : 15,
-    warmup: QUICK ? 10 : 60,
+    warmup: QUICK ? 10 : 40,
     run: (c) => streamOnce(chain, c.callbacks),
   },
   {
     id: "agent",
     label: "`createAgent`, two tool calls then answer",
-    batch: QUICK ? 3 : 15,
+    batch: QUICK ? 3 : 5,
     perRun: 1,
     rounds: QUICK ? 3 : 15,
-    warmup: QUICK ? 5 : 40,
+    warmup: QUICK ? 5 : 30,
     run: (c) => agentOnce(agent, c.callbacks),
   },
   {
@@ -73,7 +73,7 @@ const WORKLOADS: Workload[] = [
     label: "200 concurrent invokes",
     batch: 1,
     perRun: 200,
-    rounds: QUICK ? 3 : 15,
+    rounds: QUICK ? 3 : 11,
     warmup: QUICK ? 1 : 3,
     run: (c) => Promise.all(Array.from({ length: 200 }, () => invokeOnce(chain, c.callbacks))),
   },
@@ -117,27 +117,38 @@ async function census(telemetry: Telemetry, c: Contestant, w: Workload, n: numbe
   return result;
 }
 
+interface Sample {
+  /** Process CPU time (user + system), µs per invoke: robust to other processes on the machine. */
+  cpu: number;
+  /** Wall-clock time, µs per invoke. */
+  wall: number;
+}
+
 /** One timed sample: `batch` calls, background callbacks drained, µs per invoke. */
-async function sample(telemetry: Telemetry, c: Contestant, w: Workload): Promise<number> {
+async function sample(telemetry: Telemetry, c: Contestant, w: Workload): Promise<Sample> {
   gc?.();
   c.enter?.();
-  let elapsed: bigint;
+  let wall: bigint;
+  let cpu: NodeJS.CpuUsage;
   try {
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < w.batch; i++) await w.run(c);
     // Handlers without awaitHandlers run on LangChain's background queue: their work is part of the cost.
     await awaitAllCallbacks();
-    elapsed = process.hrtime.bigint() - t0;
+    wall = process.hrtime.bigint() - t0;
+    cpu = process.cpuUsage(c0);
   } finally {
     c.exit?.();
   }
   // Export the batch outside the timed region so it does not land in the next contestant's sample.
   await telemetry.flush();
-  return Number(elapsed) / 1000 / (w.batch * w.perRun);
+  const n = w.batch * w.perRun;
+  return { cpu: (cpu.user + cpu.system) / n, wall: Number(wall) / 1000 / n };
 }
 
-async function timeWorkload(telemetry: Telemetry, contestants: Contestant[], w: Workload): Promise<Map<string, number[]>> {
-  const samples = new Map<string, number[]>(contestants.map((c) => [c.id, []]));
+async function timeWorkload(telemetry: Telemetry, contestants: Contestant[], w: Workload): Promise<Map<string, Sample[]>> {
+  const samples = new Map<string, Sample[]>(contestants.map((c) => [c.id, []]));
   for (const c of contestants) {
     c.enter?.();
     try {
@@ -218,7 +229,7 @@ async function main(): Promise<void> {
   }
   log("census done");
 
-  const timings = new Map<string, Map<string, number[]>>();
+  const timings = new Map<string, Map<string, Sample[]>>();
   for (const w of WORKLOADS) {
     timings.set(w.id, await timeWorkload(telemetry, contestants, w));
     log(`timed ${w.id}`);
@@ -227,11 +238,18 @@ async function main(): Promise<void> {
   const openRuns = contestants.filter((c) => c.ours).map((c) => `${c.id}: ${c.ours!.openRunCount ?? "?"}`);
   if (openRuns.length > 0) log(`our open runs after timing: ${openRuns.join(", ")}`);
 
+  // Heap checks in fresh processes, two at a time (heap sizes do not depend on CPU contention).
   const leaks = new Map<string, LeakResult>();
-  for (const c of contestants) {
-    leaks.set(c.id, await runLeakChild(c.id));
-    log(`leak check ${c.id}: ${fmtBytes(leaks.get(c.id)!.growth)}${leaks.get(c.id)!.error ? ` (${leaks.get(c.id)!.error})` : ""}`);
-  }
+  const queue = [...contestants];
+  await Promise.all(
+    [0, 1].map(async () => {
+      for (let c = queue.shift(); c !== undefined; c = queue.shift()) {
+        const r = await runLeakChild(c.id);
+        leaks.set(c.id, r);
+        log(`leak check ${c.id}: ${fmtBytes(r.growth)}${r.error ? ` (${r.error})` : ""}`);
+      }
+    }),
+  );
 
   const report = buildReport(contestants, skipped, censusBy, timings, leaks);
   writeFileSync(join(benchDir, QUICK ? "results-quick.md" : "results.md"), report.markdown);
@@ -247,16 +265,17 @@ function buildReport(
   contestants: Contestant[],
   skipped: { id: string; reason: string }[],
   censusBy: Map<string, Map<string, Census>>,
-  timings: Map<string, Map<string, number[]>>,
+  timings: Map<string, Map<string, Sample[]>>,
   leaks: Map<string, LeakResult>,
 ): { markdown: string; budgetLines: string[] } {
-  const med = (w: string, id: string) => {
-    const s = timings.get(w)?.get(id);
-    return s === undefined || s.length === 0 ? undefined : median(s);
+  const values = (w: string, id: string, clock: keyof Sample = "cpu") => timings.get(w)?.get(id)?.map((s) => s[clock]) ?? [];
+  const med = (w: string, id: string, clock: keyof Sample = "cpu") => {
+    const s = values(w, id, clock);
+    return s.length === 0 ? undefined : median(s);
   };
   const iqr = (w: string, id: string) => {
-    const s = timings.get(w)?.get(id);
-    return s === undefined || s.length === 0 ? undefined : quantile(s, 0.75) - quantile(s, 0.25);
+    const s = values(w, id);
+    return s.length === 0 ? undefined : quantile(s, 0.75) - quantile(s, 0.25);
   };
   const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a / b);
 
@@ -272,6 +291,7 @@ function buildReport(
       c.label,
       fmt(m, 1),
       `±${fmt((iqr("invoke", c.id) ?? NaN) / 2, 1)}`,
+      fmt(med("invoke", c.id, "wall"), 1),
       fmtRatio(ratio(m, none)),
       fmtRatio(ratio(m, minimal)),
       c.id === "none" ? "–" : fmt(above, 1),
@@ -361,8 +381,9 @@ function buildReport(
     table(
       [
         "contestant",
-        "µs/invoke (median)",
+        "CPU µs/invoke (median)",
         "± (IQR/2)",
+        "wall µs/invoke (median)",
         "× no callbacks",
         "× minimal",
         "µs above no-op",
@@ -375,7 +396,7 @@ function buildReport(
       invokeRows,
     ),
     "",
-    "## Other workloads (µs per run, median)",
+    "## Other workloads (CPU µs per run, median)",
     "",
     table(
       [
