@@ -225,7 +225,7 @@ function wrapFunction<F extends AnyFunction>(kind: AnnotationKind, name: string,
     let call: Call;
     try {
       call = startCall(tracer, spanName, fixedAttributes, options, outputKey);
-      if (call.capture) call.span.setAttribute(inputKey, boundedJson(args.length === 1 ? args[0] : args, call.maxContent));
+      if (call.capture && call.span.isRecording()) call.span.setAttribute(inputKey, boundedJson(args.length === 1 ? args[0] : args, call.maxContent));
     } catch (err) {
       diag.warn("langchain-opentelemetry: could not start an annotation span", err);
       return fn.apply(this, args);
@@ -295,7 +295,7 @@ function endOk(call: Call, value: unknown): void {
   if (call.ended) return;
   call.ended = true;
   try {
-    if (call.capture && value !== undefined) call.span.setAttribute(call.outputKey, boundedJson(value, call.maxContent));
+    if (call.capture && value !== undefined && call.span.isRecording()) call.span.setAttribute(call.outputKey, boundedJson(value, call.maxContent));
     call.span.end();
   } catch {}
 }

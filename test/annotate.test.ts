@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { context, SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
+import { context, diag, SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
@@ -179,6 +179,13 @@ describe("calls are preserved", () => {
     expect(parentOf(task)).toBe(idOf(wf));
     expect(parentOf(toolSpan)).toBe(idOf(task));
     expect(new Set(spans().map((s) => s.spanContext().traceId)).size).toBe(1);
+  });
+
+  it("with no SDK registered (no-op tracer) the function still runs and returns its value", async () => {
+    trace.disable();
+    const fn = traceWorkflow("noop", async (x: number) => x + 1, { captureContent: true });
+    await expect(fn(1)).resolves.toBe(2);
+    expect(spans()).toHaveLength(0);
   });
 
   it("a non-native thenable is returned untouched and the span ends when the function returns", () => {
@@ -432,6 +439,20 @@ describe("content capture", () => {
     a.self = a;
     expect(traceTask("t", (x: unknown) => x, { tracerProvider, captureContent: true })(a)).toBe(a);
     expect(JSON.parse(byName("task t").attributes["langchain_otel.input"] as string)).toEqual({ name: "a", self: "[Circular]" });
+  });
+});
+
+describe("decorator misuse", () => {
+  it("on something other than a method it warns and leaves it unchanged, never throws", () => {
+    const warn = vi.spyOn(diag, "warn");
+    try {
+      const decorate = traceTask("x") as unknown as (value: unknown, ctx: { kind: string; name: string }) => unknown;
+      expect(decorate(undefined, { kind: "field", name: "f" })).toBeUndefined();
+      expect(decorate(() => 1, { kind: "getter", name: "g" })).toBeUndefined();
+      expect(warn).toHaveBeenCalledTimes(2);
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
 
