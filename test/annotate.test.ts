@@ -702,6 +702,31 @@ describe("nesting with OpenTelemetryCallbackHandler", () => {
     expect(h.openRunCount).toBe(0);
   });
 
+  it("workflow wrapper > createAgent (fake tool-calling model) > tool > wrapper: the wrapper is a child of execute_tool", async () => {
+    const { createAgent, FakeToolCallingModel, tool: agentTool } = await import("langchain");
+    const h = handler();
+    const fetchWeather = traceTask("fetch_weather", async (city: string) => `sunny in ${city}`, { tracerProvider });
+    const weather = agentTool(async ({ city }: { city: string }) => fetchWeather(city), {
+      name: "get_weather",
+      description: "Weather for a city",
+      schema: z.object({ city: z.string() }),
+    });
+    const model = new FakeToolCallingModel({ toolCalls: [[{ name: "get_weather", args: { city: "Paris" }, id: "call_1" }], []] });
+    const agent = createAgent({ model, tools: [weather], name: "travel_agent" });
+    const trip = traceWorkflow(
+      "plan_trip",
+      async () => agent.invoke({ messages: [{ role: "user", content: "Weather in Paris?" }] }, { callbacks: [h] }),
+      { tracerProvider },
+    );
+    const result = await trip();
+    expect(result.messages.filter((m) => m.getType() === "tool").map((m) => m.content)).toEqual(["sunny in Paris"]);
+    const wf = byName("invoke_workflow plan_trip");
+    expect(parentOf(byName("invoke_agent travel_agent"))).toBe(idOf(wf));
+    expect(parentOf(byName("task fetch_weather"))).toBe(idOf(byName("execute_tool get_weather")));
+    expect(new Set(spans().map((s) => s.spanContext().traceId)).size).toBe(1);
+    expect(h.openRunCount).toBe(0);
+  });
+
   // Needs a handler change (proposed in issue 7's report): when a run starts with parentRunId P
   // and the active context has LANGCHAIN_RUN_KEY === P, a wrapper span was opened inside P's body,
   // so the active context (that wrapper's span) is the better parent than P's span. Today the
