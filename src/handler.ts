@@ -109,6 +109,21 @@ function isBubbleUp(err: unknown): boolean {
   return isRecord(err) && (err as { is_bubble_up?: unknown }).is_bubble_up === true;
 }
 
+/**
+ * After an internal error in an end callback the run is already out of the registry: end its
+ * span here, or it would never end (a span that is not ended is never exported).
+ */
+function endIfOpen(run: Run | undefined): void {
+  try {
+    if (run?.span?.isRecording()) run.span.end();
+  } catch {}
+}
+
+/** A numeric option: finite numbers floored, anything else (NaN, Infinity, a string) the default, so the cap always holds. */
+function finiteOr(value: unknown, fallback: number): number {
+  return typeof value === "number" && Number.isFinite(value) ? Math.floor(value) : fallback;
+}
+
 function seconds(from: number, to: number): number {
   return (to - from) / 1000;
 }
@@ -152,7 +167,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     this.loggerProvider = options.loggerProvider;
     this.tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(PACKAGE_NAME, PACKAGE_VERSION);
     this.captureContent = options.captureContent ?? envCapture();
-    this.maxContent = Math.max(64, options.maxContentLength ?? DEFAULT_MAX_CONTENT);
+    this.maxContent = Math.max(64, finiteOr(options.maxContentLength, DEFAULT_MAX_CONTENT));
     this.showHidden = options.showHiddenRuns ?? false;
     this.metricMetadataKeys = options.metricMetadataKeys ?? [];
     if (options.metrics !== false) {
@@ -163,7 +178,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       }
     }
     if (options.logs !== false) this.genAiLogs = new GenAiLogs(options.loggerProvider, options.logMinSeverity ?? SeverityNumber.INFO, this.maxContent);
-    this.runs = new RunRegistry(options.runTimeoutMs ?? 600_000, Math.max(1, options.maxOpenRuns ?? 10_000), (run, reason) =>
+    this.runs = new RunRegistry(Math.max(0, finiteOr(options.runTimeoutMs, 600_000)), Math.max(1, finiteOr(options.maxOpenRuns, 10_000)), (run, reason) =>
       this.expire(run, reason),
     );
   }
@@ -362,8 +377,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   override handleChainEnd(outputs: unknown, runId: string): void {
+    let taken: Run | undefined;
     try {
-      const run = this.runs.take(runId);
+      const run = (taken = this.runs.take(runId));
       const span = run?.span;
       if (span === undefined) return;
       const op = run!.op;
@@ -376,12 +392,14 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       if (op !== undefined) this.finishOperation(run!, span, undefined);
     } catch (e) {
       this.internalError("handleChainEnd", e);
+      endIfOpen(taken);
     }
   }
 
   override handleChainError(err: unknown, runId: string): void {
+    let taken: Run | undefined;
     try {
-      const run = this.runs.take(runId);
+      const run = (taken = this.runs.take(runId));
       const span = run?.span;
       if (span === undefined) return;
       if (isBubbleUp(err)) {
@@ -397,6 +415,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       else this.emitException(run!, span, info, undefined);
     } catch (e) {
       this.internalError("handleChainError", e);
+      endIfOpen(taken);
     }
   }
 
@@ -509,8 +528,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   override handleLLMEnd(output: unknown, runId: string, _parentRunId?: string, _tags?: string[], extraParams?: Rec): void {
+    let taken: Run | undefined;
     try {
-      const run = this.runs.take(runId);
+      const run = (taken = this.runs.take(runId));
       const span = run?.span;
       if (span === undefined) return;
       const op = run!.op as InferenceState;
@@ -571,6 +591,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       }
     } catch (e) {
       this.internalError("handleLLMEnd", e);
+      endIfOpen(taken);
     }
   }
 
@@ -612,8 +633,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   override handleLLMError(err: unknown, runId: string): void {
+    let taken: Run | undefined;
     try {
-      const run = this.runs.take(runId);
+      const run = (taken = this.runs.take(runId));
       const span = run?.span;
       if (span === undefined) return;
       const info = errorInfo(err);
@@ -634,6 +656,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       this.emitException(run!, span, info, attrs);
     } catch (e) {
       this.internalError("handleLLMError", e);
+      endIfOpen(taken);
     }
   }
 
@@ -676,8 +699,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   override handleToolEnd(output: unknown, runId: string): void {
+    let taken: Run | undefined;
     try {
-      const run = this.runs.take(runId);
+      const run = (taken = this.runs.take(runId));
       const span = run?.span;
       if (span === undefined) return;
       let result: unknown;
@@ -690,12 +714,14 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       this.finishOperation(run!, span, undefined, result);
     } catch (e) {
       this.internalError("handleToolEnd", e);
+      endIfOpen(taken);
     }
   }
 
   override handleToolError(err: unknown, runId: string): void {
+    let taken: Run | undefined;
     try {
-      const run = this.runs.take(runId);
+      const run = (taken = this.runs.take(runId));
       const span = run?.span;
       if (span === undefined) return;
       const info = errorInfo(err);
@@ -704,6 +730,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       this.finishOperation(run!, span, info);
     } catch (e) {
       this.internalError("handleToolError", e);
+      endIfOpen(taken);
     }
   }
 
@@ -771,8 +798,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   override handleRetrieverEnd(documents: unknown, runId: string): void {
+    let taken: Run | undefined;
     try {
-      const run = this.runs.take(runId);
+      const run = (taken = this.runs.take(runId));
       const span = run?.span;
       if (span === undefined) return;
       if (this.captureContent && Array.isArray(documents)) {
@@ -792,12 +820,14 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       span.end();
     } catch (e) {
       this.internalError("handleRetrieverEnd", e);
+      endIfOpen(taken);
     }
   }
 
   override handleRetrieverError(err: unknown, runId: string): void {
+    let taken: Run | undefined;
     try {
-      const run = this.runs.take(runId);
+      const run = (taken = this.runs.take(runId));
       const span = run?.span;
       if (span === undefined) return;
       const info = errorInfo(err);
@@ -806,6 +836,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       this.emitException(run!, span, info, { [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_RETRIEVAL, [S.ATTR_ERROR_TYPE]: info.type });
     } catch (e) {
       this.internalError("handleRetrieverError", e);
+      endIfOpen(taken);
     }
   }
 

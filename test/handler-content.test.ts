@@ -81,12 +81,15 @@ function validate(attr: ContentAttr, json: unknown): unknown {
 /** FakeToolCallingModel that reports its bound tools in `invocation_params` (as real providers do). */
 class ToolReportingModel extends FakeToolCallingModel {
   override invocationParams(): Record<string, unknown> {
-    return { model: "fake-tools-1", tools: this.tools.map((t) => convertToOpenAITool(t as StructuredToolInterface)) };
+    // `tools` is declared private in the .d.ts; it is a plain field at runtime.
+    const tools = (this as unknown as { tools: StructuredToolInterface[] }).tools;
+    return { model: "fake-tools-1", tools: tools.map((t) => convertToOpenAITool(t)) };
   }
-  override bindTools(tools: unknown[]): ToolReportingModel {
-    const m = new ToolReportingModel({ toolCalls: this.toolCalls, indexRef: this.indexRef });
-    m.tools = [...this.tools, ...tools];
-    return m;
+  override bindTools(tools: Parameters<FakeToolCallingModel["bindTools"]>[0]): ToolReportingModel {
+    const self = this as unknown as { toolCalls: unknown; indexRef: unknown; tools: unknown[] };
+    const bound = new ToolReportingModel({ toolCalls: self.toolCalls, indexRef: self.indexRef } as ConstructorParameters<typeof FakeToolCallingModel>[0]);
+    (bound as unknown as { tools: unknown[] }).tools = [...self.tools, ...tools];
+    return bound;
   }
 }
 
@@ -138,7 +141,7 @@ describe("content capture off (the default)", () => {
 
   it("no prompt, completion, system prompt, tool argument, tool result, query or document text on any span, event or log record", async () => {
     const logExporter = new InMemoryLogRecordExporter();
-    const loggerProvider = new LoggerProvider({ processors: [new SimpleLogRecordProcessor(logExporter)] });
+    const loggerProvider = new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter: logExporter })] });
     const { handler, spans } = memoryHandler({ logs: true, loggerProvider });
     await promptChain().invoke({ x: "INPUTVAR" }, { callbacks: [handler] });
     await agentWithTools().invoke({ messages: [{ role: "user", content: "PROMPT weather?" }] }, { callbacks: [handler] });
@@ -148,7 +151,10 @@ describe("content capture off (the default)", () => {
     expect(chat.length).toBeGreaterThan(0);
     expect(contentAttributesOf(spans())).toEqual([]);
     const text = allTelemetryText(spans());
-    const logText = JSON.stringify(logExporter.getFinishedLogRecords().map((r) => ({ body: r.body, attributes: r.attributes })));
+    const records = logExporter.getFinishedLogRecords();
+    // The log records exist (model calls, tools, agent): the check below is not vacuous.
+    expect(records.length).toBeGreaterThanOrEqual(3);
+    const logText = JSON.stringify(records.map((r) => ({ body: r.body, attributes: r.attributes })));
     for (const marker of ["SYSPROMPT", "PROMPT", "INPUTVAR", "COMPLETION", "TOOLARG", "TOOLRESULT", "QUERY", "DOCUMENT", "DOCSOURCE", "Paris"]) {
       expect(text, `span text contains ${marker}`).not.toContain(marker);
       expect(logText, `log text contains ${marker}`).not.toContain(marker);
