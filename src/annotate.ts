@@ -287,6 +287,7 @@ function settle(call: Call, result: unknown): unknown {
     endOk(call, result);
   } catch (err) {
     diag.warn("langchain-opentelemetry: annotation span bookkeeping failed", err);
+    endOk(call, undefined); // never leave the span open
   }
   return result;
 }
