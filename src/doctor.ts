@@ -72,7 +72,7 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<number> {
   out(`langchain-opentelemetry doctor  (service.name=${config.serviceName})`);
   const signals = [config.traces, config.metrics, config.logs];
   const checks = await withResponseRecorder((recorder) =>
-    Promise.all(signals.map((signalConfig) => checkSignal(config, signalConfig, recorder, opts.timeoutMillis))),
+    Promise.all(signals.map((signalConfig) => checkSignal(env, config, signalConfig, recorder, opts.timeoutMillis))),
   );
   for (const check of checks) printCheck(check, out);
   const failed = checks.filter((c) => c.outcome === "failed").map((c) => c.signal);
@@ -93,6 +93,7 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<number> {
 // One signal
 
 async function checkSignal(
+  env: NodeJS.ProcessEnv,
   config: ResolvedTelemetryConfig,
   signalConfig: ResolvedSignalConfig,
   recorder: ResponseRecorder,
@@ -104,6 +105,10 @@ async function checkSignal(
     return { ...base, hints: [`${signal} are turned off (option false, OTEL_${signal.toUpperCase()}_EXPORTER=none or OTEL_SDK_DISABLED=true)`] };
   }
   if (signalConfig.mode === "console") {
+    const selector = `OTEL_${signal.toUpperCase()}_EXPORTER`;
+    if ((env[selector] ?? "").toLowerCase().split(",").map((v) => v.trim()).includes("console")) {
+      return { ...base, hints: [`${selector}=console: this signal is printed to the console, nothing to check`] };
+    }
     return {
       ...base,
       hints: [

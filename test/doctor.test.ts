@@ -192,6 +192,15 @@ describe("doctor", () => {
     expect(lines.at(-1)).toBe("nothing was sent: no signal exports over OTLP with this configuration");
   });
 
+  it("says a signal is printed to the console when OTEL_<SIGNAL>_EXPORTER=console", async () => {
+    const { base, received } = await receiver(200);
+    const { code, lines } = await doctor({ OTEL_EXPORTER_OTLP_ENDPOINT: base, OTEL_LOGS_EXPORTER: "console" });
+    expect(code).toBe(0);
+    const start = lines.indexOf("logs     SKIP");
+    expect(lines.slice(start, start + 2)).toEqual(["logs     SKIP", "  -> OTEL_LOGS_EXPORTER=console: this signal is printed to the console, nothing to check"]);
+    expect(received.map((r) => r.path).sort()).toEqual(["/v1/metrics", "/v1/traces"]);
+  });
+
   it("exits 2 and names the variable when the configuration is invalid", async () => {
     const { code, lines } = await doctor({ OTEL_EXPORTER_OTLP_ENDPOINT: "not a url" });
     expect(code).toBe(2);
