@@ -250,6 +250,16 @@ describe("GenAI histograms", () => {
     }
   });
 
+  it("an opted-in metadata key reaches tool points too, and never replaces a conventions attribute", async () => {
+    const handler = new OpenTelemetryCallbackHandler({ meterProvider, logs: false, metricMetadataKeys: ["tenant", "gen_ai.tool.name"] });
+    const echo = tool(async ({ text }: { text: string }) => text, { name: "echo", description: "Echo", schema: z.object({ text: z.string() }) });
+    await echo.invoke({ text: "hi" }, { callbacks: [handler], metadata: { tenant: "acme", "gen_ai.tool.name": "spoofed", user_id: "u-1" } });
+
+    const metrics = await collect(reader);
+    const points = metrics.get("gen_ai.execute_tool.duration")!.dataPoints;
+    expect(points.map((p) => p.attributes)).toEqual([{ tenant: "acme", "gen_ai.tool.name": "echo", "gen_ai.tool.type": "function" }]);
+  });
+
   it("metrics: false records nothing", async () => {
     const handler = new OpenTelemetryCallbackHandler({ meterProvider, metrics: false, logs: false });
     await chatModel([{ text: "x", inputTokens: 1, outputTokens: 1, latencyMs: 10 }]).invoke("y", { callbacks: [handler] });
