@@ -512,8 +512,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const op = this.runs.get(runId)?.op as InferenceState | undefined;
       if (op === undefined) return;
       op.streamed = true;
-      // The usage chunk of a stream has no text: it is not an output chunk.
-      if (typeof token === "string" ? token.length === 0 : !hasChunkContent(fields)) return;
+      // The usage chunk of a stream has no text: it is not an output chunk. A tool-call chunk has
+      // an empty token too, but it is output (a tool-call-only stream would have no first chunk).
+      if (!(typeof token === "string" && token.length > 0) && !hasChunkContent(fields)) return;
       const now = performance.now();
       if (op.firstChunkAt === undefined) op.firstChunkAt = now;
       else if (op.lastChunkAt !== undefined) {

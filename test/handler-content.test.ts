@@ -4,9 +4,7 @@
  * and then valid against the GenAI conventions' JSON schemas (v1.41.0, copied in
  * test/fixtures/semconv-genai-v1.41.0), also after truncation to `maxContentLength`.
  */
-import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { Ajv, type ValidateFunction } from "ajv";
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from "@opentelemetry/sdk-logs";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { ChatPromptTemplate } from "@langchain/core/prompts";
@@ -20,61 +18,7 @@ import type { StructuredToolInterface } from "@langchain/core/tools";
 import { createAgent, FakeToolCallingModel, tool } from "langchain";
 import { z } from "zod";
 import { allTelemetryText, memoryHandler, named, only } from "./helpers/spans.js";
-
-// ---------------------------------------------------------------- schemas
-
-const SCHEMA_DIR = new URL("./fixtures/semconv-genai-v1.41.0/", import.meta.url);
-const ajv = new Ajv({ strict: false, allErrors: true });
-const SCHEMA_FILES = {
-  "gen_ai.input.messages": "gen-ai-input-messages.json",
-  "gen_ai.output.messages": "gen-ai-output-messages.json",
-  "gen_ai.system_instructions": "gen-ai-system-instructions.json",
-  "gen_ai.tool.definitions": "gen-ai-tool-definitions.json",
-  "gen_ai.retrieval.documents": "gen-ai-retrieval-documents.json",
-} as const;
-type ContentAttr = keyof typeof SCHEMA_FILES;
-const schemas = new Map<ContentAttr, { whole: ValidateFunction; defs: Record<string, unknown> }>();
-for (const [attr, file] of Object.entries(SCHEMA_FILES) as [ContentAttr, string][]) {
-  const schema = JSON.parse(readFileSync(new URL(file, SCHEMA_DIR), "utf8"));
-  schema.$id = `https://semconv.test/${file}`;
-  ajv.addSchema(schema);
-  schemas.set(attr, { whole: ajv.getSchema(schema.$id)!, defs: schema.$defs });
-}
-
-/** Part types the schemas define precisely; anything else only meets GenericPart (any `type`). */
-const PART_DEFS: Record<string, string> = {
-  text: "TextPart",
-  tool_call: "ToolCallRequestPart",
-  tool_call_response: "ToolCallResponsePart",
-  blob: "BlobPart",
-  file: "FilePart",
-  uri: "UriPart",
-  reasoning: "ReasoningPart",
-};
-
-/**
- * Validates a JSON attribute against its schema. Because the schemas accept any part with a
- * string `type` (GenericPart), each part of a well-known type is also validated against that
- * type's own definition, so a `text` part without `content` fails.
- */
-function validate(attr: ContentAttr, json: unknown): unknown {
-  expect(typeof json).toBe("string");
-  const value = JSON.parse(json as string);
-  const { whole, defs } = schemas.get(attr)!;
-  const ok = whole(value);
-  expect(whole.errors ?? [], `${attr} against ${SCHEMA_FILES[attr]}`).toEqual([]);
-  expect(ok).toBe(true);
-  const parts: unknown[] = [];
-  if (attr === "gen_ai.input.messages" || attr === "gen_ai.output.messages") for (const m of value) parts.push(...m.parts);
-  if (attr === "gen_ai.system_instructions") parts.push(...value);
-  for (const part of parts as { type: string }[]) {
-    const def = PART_DEFS[part.type];
-    if (!def || !defs[def]) continue;
-    const check = ajv.getSchema(`https://semconv.test/${SCHEMA_FILES[attr]}#/$defs/${def}`)!;
-    expect(check(part), `${attr} part ${JSON.stringify(part)} against ${def}: ${JSON.stringify(check.errors)}`).toBe(true);
-  }
-  return value;
-}
+import { SCHEMA_FILES, validate, type ContentAttr } from "./helpers/genai-schemas.js";
 
 // ---------------------------------------------------------------- fixtures
 
@@ -184,6 +128,15 @@ describe("content capture off (the default)", () => {
     expect(validate("gen_ai.input.messages", chat.attributes["gen_ai.input.messages"])).toEqual([
       { role: "user", parts: [{ type: "text", content: "PROMPT hi a" }] },
     ]);
+  });
+});
+
+describe("the schema check itself", () => {
+  it("rejects content that breaks the schemas (a text part without content, an output message without finish_reason)", () => {
+    expect(() => validate("gen_ai.input.messages", '[{"role":"user","parts":[{"type":"text"}]}]')).toThrow();
+    expect(() => validate("gen_ai.output.messages", '[{"role":"assistant","parts":[]}]')).toThrow();
+    expect(() => validate("gen_ai.retrieval.documents", '[{"id":"a"}]')).toThrow();
+    expect(validate("gen_ai.input.messages", '[{"role":"user","parts":[{"type":"text","content":"x"}]}]')).toEqual([{ role: "user", parts: [{ type: "text", content: "x" }] }]);
   });
 });
 

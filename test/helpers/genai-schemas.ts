@@ -1,0 +1,61 @@
+/**
+ * Validation of recorded GenAI content against the JSON schemas of the semantic conventions
+ * v1.41.0 (copied in test/fixtures/semconv-genai-v1.41.0, Apache-2.0; see the README there).
+ */
+import { readFileSync } from "node:fs";
+import { expect } from "vitest";
+import { Ajv, type ValidateFunction } from "ajv";
+
+const SCHEMA_DIR = new URL("../fixtures/semconv-genai-v1.41.0/", import.meta.url);
+const ajv = new Ajv({ strict: false, allErrors: true });
+export const SCHEMA_FILES = {
+  "gen_ai.input.messages": "gen-ai-input-messages.json",
+  "gen_ai.output.messages": "gen-ai-output-messages.json",
+  "gen_ai.system_instructions": "gen-ai-system-instructions.json",
+  "gen_ai.tool.definitions": "gen-ai-tool-definitions.json",
+  "gen_ai.retrieval.documents": "gen-ai-retrieval-documents.json",
+} as const;
+export type ContentAttr = keyof typeof SCHEMA_FILES;
+
+const schemas = new Map<ContentAttr, { whole: ValidateFunction; defs: Record<string, unknown> }>();
+for (const [attr, file] of Object.entries(SCHEMA_FILES) as [ContentAttr, string][]) {
+  const schema = JSON.parse(readFileSync(new URL(file, SCHEMA_DIR), "utf8"));
+  schema.$id = `https://semconv.test/${file}`;
+  ajv.addSchema(schema);
+  schemas.set(attr, { whole: ajv.getSchema(schema.$id)!, defs: schema.$defs });
+}
+
+/** Part types the schemas define precisely; anything else only meets GenericPart (any `type`). */
+const PART_DEFS: Record<string, string> = {
+  text: "TextPart",
+  tool_call: "ToolCallRequestPart",
+  tool_call_response: "ToolCallResponsePart",
+  blob: "BlobPart",
+  file: "FilePart",
+  uri: "UriPart",
+  reasoning: "ReasoningPart",
+};
+
+/**
+ * Validates a JSON attribute against its schema. Because the schemas accept any part with a
+ * string `type` (GenericPart), each part of a well-known type is also validated against that
+ * type's own definition, so a `text` part without `content` fails.
+ */
+export function validate(attr: ContentAttr, json: unknown): unknown {
+  expect(typeof json).toBe("string");
+  const value = JSON.parse(json as string);
+  const { whole, defs } = schemas.get(attr)!;
+  const ok = whole(value);
+  expect(whole.errors ?? [], `${attr} against ${SCHEMA_FILES[attr]}`).toEqual([]);
+  expect(ok).toBe(true);
+  const parts: unknown[] = [];
+  if (attr === "gen_ai.input.messages" || attr === "gen_ai.output.messages") for (const m of value) parts.push(...m.parts);
+  if (attr === "gen_ai.system_instructions") parts.push(...value);
+  for (const part of parts as { type: string }[]) {
+    const def = PART_DEFS[part.type];
+    if (!def || !defs[def]) continue;
+    const check = ajv.getSchema(`https://semconv.test/${SCHEMA_FILES[attr]}#/$defs/${def}`)!;
+    expect(check(part), `${attr} part ${JSON.stringify(part)} against ${def}: ${JSON.stringify(check.errors)}`).toBe(true);
+  }
+  return value;
+}
