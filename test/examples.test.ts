@@ -22,6 +22,8 @@ import {
 } from "./helpers/example-runner.js";
 import { startOtlpReceiver, type OtlpReceiver } from "./helpers/otlp-receiver.js";
 
+/** A duration as the console exporter prints it: `0.42 ms`, `125 ms`, `1.25 s`. */
+const DURATION = String.raw`\d+(\.\d+)? m?s`;
 const AGENT_SPANS = ["chat gpt-4o-mini", "chat gpt-4o-mini", "execute_tool get_local_time", "execute_tool get_weather"];
 
 let receiver: OtlpReceiver;
@@ -52,16 +54,16 @@ describe("npm run demo (examples/demo.ts)", () => {
 
     const lines = result.stderr.split("\n");
     // The tree: the agent at the root, its model calls (with model, tokens and finish reason) and tools below.
-    const root = lines.findIndex((l) => /^└─ invoke_agent travel_assistant {2}\d+(\.\d+)? ms$/.test(l));
+    const root = lines.findIndex((l) => new RegExp(`^└─ invoke_agent travel_assistant  ${DURATION}$`).test(l));
     expect(root).toBeGreaterThan(0);
     expect(lines[root - 1]).toMatch(/^trace [0-9a-f]{32}$/);
     const tree = lines.slice(root + 1).filter((l) => /^ {3}[ │├└]/.test(l));
-    const chats = tree.filter((l) => /chat gpt-4o-mini {2}\d/.test(l));
+    const chats = tree.filter((l) => new RegExp(`chat gpt-4o-mini  ${DURATION}  `).test(l));
     expect(chats).toHaveLength(2);
     expect(chats[0]).toMatch(/model=gpt-4o-mini -> gpt-4o-mini-2024-07-18 {2}tokens=\d+ in \/ \d+ out {2}finish=tool_calls$/);
     expect(chats[1]).toMatch(/model=gpt-4o-mini -> gpt-4o-mini-2024-07-18 {2}tokens=\d+ in \/ \d+ out {2}finish=stop$/);
-    expect(tree.filter((l) => /[├└]─ execute_tool get_weather {2}\d/.test(l))).toHaveLength(1);
-    expect(tree.filter((l) => /[├└]─ execute_tool get_local_time {2}\d/.test(l))).toHaveLength(1);
+    expect(tree.filter((l) => new RegExp(`[├└]─ execute_tool get_weather  ${DURATION}$`).test(l))).toHaveLength(1);
+    expect(tree.filter((l) => new RegExp(`[├└]─ execute_tool get_local_time  ${DURATION}$`).test(l))).toHaveLength(1);
 
     // The histograms.
     const metricsAt = lines.indexOf("metrics");
