@@ -4,7 +4,20 @@
  * tolerates missing or wrongly typed input.
  */
 import type { Attributes } from "@opentelemetry/api";
+import { cutString } from "./content.js";
 import * as S from "./semconv.js";
+
+/**
+ * Longest identifier recorded (run, model, provider, tool names; response ids; finish reasons;
+ * conversation ids). Real ones are short; a longer value (a bug, hostile input) is cut so that no
+ * span, metric point or log record carries an unbounded name.
+ */
+export const MAX_IDENTIFIER_LENGTH = 256;
+
+/** `s` cut to {@link MAX_IDENTIFIER_LENGTH}. */
+export function identifier(s: string): string {
+  return cutString(s, MAX_IDENTIFIER_LENGTH);
+}
 
 type Rec = Record<string, unknown>;
 
@@ -44,17 +57,17 @@ const PROVIDERS: Record<string, string> = {
 
 export function providerName(lsProvider: unknown): string | undefined {
   if (typeof lsProvider !== "string" || !lsProvider) return undefined;
-  const key = lsProvider.toLowerCase();
+  const key = identifier(lsProvider).toLowerCase();
   return PROVIDERS[key] ?? key;
 }
 
 /** Run name: LangChain's `runName`, else the last element of `serialized.id`. */
 export function runNameOf(serialized: unknown, runName: unknown, fallback: string): string {
-  if (typeof runName === "string" && runName) return runName;
+  if (typeof runName === "string" && runName) return identifier(runName);
   if (isRecord(serialized)) {
-    if (typeof serialized.name === "string" && serialized.name) return serialized.name;
+    if (typeof serialized.name === "string" && serialized.name) return identifier(serialized.name);
     const id = serialized.id;
-    if (Array.isArray(id) && id.length && typeof id[id.length - 1] === "string") return id[id.length - 1] as string;
+    if (Array.isArray(id) && id.length && typeof id[id.length - 1] === "string") return identifier(id[id.length - 1] as string);
   }
   return fallback;
 }
@@ -63,7 +76,7 @@ function num(v: unknown): number | undefined {
   return typeof v === "number" && Number.isFinite(v) ? v : undefined;
 }
 function str(v: unknown): string | undefined {
-  return typeof v === "string" && v ? v : undefined;
+  return typeof v === "string" && v ? identifier(v) : undefined;
 }
 
 /** Model requested: invocation params first (what was sent), then LangChain's `ls_model_name`. */
@@ -91,8 +104,10 @@ export function addRequestParams(attrs: Attributes, params: Rec | undefined, met
   const n = num(params.n);
   if (n !== undefined && n !== 1) attrs[S.ATTR_GEN_AI_REQUEST_CHOICE_COUNT] = n;
   const stop = params.stop ?? params.stop_sequences ?? params.stopSequences;
-  if (typeof stop === "string") attrs[S.ATTR_GEN_AI_REQUEST_STOP_SEQUENCES] = [stop];
-  else if (Array.isArray(stop) && stop.length && stop.every((s) => typeof s === "string")) attrs[S.ATTR_GEN_AI_REQUEST_STOP_SEQUENCES] = stop as string[];
+  if (typeof stop === "string") attrs[S.ATTR_GEN_AI_REQUEST_STOP_SEQUENCES] = [identifier(stop)];
+  else if (Array.isArray(stop) && stop.length && stop.every((s) => typeof s === "string")) {
+    attrs[S.ATTR_GEN_AI_REQUEST_STOP_SEQUENCES] = (stop as string[]).slice(0, 16).map(identifier);
+  }
   const rf = params.response_format;
   if (isRecord(rf) && typeof rf.type === "string") attrs[S.ATTR_GEN_AI_OUTPUT_TYPE] = rf.type === "text" ? "text" : "json";
 }
@@ -122,7 +137,7 @@ export function serverOf(serialized: unknown, params: Rec | undefined): { addres
 export function conversationId(metadata: Rec | undefined): string | undefined {
   if (!metadata) return undefined;
   const v = metadata.thread_id ?? metadata.session_id ?? metadata.conversation_id;
-  return typeof v === "string" && v ? v : typeof v === "number" ? String(v) : undefined;
+  return typeof v === "string" && v ? identifier(v) : typeof v === "number" ? String(v) : undefined;
 }
 
 export interface Usage {

@@ -24,6 +24,7 @@ import { getAssociationAttributes } from "./association.js";
 import {
   addRequestParams,
   conversationId,
+  identifier,
   isRecord,
   providerName,
   requestModel,
@@ -95,11 +96,11 @@ function envCapture(): boolean {
 function errorInfo(err: unknown): ErrorInfo {
   if (err instanceof Error) {
     const ctorName = err.constructor?.name;
-    const type = ctorName && ctorName !== "Error" ? ctorName : err.name || "Error";
+    const type = identifier(ctorName && ctorName !== "Error" ? ctorName : String(err.name || "Error"));
     return { type, message: String(err.message ?? ""), stack: typeof err.stack === "string" ? err.stack : undefined };
   }
   if (isRecord(err)) {
-    return { type: typeof err.name === "string" && err.name ? err.name : "Error", message: typeof err.message === "string" ? err.message : "" };
+    return { type: typeof err.name === "string" && err.name ? identifier(err.name) : "Error", message: typeof err.message === "string" ? err.message : "" };
   }
   return { type: "Error", message: typeof err === "string" ? err : "" };
 }
@@ -321,7 +322,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       let op: OperationState | undefined;
       if (this.isAgent(chain, inputs, metadata, node)) {
         kind = RunKind.Agent;
-        const agentName = typeof metadata?.lc_agent_name === "string" && metadata.lc_agent_name ? metadata.lc_agent_name : name;
+        const agentName = typeof metadata?.lc_agent_name === "string" && metadata.lc_agent_name ? identifier(metadata.lc_agent_name) : name;
         spanName = `${S.OP_INVOKE_AGENT} ${agentName}`;
         attributes = { [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_INVOKE_AGENT, [S.ATTR_GEN_AI_AGENT_NAME]: agentName };
         op = { operation: S.OP_INVOKE_AGENT, name: agentName, chunks: 0, conversationId: conversationId(metadata) };
@@ -337,7 +338,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         if (this.captureContent) attributes[ATTR_CHAIN_INPUTS] = this.content(inputs);
       } else {
         if (node !== undefined && node === name) {
-          attributes = { [ATTR_LANGGRAPH_NODE]: String(node) };
+          attributes = { [ATTR_LANGGRAPH_NODE]: identifier(String(node)) };
           if (typeof metadata?.langgraph_step === "number") attributes[ATTR_LANGGRAPH_STEP] = metadata.langgraph_step;
         }
         if (this.captureContent) (attributes ??= {})[ATTR_CHAIN_INPUTS] = this.content(inputs);
@@ -680,13 +681,13 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         [S.ATTR_GEN_AI_TOOL_NAME]: name,
         [S.ATTR_GEN_AI_TOOL_TYPE]: "function",
       };
-      if (typeof toolCallId === "string" && toolCallId) attributes[S.ATTR_GEN_AI_TOOL_CALL_ID] = toolCallId;
+      if (typeof toolCallId === "string" && toolCallId) attributes[S.ATTR_GEN_AI_TOOL_CALL_ID] = identifier(toolCallId);
       const description = isRecord(tool) && typeof tool.description === "string" ? tool.description : undefined;
       if (description) attributes[S.ATTR_GEN_AI_TOOL_DESCRIPTION] = cutString(description, 1024);
       const op: ToolState = { operation: S.OP_EXECUTE_TOOL, name, chunks: 0, conversationId: conversationId(metadata) };
       // createAgent's metadata (inherited by its tool runs) names the agent that called the tool.
-      if (typeof metadata?.lc_agent_name === "string" && metadata.lc_agent_name) op.agentName = metadata.lc_agent_name;
-      if (typeof toolCallId === "string" && toolCallId) op.toolCallId = toolCallId;
+      if (typeof metadata?.lc_agent_name === "string" && metadata.lc_agent_name) op.agentName = identifier(metadata.lc_agent_name);
+      if (typeof toolCallId === "string" && toolCallId) op.toolCallId = identifier(toolCallId);
       op.metricAttrs = this.metricAttributes(op, metadata);
       if (op.conversationId) attributes[S.ATTR_GEN_AI_CONVERSATION_ID] = op.conversationId;
       if (this.captureContent) {
