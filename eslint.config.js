@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "docs/", "node_modules/", "bench/node_modules/", "coverage/", "**/*.d.ts"] },
+  { ignores: ["dist/", "docs/", "scratch/", "node_modules/", "bench/node_modules/", "coverage/", "**/*.d.ts"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -4,7 +4,8 @@ export default defineConfig({
   entry: { index: "src/index.ts", cli: "src/cli.ts" },
   format: ["esm", "cjs"],
   dts: true,
-  sourcemap: true,
+  // No source maps in the package: the bundled SDK would make them over 1 MB each.
+  sourcemap: false,
   clean: true,
   target: "node20",
   splitting: false,

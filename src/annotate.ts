@@ -8,7 +8,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import {
   context,
-  createContextKey,
   diag,
   SpanKind,
   SpanStatusCode,
@@ -22,6 +21,7 @@ import {
 import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
 import { getAssociationAttributes, setAssociationProperties, type AssociationProperties } from "./association.js";
 import { boundedJson, cutString } from "./content.js";
+import { LANGCHAIN_RUN_KEY } from "./run-context.js";
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_AGENT_NAME,
@@ -407,12 +407,6 @@ function traceAsyncGenerator(call: Call, inner: AsyncGenerator): AsyncGenerator 
 // knows the run id; a handler that can say which span belongs to a run id lets us parent to it.
 // ---------------------------------------------------------------------------------------------
 
-/**
- * Context key holding the id of the LangChain run whose span {@link contextForLangChainRun} put in the
- * context. Spans opened later inside that same run nest under the active span instead of
- * jumping back to the run's span; a callback handler may read it for the same reason.
- */
-export const LANGCHAIN_RUN_KEY = createContextKey("langchain-opentelemetry.langchain-run-id");
 
 /** What a callback handler offers so that annotated code nests under its runs' spans. */
 export interface RunSpanLookup {

@@ -15,6 +15,7 @@ import {
   type SetupTelemetryOptions,
   type Signal,
 } from "./config.js";
+import { withoutOtlpEnv } from "./exporters.js";
 
 /** Options of {@link runDoctor}. */
 export interface DoctorOptions {
@@ -239,27 +240,6 @@ function settle(
       });
     });
   });
-}
-
-/**
- * The OTLP exporters merge `OTEL_EXPORTER_OTLP_*` variables from `process.env` into what they are
- * given (headers from every level, for every signal). The resolved configuration already decided
- * which of them apply, so the exporter is built while they are hidden: it then sends exactly the
- * headers the doctor prints. Construction is synchronous, so nothing else runs meanwhile.
- */
-function withoutOtlpEnv<T>(build: () => T): T {
-  const saved: Record<string, string> = {};
-  for (const key of Object.keys(process.env)) {
-    if (key.startsWith("OTEL_EXPORTER_OTLP_")) {
-      saved[key] = process.env[key] as string;
-      delete process.env[key];
-    }
-  }
-  try {
-    return build();
-  } finally {
-    Object.assign(process.env, saved);
-  }
 }
 
 async function importPackage<T>(name: string): Promise<T> {

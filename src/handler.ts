@@ -21,6 +21,7 @@ import {
 } from "@opentelemetry/api";
 import type { AnyValueMap } from "@opentelemetry/api-logs";
 import { getAssociationAttributes } from "./association.js";
+import { LANGCHAIN_RUN_KEY } from "./run-context.js";
 import {
   addRequestParams,
   conversationId,
@@ -248,9 +249,17 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     op: OperationState | undefined,
   ): Run | undefined {
     const parent = parentRunId === undefined ? undefined : this.runs.get(parentRunId);
-    const parentCtx = parent === undefined ? context.active() : parent.span === undefined ? parent.parentCtx : contextOf(parent);
-    const assoc = parent === undefined ? getAssociationAttributes(parentCtx) : parent.assoc;
-    if (assoc !== undefined) attributes = attributes === undefined ? { ...assoc } : Object.assign(attributes, assoc);
+    // Annotated code (traceTask & co.) running inside the parent run marked the active context
+    // with that run's id: its span, opened inside the run, is the closer parent.
+    const active = context.active();
+    const inner = parent !== undefined && active.getValue(LANGCHAIN_RUN_KEY) === parentRunId;
+    const parentCtx = parent === undefined || inner ? active : parent.span === undefined ? parent.parentCtx : contextOf(parent);
+    const assoc = parent === undefined || inner ? getAssociationAttributes(parentCtx) : parent.assoc;
+    if (assoc !== undefined) {
+      // The run's own values (e.g. gen_ai.conversation.id from thread_id) win over the scope's.
+      if (attributes === undefined) attributes = { ...assoc };
+      else for (const key in assoc) if (!(key in attributes)) attributes[key] = assoc[key];
+    }
     const span = this.tracer.startSpan(name, { kind: spanKind, attributes }, parentCtx);
     const run: Run = { span, target: undefined, parentCtx, ctx: undefined, kind, start: performance.now(), isRoot: parentRunId === undefined, assoc, op };
     this.runs.add(runId, run);
@@ -540,6 +549,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const usage = usageOf(result);
       const response = responseOf(result);
       const cached = extraParams?.cached === true;
+      // A cache hit replays the answer as one token: nothing was streamed from a provider.
+      if (cached) op.streamed = false;
       if (response.model) span.setAttribute(S.ATTR_GEN_AI_RESPONSE_MODEL, response.model);
       if (response.id) span.setAttribute(S.ATTR_GEN_AI_RESPONSE_ID, response.id);
       if (response.finishReasons.length) span.setAttribute(S.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, response.finishReasons);

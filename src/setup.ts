@@ -288,7 +288,9 @@ function registerGlobals(
 
   const apiLogsV110 = apiLogsGlobal();
   if (apiLogsV110) {
-    if (apiLogsV110.setGlobalLoggerProvider(loggerProvider) === loggerProvider) {
+    // api 1.10 answers `true` on success (api-logs answers with the provider).
+    const registered = apiLogsV110.setGlobalLoggerProvider(loggerProvider);
+    if (registered === true || registered === loggerProvider) {
       release.push(() => {
         if (apiLogsV110.getLoggerProvider() === loggerProvider) apiLogsV110.disable();
       });
