@@ -32,7 +32,7 @@ const MARK = {
 const API_KEY = "sk-test-APIKEY_M4RK_d41d8cd98f00";
 
 class MarkerRetriever extends BaseRetriever {
-  lc_namespace = ["test", "retrievers"];
+  override lc_namespace = ["test", "retrievers"];
   async _getRelevantDocuments(query: string): Promise<Document[]> {
     return [new Document({ pageContent: `${MARK.document} for ${query}`, metadata: { source: "kb-1" } })];
   }
