@@ -33,7 +33,7 @@ const API_KEY = "sk-test-APIKEY_M4RK_d41d8cd98f00";
 
 class MarkerRetriever extends BaseRetriever {
   override lc_namespace = ["test", "retrievers"];
-  async _getRelevantDocuments(query: string): Promise<Document[]> {
+  override async _getRelevantDocuments(query: string): Promise<Document[]> {
     return [new Document({ pageContent: `${MARK.document} for ${query}`, metadata: { source: "kb-1" } })];
   }
 }
