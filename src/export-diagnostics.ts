@@ -78,6 +78,13 @@ export function describeExportFailure(info: ExportFailureInfo): { status: string
       hint: `It is overloaded or restarting; the exporter retried with backoff for ${info.timeoutMillis ?? "the"} ms and gave up on this batch. Raise the timeout or check the receiver's health.`,
     };
   }
+  if (/concurrent export limit/i.test(message)) {
+    // The OTLP exporters allow 30 requests in flight; past that they fail at once (nothing waits).
+    return {
+      status: "too many exports in flight (30 requests waiting for the receiver)",
+      hint: `The receiver answers slowly or not at all, so requests pile up and new ones are dropped. Check the receiver; with disableBatch every span and log record is its own request, so use batching (the default) in servers.`,
+    };
+  }
   if (/timed out/i.test(message)) {
     return {
       status: `no answer within ${info.timeoutMillis ?? "the"} ms`,

@@ -92,7 +92,7 @@ interface RunResult {
  * setupTelemetry pointed at `url`, then ROUNDS x INVOKES_PER_ROUND invokes of the chain (every
  * result checked: an exception or a wrong answer would throw here), then shutdown, timed.
  */
-async function exercise(url: string, extra: { maxQueueSize?: number } = {}): Promise<RunResult> {
+async function exercise(url: string, extra: { maxQueueSize?: number; disableBatch?: boolean } = {}): Promise<RunResult> {
   const warnings: string[] = [];
   telemetry = setupTelemetry({
     endpoint: url,
@@ -211,6 +211,19 @@ describe("an app's chain loop with a broken collector", () => {
     const growth = result.heapRounds[ROUNDS - 1] - result.heapRounds[1];
     measured.late30sHeapGrowthLastRoundMB = round(growth / 1e6);
     expect(growth).toBeLessThan(8e6);
+  });
+  it("disableBatch (one request per span) with a collector answering after 30 s: not slowed, requests in flight capped, failures counted, bounded shutdown", async () => {
+    collector = await startFaultyCollector({ behaviour: () => ({ kind: "late", ms: 30_000 }) });
+    const result = await exercise(collector.url, { disableBatch: true });
+    expectUnharmed("late30sDisableBatch", result);
+    // The exporter keeps at most 30 requests waiting and fails the rest at once: the hanging
+    // collector saw a bounded number of requests, not one per span.
+    const produced = (20 + ROUNDS * INVOKES_PER_ROUND) * SPANS_PER_INVOKE;
+    measured.late30sDisableBatchRequests = collector.requests.length;
+    expect(collector.requests.length).toBeLessThan(produced / 4);
+    expect(result.warnings.find((w) => w.startsWith("traces export"))).toContain("too many exports in flight");
+    const summary = result.warnings.find((w) => w.startsWith("traces: ") && w.includes("exports failed in total"));
+    expect(summary).toMatch(/^traces: \d+ exports failed in total/);
   });
 });
 
