@@ -146,4 +146,25 @@ describe("runs that never end", () => {
     console.log(`[fault-abandoned] ${streams} broken streams left ${leftOpen} runs open; all ended as incomplete after the timeout`);
     await handler.shutdown();
   });
+  it("aborted invokes (AbortSignal): the app gets the abort, and no run stays open", async () => {
+    const { counter, handler } = setup();
+    const prompt = ChatPromptTemplate.fromMessages([["human", "{question}"]]);
+    const chain = prompt.pipe(new FakeListChatModel({ responses: ["pong"], sleep: 50 })).pipe(new StringOutputParser());
+    const aborts = 20;
+    for (let i = 0; i < aborts; i++) {
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(new Error("user aborted")), 5);
+      await expect(chain.invoke({ question: "ping" }, { callbacks: [handler], signal: controller.signal })).rejects.toThrow("user aborted");
+      clearTimeout(timer);
+    }
+    // The root run failed with the abort while the model call it was waiting for was still open
+    // (it ends later, on its own or by the timeout).
+    const leftOpen = handler.openRunCount;
+    expect(leftOpen).toBeGreaterThan(0);
+    await drained(handler);
+    expect(handler.openRunCount).toBe(0);
+    expect(counter.ended).toBe(counter.started);
+    console.log(`[fault-abandoned] ${aborts} aborted invokes left ${leftOpen} runs open right after the abort; 0 open after the timeout; ${counter.incomplete.get("timeout") ?? 0} ended by the timeout`);
+    await handler.shutdown();
+  });
 });
