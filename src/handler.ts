@@ -329,9 +329,11 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       let spanName = name;
       let attributes: Attributes | undefined;
       let op: OperationState | undefined;
-      if (this.isAgent(chain, inputs, metadata, node)) {
+      if (this.isAgent(chain, inputs, metadata, node, name)) {
         kind = RunKind.Agent;
-        const agentName = typeof metadata?.lc_agent_name === "string" && metadata.lc_agent_name ? identifier(metadata.lc_agent_name) : name;
+        // A graph run inside another graph's node inherits the outer agent's lc_agent_name: there
+        // the run's own name is the agent's.
+        const agentName = node === undefined && typeof metadata?.lc_agent_name === "string" && metadata.lc_agent_name ? identifier(metadata.lc_agent_name) : name;
         spanName = `${S.OP_INVOKE_AGENT} ${agentName}`;
         attributes = { [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_INVOKE_AGENT, [S.ATTR_GEN_AI_AGENT_NAME]: agentName };
         op = { operation: S.OP_INVOKE_AGENT, name: agentName, chunks: 0, conversationId: conversationId(metadata) };
@@ -365,8 +367,11 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
    * (a workflow) is told from a `createReactAgent` graph by its input: an agent graph runs over
    * `messages`. The legacy `AgentExecutor` is recognised by its class.
    */
-  private isAgent(chain: unknown, inputs: unknown, metadata: Rec | undefined, node: unknown): boolean {
-    if (metadata !== undefined && node === undefined) {
+  private isAgent(chain: unknown, inputs: unknown, metadata: Rec | undefined, node: unknown, name: string): boolean {
+    // The graph run itself, not one of its nodes. Nodes carry `langgraph_node` = their own name; a
+    // graph invoked inside another graph's node (an agent used as a tool) inherits that node's
+    // `langgraph_node` but runs under its own name.
+    if (metadata !== undefined && (node === undefined || (node !== name && isCompiledGraph(chain)))) {
       const integration = metadata.ls_integration;
       if (integration === CREATE_AGENT_INTEGRATION) return true;
       if (integration === LANGGRAPH_INTEGRATION) return isRecord(inputs) && Array.isArray(inputs.messages);
@@ -891,6 +896,13 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       diag.debug(`${PACKAGE_NAME}: ${where} ignored an internal error: ${String(e)}`);
     } catch {}
   }
+}
+
+/** A LangGraph compiled graph, by its serialized class name. */
+function isCompiledGraph(serialized: unknown): boolean {
+  if (!isRecord(serialized) || !Array.isArray(serialized.id)) return false;
+  const cls = serialized.id[serialized.id.length - 1];
+  return cls === "CompiledStateGraph" || cls === "CompiledGraph" || cls === "Pregel";
 }
 
 /** A retrieved document's relevance score, where retrievers and rerankers put it in the metadata. */

@@ -107,6 +107,43 @@ describe("createAgent with a fake tool-calling model", () => {
   });
 });
 
+describe("an agent used as a tool by another agent", () => {
+  it("the inner createAgent graph is its own invoke_agent span (named after itself, not the outer agent) under the tool span", async () => {
+    const { handler, spans } = memoryHandler();
+    const researcher = createAgent({ model: new FakeToolCallingModel({}), tools: [], name: "researcher" });
+    const askResearcher = tool(
+      async ({ q }: { q: string }, config) => {
+        const r = await researcher.invoke({ messages: [{ role: "user", content: q }] }, config);
+        return String(r.messages.at(-1)?.content);
+      },
+      { name: "ask_researcher", description: "Ask the researcher", schema: z.object({ q: z.string() }) },
+    );
+    const boss = createAgent({
+      model: new FakeToolCallingModel({ toolCalls: [[{ name: "ask_researcher", args: { q: "x" }, id: "c1" }], []] }),
+      tools: [askResearcher],
+      name: "boss",
+    });
+    await boss.invoke({ messages: [{ role: "user", content: "go" }] }, { callbacks: [handler] });
+    expect(renderTree(spans(), { attributes: ["gen_ai.agent.name", "langgraph.node"] })).toBe(
+      [
+        "invoke_agent boss INTERNAL gen_ai.agent.name=boss",
+        "  model_request INTERNAL langgraph.node=model_request",
+        "    chat CLIENT",
+        "    RunnableLambda INTERNAL",
+        "  tools INTERNAL langgraph.node=tools",
+        "    execute_tool ask_researcher INTERNAL",
+        "      invoke_agent researcher INTERNAL gen_ai.agent.name=researcher",
+        "        model_request INTERNAL langgraph.node=model_request",
+        "          chat CLIENT",
+        "  model_request INTERNAL langgraph.node=model_request",
+        "    chat CLIENT",
+        "    RunnableLambda INTERNAL",
+      ].join("\n"),
+    );
+    expect(handler.openRunCount).toBe(0);
+  });
+});
+
 describe("createReactAgent", () => {
   it("exact tree: invoke_agent > agent > (RunnableSequence > prompt, chat), tools > execute_tool, agent > ...", async () => {
     const { handler, spans } = memoryHandler();
