@@ -64,11 +64,15 @@ export interface TelemetryHandle {
   readonly loggerProvider: LoggerProvider;
   /** The configuration in force (URLs, headers, modes per signal). */
   readonly config: ResolvedTelemetryConfig;
-  /** Exports everything pending now. Never rejects: failures are reported as warnings. */
+  /**
+   * Exports everything pending now. Never rejects: failures are reported as warnings. Returns
+   * within twice the longest export timeout plus 1 s, even when an exporter never answers.
+   */
   forceFlush(): Promise<void>;
   /**
    * Ends open runs, flushes, shuts the providers down, detaches the handler and releases the
-   * globals registered by `setupTelemetry()`. Idempotent; never rejects. A later
+   * globals registered by `setupTelemetry()`. Idempotent; never rejects; returns within twice the
+   * longest export timeout plus 1 s, even when an exporter never answers. A later
    * `setupTelemetry()` call builds a new pipeline.
    */
   shutdown(): Promise<void>;
@@ -187,9 +191,24 @@ export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHa
   const detach = options.global === false ? undefined : registerGlobalHandler(handler);
 
   const providers = [tracerProvider, meterProvider, loggerProvider];
+  // An OTLP exporter gives up within its timeout, but a custom exporter that never calls back
+  // would hold a flush for the batch processor's own 30 s, and a simple processor's forever.
+  const waitLimitMillis = 2 * Math.max(config.traces.timeoutMillis, config.metrics.timeoutMillis, config.logs.timeoutMillis) + 1000;
+  const settledWithin = async (what: string, work: Promise<unknown>): Promise<void> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), waitLimitMillis);
+      timer.unref?.();
+    });
+    const timedOut = await Promise.race([work.then(() => false), late]);
+    clearTimeout(timer);
+    if (timedOut) {
+      safeWarn(warn, `${what} did not finish within ${waitLimitMillis} ms (an exporter did not answer); returning without waiting for it.`);
+    }
+  };
   const forceFlush = async (): Promise<void> => {
     // Failures were already reported by the trackers; a rejected flush must not reach the app.
-    await Promise.allSettled(providers.map((p) => p.forceFlush()));
+    await settledWithin("forceFlush()", Promise.allSettled(providers.map((p) => p.forceFlush())));
   };
 
   let shutdownPromise: Promise<void> | undefined;
@@ -206,7 +225,7 @@ export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHa
       try {
         await handler.shutdown();
       } catch {}
-      await Promise.allSettled(providers.map((p) => p.shutdown()));
+      await settledWithin("shutdown()", Promise.allSettled(providers.map((p) => p.shutdown())));
       for (const t of trackers) t.summarize();
       for (const b of bounds) b.summarize();
       releaseGlobals();

@@ -275,3 +275,49 @@ describe("a collector that comes back within the retry window", () => {
     expect(warnings).toEqual([]);
   });
 });
+
+describe("a custom exporter that never calls back", () => {
+  // OTLP exporters give up within their timeout; a custom one may not. Before setupTelemetry
+  // bounded the wait, shutdown() took the batch processor's own 30 s (and forever with disableBatch).
+  const never = {
+    export(_items: unknown, _resultCallback: unknown): void {},
+    shutdown: () => Promise.resolve(),
+    forceFlush: () => Promise.resolve(),
+  };
+
+  for (const disableBatch of [false, true]) {
+    it(`forceFlush() and shutdown() return within 2 x timeoutMillis + 1 s, with a warning (disableBatch ${disableBatch})`, async () => {
+      const warnings: string[] = [];
+      const timeoutMillis = 300;
+      telemetry = setupTelemetry({
+        timeoutMillis,
+        disableBatch,
+        traces: { exporter: never as never },
+        metrics: false,
+        logs: false,
+        onWarning: (m) => warnings.push(m),
+      });
+      const c = chain();
+      for (let i = 0; i < 10; i++) expect(await c.invoke({ question: "ping" })).toBe("pong");
+      let t0 = performance.now();
+      await telemetry.forceFlush();
+      const flushMs = performance.now() - t0;
+      // New spans queue up behind the hung export, for shutdown() to flush.
+      for (let i = 0; i < 10; i++) expect(await c.invoke({ question: "ping" })).toBe("pong");
+      t0 = performance.now();
+      await telemetry.shutdown();
+      const shutdownMs = performance.now() - t0;
+      telemetry = undefined;
+      measured[`neverAnswering${disableBatch ? "DisableBatch" : "Batch"}`] = { flushMs: round(flushMs), shutdownMs: round(shutdownMs) };
+      const limit = 2 * timeoutMillis + 1000;
+      // Well under the 30 s it took before; the generous margin absorbs a loaded machine.
+      expect(flushMs).toBeLessThan(limit + 2000);
+      expect(shutdownMs).toBeLessThan(limit + 2000);
+      expect(warnings.filter((w) => w.startsWith(`forceFlush() did not finish within ${limit} ms`))).toHaveLength(1);
+      // The batch processor flushes its queue at shutdown (and waits: bounded here); the simple
+      // processor does not wait for exports in flight at shutdown.
+      expect(warnings.filter((w) => w.startsWith(`shutdown() did not finish within ${limit} ms`))).toHaveLength(disableBatch ? 0 : 1);
+      expect(unhandled).toEqual([]);
+    });
+  }
+});
