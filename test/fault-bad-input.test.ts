@@ -15,7 +15,7 @@ import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type Span, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import fc from "fast-check";
 import { OpenTelemetryCallbackHandler } from "langchain-opentelemetry";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 const MAX_CONTENT = 16_384; // the handler's default maxContentLength
 /** Bound on one exported span or log record, as JSON: a few content attributes of MAX_CONTENT plus fixed fields. */
@@ -364,5 +364,40 @@ describe.each([false, true])("bad input, content capture %s", (captureContent) =
     await checkAfter(p);
     expect(p.spans.getFinishedSpans()).toHaveLength(8);
     await h.shutdown();
+  });
+});
+
+describe("a broken OpenTelemetry pipeline behind the handler", () => {
+  it("span/log processors and a metric exporter that throw: the app's invokes still return, nothing stays open", async () => {
+    const { StringOutputParser } = await import("@langchain/core/output_parsers");
+    const { ChatPromptTemplate } = await import("@langchain/core/prompts");
+    const { FakeListChatModel } = await import("@langchain/core/utils/testing");
+    const { PeriodicExportingMetricReader } = await import("@opentelemetry/sdk-metrics");
+    const boom = () => {
+      throw new Error("pipeline failure");
+    };
+    const throwingSpans: SpanProcessor = { onStart: boom, onEnd: boom, forceFlush: () => Promise.resolve(), shutdown: () => Promise.resolve() };
+    const tracerProvider = new BasicTracerProvider({ spanProcessors: [throwingSpans] });
+    const loggerProvider = new LoggerProvider({ processors: [{ onEmit: boom, forceFlush: () => Promise.resolve(), shutdown: () => Promise.resolve() }] });
+    const reader = new PeriodicExportingMetricReader({ exporter: { export: boom, forceFlush: () => Promise.resolve(), shutdown: () => Promise.resolve() }, exportIntervalMillis: 60_000 });
+    const meterProvider = new MeterProvider({ readers: [reader] });
+    const handler = new OpenTelemetryCallbackHandler({ tracerProvider, loggerProvider, meterProvider, captureContent: true });
+    // LangChain would catch a throwing handler itself and print "Error in handler ...": the
+    // handler must not even get there.
+    const printed: string[] = [];
+    const warnSpy = vi.spyOn(console, "warn").mockImplementation((...args: unknown[]) => void printed.push(args.map(String).join(" ")));
+    const errorSpy = vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => void printed.push(args.map(String).join(" ")));
+    const chain = ChatPromptTemplate.fromMessages([["human", "{question}"]]).pipe(new FakeListChatModel({ responses: ["pong"] })).pipe(new StringOutputParser());
+    for (let i = 0; i < 20; i++) expect(await chain.invoke({ question: "ping" }, { callbacks: [handler] })).toBe("pong");
+    const streamed: string[] = [];
+    for await (const chunk of await chain.stream({ question: "ping" }, { callbacks: [handler] })) streamed.push(chunk);
+    expect(streamed.join("")).toBe("pong");
+    warnSpy.mockRestore();
+    errorSpy.mockRestore();
+    expect(printed.filter((line) => line.includes("Error in handler"))).toEqual([]);
+    expect(handler.openRunCount).toBe(0);
+    await expect(handler.forceFlush()).resolves.toBeUndefined();
+    await handler.shutdown();
+    await meterProvider.shutdown().catch(() => {});
   });
 });
