@@ -81,6 +81,17 @@ function analyse(file: string, handlerMarker: (url: string) => boolean, isOurs: 
   let underHandler = 0;
   const selfUnder = new Map<string, number>();
   const selfOurs = new Map<string, number>();
+  const byEntry = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  /** The outermost frame of the handler's code on a sample's stack: the callback LangChain called. */
+  const entryOf = (id: number): string | undefined => {
+    let entry: string | undefined;
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const f = byId.get(cur)!.callFrame;
+      if (handlerMarker(f.url)) entry = f.functionName || "(anonymous)";
+    }
+    return entry;
+  };
   const memo = new Map<number, boolean>();
   const passesHandler = (id: number): boolean => {
     const cached = memo.get(id);
@@ -98,6 +109,18 @@ function analyse(file: string, handlerMarker: (url: string) => boolean, isOurs: 
     if (byId.get(id)!.callFrame.functionName !== "(idle)") busy += dt;
     if (!passesHandler(id)) continue;
     underHandler += dt;
+    const entry = entryOf(id) ?? "?";
+    // Inclusive time of every function of the handler's code on the stack (counted once per sample),
+    // and of the SDK calls it makes directly (the first non-handler frame above a handler frame).
+    const seen = new Set<string>();
+    for (let cur: number | undefined = id, below: CallFrame | undefined; cur !== undefined; below = byId.get(cur)!.callFrame, cur = parent.get(cur)) {
+      const f = byId.get(cur)!.callFrame;
+      if (!handlerMarker(f.url)) continue;
+      seen.add(`${f.functionName || "(anonymous)"}  ${section(f.lineNumber + 1)}`);
+      if (below !== undefined && !handlerMarker(below.url)) seen.add(`  -> ${below.functionName || "(anonymous)"}  ${shortUrl(below.url, below.lineNumber)} (called from ${f.functionName})`);
+    }
+    for (const key of seen) inclusive.set(key, (inclusive.get(key) ?? 0) + dt);
+    byEntry.set(entry, (byEntry.get(entry) ?? 0) + dt);
     const f = byId.get(id)!.callFrame;
     const where = handlerMarker(f.url) ? `${section(f.lineNumber + 1)} (bundle line ${f.lineNumber + 1})` : shortUrl(f.url, f.lineNumber);
     const key = `${f.functionName || "(anonymous)"}  ${where}`;
@@ -118,6 +141,12 @@ function analyse(file: string, handlerMarker: (url: string) => boolean, isOurs: 
       `busy (non-idle) time: ${(busy / 1e6).toFixed(2)} s of ${(total / 1e6).toFixed(2)} s, incl. process start-up; percentages below are of busy time`,
       `under the handler (inclusive): ${pct(underHandler)}, ≈ ${(underHandler / invokes).toFixed(1)} µs per invoke (sampled wall time: inflated when the machine is busy)`,
       `self time in the handler's own code: ${pct(oursSelf)}, ≈ ${(oursSelf / invokes).toFixed(1)} µs per invoke`,
+      "",
+      "inclusive time per callback entry point (outermost handler frame):",
+      top(byEntry, 12),
+      "",
+      "inclusive time of the handler's functions, and of the library calls they make:",
+      top(inclusive, 40),
       "",
       "top self time in the handler's own code:",
       top(selfOurs, 25),

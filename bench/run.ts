@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { cpus, platform, release } from "node:os";
+import { cpus, loadavg, platform, release } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { awaitAllCallbacks } from "@langchain/core/callbacks/promises";
@@ -23,7 +23,6 @@ import { agentOnce, buildAgent, buildChain, invokeOnce, streamOnce } from "./wor
 
 const QUICK = process.env.BENCH_QUICK === "1";
 const benchDir = dirname(fileURLToPath(import.meta.url));
-const gc = (globalThis as { gc?: () => void }).gc;
 
 interface Workload {
   id: "invoke" | "stream" | "agent" | "concurrent";
@@ -46,8 +45,8 @@ const WORKLOADS: Workload[] = [
     label: "`prompt | model | parser` invoke",
     batch: QUICK ? 30 : 100,
     perRun: 1,
-    rounds: QUICK ? 3 : 41,
-    warmup: QUICK ? 50 : 1000,
+    rounds: QUICK ? 3 : 51,
+    warmup: QUICK ? 50 : 600,
     run: (c) => invokeOnce(chain, c.callbacks),
   },
   {
@@ -56,7 +55,7 @@ const WORKLOADS: Workload[] = [
     batch: QUICK ? 5 : 8,
     perRun: 1,
     rounds: QUICK ? 3 : 15,
-    warmup: QUICK ? 10 : 40,
+    warmup: QUICK ? 10 : 30,
     run: (c) => streamOnce(chain, c.callbacks),
   },
   {
@@ -65,7 +64,7 @@ const WORKLOADS: Workload[] = [
     batch: QUICK ? 3 : 5,
     perRun: 1,
     rounds: QUICK ? 3 : 15,
-    warmup: QUICK ? 5 : 30,
+    warmup: QUICK ? 5 : 20,
     run: (c) => agentOnce(agent, c.callbacks),
   },
   {
@@ -73,7 +72,7 @@ const WORKLOADS: Workload[] = [
     label: "200 concurrent invokes",
     batch: 1,
     perRun: 200,
-    rounds: QUICK ? 3 : 11,
+    rounds: QUICK ? 3 : 15,
     warmup: QUICK ? 1 : 3,
     run: (c) => Promise.all(Array.from({ length: 200 }, () => invokeOnce(chain, c.callbacks))),
   },
@@ -126,7 +125,8 @@ interface Sample {
 
 /** One timed sample: `batch` calls, background callbacks drained, µs per invoke. */
 async function sample(telemetry: Telemetry, c: Contestant, w: Workload): Promise<Sample> {
-  gc?.();
+  // No forced GC here: the sweeping a full GC leaves to background threads would land in the
+  // sample's CPU time (it tripled the figures in a test). Rotation spreads GC cost instead.
   c.enter?.();
   let wall: bigint;
   let cpu: NodeJS.CpuUsage;
@@ -197,6 +197,8 @@ function gitDescribe(): string {
     return "unknown";
   }
 }
+
+const loadStart = loadavg()[0];
 
 async function main(): Promise<void> {
   isolateEnvironment();
@@ -370,7 +372,7 @@ function buildReport(
     "",
     `- Date: ${new Date().toISOString()}`,
     `- Machine: ${cpu[0]?.model ?? "?"}, ${cpu.length} cores, ${platform()} ${release()}`,
-    `- Node ${process.version}`,
+    `- Node ${process.version}; load average (1 min) ${loadStart.toFixed(1)} at start, ${loadavg()[0].toFixed(1)} at the end${loadStart > cpu.length || loadavg()[0] > cpu.length ? " (other processes competed for the CPUs: absolute numbers are inflated, compare ratios)" : ""}`,
     `- langchain-opentelemetry: src at ${gitDescribe()}`,
     `- Packages: ${versions.join(", ")}`,
     `- Samples: interleaved rounds (order rotated each round); invoke ${w.invoke.rounds} × ${w.invoke.batch}, stream ${w.stream.rounds} × ${w.stream.batch}, agent ${w.agent.rounds} × ${w.agent.batch}, concurrent ${w.concurrent.rounds} × 200; heap: ${LEAK_N} + ${LEAK_N} invokes in a fresh process per contestant`,
@@ -418,7 +420,7 @@ function buildReport(
     "",
     ...budgetLines.map((l) => `- ${l}`),
     "",
-    "traces/invoke above 1 means the integration's spans of one invoke do not share a trace (no nesting).",
+    "Times are process CPU time (user + system) per invoke, median over the rounds; the wall-clock median is shown next to it for the plain invoke. traces/invoke above 1 means the integration's spans of one invoke do not share a trace (no nesting). The competitors capture prompts and completions by default; compare them with our captureContent row. Method: bench/README.md.",
     "",
   ].join("\n");
   return { markdown, budgetLines };
