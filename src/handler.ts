@@ -97,7 +97,8 @@ function envCapture(): boolean {
 function errorInfo(err: unknown): ErrorInfo {
   if (err instanceof Error) {
     const ctorName = err.constructor?.name;
-    const type = identifier(ctorName && ctorName !== "Error" ? ctorName : String(err.name || "Error"));
+    // DOMException is one class for many errors: its name says which (AbortError, TimeoutError).
+    const type = identifier(ctorName && ctorName !== "Error" && ctorName !== "DOMException" ? ctorName : String(err.name || "Error"));
     return { type, message: String(err.message ?? ""), stack: typeof err.stack === "string" ? err.stack : undefined };
   }
   if (isRecord(err)) {

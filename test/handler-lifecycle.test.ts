@@ -8,6 +8,8 @@ import { SpanStatusCode } from "@opentelemetry/api";
 import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { StringOutputParser } from "@langchain/core/output_parsers";
 import { FakeListChatModel } from "@langchain/core/utils/testing";
+import { createAgent, FakeToolCallingModel, tool } from "langchain";
+import { z } from "zod";
 import { isChildOf, memoryHandler, only, renderTree } from "./helpers/spans.js";
 
 const INCOMPLETE = ["langchain.run.incomplete", "error.type"];
@@ -53,6 +55,30 @@ describe("break out of .stream()", () => {
     handler.handleChainError(new Error("late"), "late-1");
     expect(spans()).toHaveLength(1);
     expect(spans()[0].attributes["langchain.run.incomplete"]).toBe("timeout");
+  });
+});
+
+describe("break out of a LangGraph agent's .stream()", () => {
+  it("LangGraph aborts the graph itself: every span ends at once (no timeout), the running tool with error.type AbortError", async () => {
+    const { handler, spans } = memoryHandler({ runTimeoutMs: 0 });
+    const weather = tool(async ({ city }: { city: string }) => `sunny in ${city}`, { name: "get_weather", description: "d", schema: z.object({ city: z.string() }) });
+    const agent = createAgent({ model: new FakeToolCallingModel({ toolCalls: [[{ name: "get_weather", args: { city: "P" }, id: "c1" }], []] }), tools: [weather], name: "a" });
+    for await (const update of await agent.stream({ messages: [{ role: "user", content: "x" }] }, { callbacks: [handler], streamMode: "updates" })) {
+      expect(Object.keys(update)).toEqual(["model_request"]);
+      break;
+    }
+    expect(handler.openRunCount).toBe(0);
+    expect(renderTree(spans(), { attributes: ["error.type"] })).toBe(
+      [
+        "invoke_agent a INTERNAL error.type=Error",
+        "  model_request INTERNAL",
+        "    chat CLIENT",
+        "    RunnableLambda INTERNAL",
+        "  tools INTERNAL error.type=AbortError",
+        "    execute_tool get_weather INTERNAL error.type=AbortError",
+      ].join("\n"),
+    );
+    expect(only(spans(), "invoke_agent a").status).toEqual({ code: SpanStatusCode.ERROR, message: "Abort" });
   });
 });
 
