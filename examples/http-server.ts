@@ -10,9 +10,11 @@
  *    before the server does).
  *
  * In an ES module, the instrumentation sees `node:http` only when it is `require()`d (it hooks
- * `require`), hence `createRequire` below. An ESM `import` of `node:http` is seen only with the
- * import-in-the-middle loader (`node --import ./register-hooks.mjs app.js`, see OpenTelemetry JS's
- * ESM support notes). Once patched, every server of the process is instrumented.
+ * `require`), hence `createRequire` below. A plain ESM `import` of `node:http` is seen only with
+ * the import-in-the-middle loader registered before the app loads: a file preloaded with
+ * `node --import ./hooks.mjs app.js` that calls
+ * `module.register("@opentelemetry/instrumentation/hook.mjs", import.meta.url)`.
+ * Once patched, every server of the process is instrumented.
  *
  * Try it: `npx tsx examples/http-server.ts`, then
  * `curl -s localhost:PORT/ask -d '{"question":"Weekend in Rome?"}'`; Ctrl+C flushes and exits.

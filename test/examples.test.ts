@@ -5,7 +5,7 @@
  * OpenAI-compatible server each example starts itself.
  */
 import { readFileSync } from "node:fs";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import {
   ancestry,
   finished,
@@ -265,6 +265,10 @@ describe("examples/http-server.ts", () => {
   it("makes the request's SERVER span the parent of the LangChain spans, and flushes on SIGTERM", async () => {
     const child = startExample("http-server.ts", otlpEnv());
     const done = finished(child);
+    // A failed assertion must not leave the server running.
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    });
     const base = await new Promise<string>((resolve, reject) => {
       let out = "";
       const timer = setTimeout(() => reject(new Error(`no "Listening on" line; got: ${out}`)), 30_000);
