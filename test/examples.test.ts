@@ -46,6 +46,11 @@ const logRecords = () => logRecordsOf(receiver.requestsTo("/v1/logs"));
 const genAiNames = (names: string[]) => names.filter((n) => n.startsWith("chat ") || n.startsWith("execute_tool ")).sort();
 
 describe("npm run demo (examples/demo.ts)", () => {
+  it("the demo script runs examples/demo.ts with tsx", () => {
+    const pkg = JSON.parse(readFileSync(`${repoRoot}/package.json`, "utf8"));
+    expect(pkg.scripts.demo).toBe("tsx examples/demo.ts");
+  });
+
   it("prints the trace tree, the histograms and the log records on the embedded default, and ends by itself", async () => {
     const result = await runExample("demo.ts");
     expect(result.code).toBe(0);
