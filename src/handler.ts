@@ -620,7 +620,14 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
    * seconds, under the duration metric's name: the conventions have no attribute for it).
    */
   private inferenceLogAttributes(run: Run, op: InferenceState, metricAttrs: Attributes, durationS: number): AnyValueMap {
-    const logAttrs: AnyValueMap = { ...(op.requestParams as AnyValueMap | undefined), ...metricAttrs, ...(run.assoc as AnyValueMap | undefined), [S.METRIC_OPERATION_DURATION]: durationS };
+    // Plain assignments, not spreads: spreading three objects is measurably slower per record.
+    const logAttrs: AnyValueMap = {};
+    const params = op.requestParams;
+    if (params !== undefined) for (const key in params) logAttrs[key] = params[key];
+    for (const key in metricAttrs) logAttrs[key] = metricAttrs[key];
+    const assoc = run.assoc;
+    if (assoc !== undefined) for (const key in assoc) logAttrs[key] = assoc[key];
+    logAttrs[S.METRIC_OPERATION_DURATION] = durationS;
     if (op.conversationId) logAttrs[S.ATTR_GEN_AI_CONVERSATION_ID] = op.conversationId;
     if (op.streamed) logAttrs[S.ATTR_GEN_AI_REQUEST_STREAM] = true;
     return logAttrs;

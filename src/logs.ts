@@ -145,6 +145,9 @@ export function entryBytes(key: string, value: unknown): number {
  *   trailing items) so they stay valid, structured JSON.
  */
 export function fitAttributes(attributes: AnyValueMap, content: Record<string, unknown> | undefined, maxContentLength: number): AnyValueMap {
+  // Fast path, every record without content: an upper bound of the size (3 bytes per UTF-16
+  // unit) that fits means nothing needs cutting or dropping, and the object is used as it is.
+  if (content === undefined && withinBudget(attributes)) return attributes;
   const contentKeys = content ? Object.keys(content).filter((k) => content[k] !== undefined) : [];
   const keys = Object.keys(attributes).filter((k) => attributes[k] !== undefined);
   const ordered = [...keys.filter(isConventionKey), ...keys.filter((k) => !isConventionKey(k))];
@@ -186,6 +189,28 @@ export function fitAttributes(attributes: AnyValueMap, content: Record<string, u
     } catch {}
   }
   return out;
+}
+
+/** True when `attributes` certainly fits the record budget as it is (no undefined values, no long strings). */
+function withinBudget(attributes: AnyValueMap): boolean {
+  let entries = 0;
+  let bound = 0;
+  for (const key in attributes) {
+    const v = attributes[key];
+    bound += key.length * 3;
+    if (typeof v === "string") {
+      if (v.length > MAX_VALUE_CHARS) return false;
+      bound += v.length * 3;
+    } else if (typeof v === "number" || typeof v === "boolean") bound += 24;
+    else if (Array.isArray(v)) {
+      for (const item of v) {
+        if (typeof item !== "string" || item.length > MAX_VALUE_CHARS) return false;
+        bound += item.length * 3 + 3;
+      }
+    } else return false;
+    if (++entries > RECORD_ATTRIBUTES_MAX_ENTRIES || bound > RECORD_ATTRIBUTES_MAX_BYTES / 2) return false;
+  }
+  return true;
 }
 
 /** `chat gpt-4o-mini: 412 in / 96 out tokens, 1.23 s, stop` - the line Loki shows. */

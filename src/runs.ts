@@ -94,21 +94,24 @@ export class RunRegistry {
     }
   }
 
-  /** Removes and returns the run, stopping the sweep when nothing is open. */
+  /**
+   * Removes and returns the run. The sweep timer is not stopped here (creating and clearing an
+   * interval on every request costs more than the sweep): the sweep stops it when it finds
+   * nothing open.
+   */
   take(runId: string): Run | undefined {
     const run = this.runs.get(runId);
-    if (run === undefined) return undefined;
-    this.runs.delete(runId);
-    if (this.runs.size === 0) this.stopTimer();
+    if (run !== undefined) this.runs.delete(runId);
     return run;
   }
 
-  /** Ends runs older than the timeout. */
+  /** Ends runs older than the timeout; stops the timer once nothing is open. */
   sweep(now = performance.now()): void {
     for (const [runId, run] of this.runs) {
       if (now - run.start < this.timeoutMs) break;
       this.expireOne(runId, "timeout");
     }
+    if (this.runs.size === 0) this.stopTimer();
   }
 
   /** Ends every open run, newest first (children before their parents); returns how many. */
