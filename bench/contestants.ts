@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import type { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import * as CallbackManagerModule from "@langchain/core/callbacks/manager";
 import { MinimalSpanHandler, NoopHandler } from "./baseline-handlers.js";
-import { loadOurs, type OursHandler } from "./ours.js";
+import { loadOurs, OURS_ALT_BUNDLE, type OursHandler } from "./ours.js";
 import type { Telemetry } from "./telemetry.js";
 
 export interface Contestant {
@@ -34,6 +34,8 @@ export const CONTESTANT_IDS = [
   "minimal",
   "ours",
   "ours-content",
+  "ours-spans",
+  "ours-alt",
   "openllmetry",
   "openinference",
   "langfuse",
@@ -168,25 +170,33 @@ export async function buildContestants(
     });
   }
 
-  if (want.has("ours") || want.has("ours-content")) {
+  const variants = [
+    { id: "ours", label: "**langchain-opentelemetry** (defaults)", options: {} },
+    { id: "ours-content", label: "**langchain-opentelemetry**, captureContent", options: { captureContent: true } },
+    // Informational: what the spans alone cost (the part comparable with the minimal handler).
+    { id: "ours-spans", label: "langchain-opentelemetry, spans only (metrics, logs off)", options: { metrics: false, logs: false } },
+  ] as const;
+  if (variants.some((v) => want.has(v.id))) {
     const loaded = await loadOurs();
-    if ("error" in loaded) {
-      for (const id of ["ours", "ours-content"] as const) if (want.has(id)) skipped.push({ id, reason: loaded.error });
-    } else {
-      for (const [id, captureContent] of [
-        ["ours", false],
-        ["ours-content", true],
-      ] as const) {
-        if (!want.has(id)) continue;
-        const handler = new loaded.ctor({ tracerProvider, meterProvider, loggerProvider, captureContent });
-        contestants.push({
-          id,
-          label: captureContent ? "**langchain-opentelemetry**, captureContent" : "**langchain-opentelemetry** (defaults)",
-          callbacks: [handler],
-          ours: handler,
-          kind: "ours",
-        });
+    for (const v of variants) {
+      if (!want.has(v.id)) continue;
+      if ("error" in loaded) {
+        skipped.push({ id: v.id, reason: loaded.error });
+        continue;
       }
+      const handler = new loaded.ctor({ tracerProvider, meterProvider, loggerProvider, ...v.options });
+      contestants.push({ id: v.id, label: v.label, callbacks: [handler], ours: handler, kind: "ours" });
+    }
+  }
+
+  // A/B: BENCH_OURS_ALT=/path/to/handler.ts adds that handler (defaults) as "ours-alt".
+  const alt = process.env.BENCH_OURS_ALT;
+  if (want.has("ours-alt") && alt) {
+    const loaded = await loadOurs(alt, OURS_ALT_BUNDLE);
+    if ("error" in loaded) skipped.push({ id: "ours-alt", reason: loaded.error });
+    else {
+      const handler = new loaded.ctor({ tracerProvider, meterProvider, loggerProvider });
+      contestants.push({ id: "ours-alt", label: `ours-alt (${alt})`, callbacks: [handler], ours: handler, kind: "ours" });
     }
   }
 

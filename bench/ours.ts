@@ -17,6 +17,8 @@ import type { MeterProvider, TracerProvider } from "@opentelemetry/api";
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 export const OURS_BUNDLE = join(benchDir, "node_modules", ".ours", "handler.mjs");
+/** Bundle of `BENCH_OURS_ALT` (another handler.ts, e.g. a modified copy of src/, for A/B runs). */
+export const OURS_ALT_BUNDLE = join(benchDir, "node_modules", ".ours", "alt", "handler.mjs");
 const ENTRY = join(benchDir, "..", "src", "handler.ts");
 
 /** The subset of our handler's API the bench uses. */
@@ -30,30 +32,35 @@ export type OursConstructor = new (options: {
   meterProvider: MeterProvider;
   loggerProvider: LoggerProvider;
   captureContent?: boolean;
+  metrics?: boolean;
+  logs?: boolean;
 }) => OursHandler;
 
 /** Builds (every call: src may have changed) and imports our handler; undefined when src has none yet. */
-export async function loadOurs(): Promise<{ ctor: OursConstructor } | { error: string }> {
-  if (!existsSync(ENTRY)) return { error: "src/handler.ts does not exist yet" };
+export async function loadOurs(
+  entry = ENTRY,
+  outfile = OURS_BUNDLE,
+): Promise<{ ctor: OursConstructor } | { error: string }> {
+  if (!existsSync(entry)) return { error: `${entry} does not exist` };
   try {
     const esbuild = await import("esbuild");
-    mkdirSync(dirname(OURS_BUNDLE), { recursive: true });
+    mkdirSync(dirname(outfile), { recursive: true });
     await esbuild.build({
-      entryPoints: [ENTRY],
+      entryPoints: [entry],
       bundle: true,
       packages: "external",
       format: "esm",
       platform: "node",
       target: "node20",
-      outfile: OURS_BUNDLE,
+      outfile,
       logLevel: "silent",
     });
     // Query string: a fresh module instance if the bundle was rebuilt in this process.
-    const mod = (await import(`${pathToFileURL(OURS_BUNDLE).href}?t=${Date.now()}`)) as Record<string, unknown>;
+    const mod = (await import(`${pathToFileURL(outfile).href}?t=${Date.now()}`)) as Record<string, unknown>;
     const ctor = mod.OpenTelemetryCallbackHandler as OursConstructor | undefined;
     if (typeof ctor !== "function") return { error: "src/handler.ts does not export OpenTelemetryCallbackHandler" };
     return { ctor };
   } catch (err) {
-    return { error: `could not build/load src/handler.ts: ${(err as Error).message.split("\n")[0]}` };
+    return { error: `could not build/load ${entry}: ${(err as Error).message.split("\n")[0]}` };
   }
 }

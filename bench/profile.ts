@@ -13,7 +13,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { awaitAllCallbacks } from "@langchain/core/callbacks/promises";
 import { buildContestants, CONTESTANT_IDS, type ContestantId } from "./contestants.js";
-import { OURS_BUNDLE } from "./ours.js";
+import { OURS_ALT_BUNDLE, OURS_BUNDLE } from "./ours.js";
 import { createTelemetry, isolateEnvironment } from "./telemetry.js";
 import { buildChain, invokeOnce } from "./workloads.js";
 
@@ -55,11 +55,11 @@ async function workload(id: ContestantId, n: number): Promise<void> {
 }
 
 /** Maps a bundle line (1-based) to the `src/<file>.ts` section it belongs to. */
-function bundleSections(): (line: number) => string {
-  const lines = readFileSync(OURS_BUNDLE, "utf8").split("\n");
+function bundleSections(bundle: string): (line: number) => string {
+  const lines = readFileSync(bundle, "utf8").split("\n");
   const marks: { line: number; file: string }[] = [];
   lines.forEach((l, i) => {
-    const m = /^\/\/ (src\/[\w./-]+\.ts)$/.exec(l);
+    const m = /^\/\/ (?:.*\/)?(src\/[\w./-]+\.ts)$/.exec(l);
     if (m) marks.push({ line: i + 1, file: m[1] });
   });
   return (line) => {
@@ -69,12 +69,12 @@ function bundleSections(): (line: number) => string {
   };
 }
 
-function analyse(file: string, handlerMarker: (url: string) => boolean, isOurs: boolean, invokes: number): void {
+function analyse(file: string, handlerMarker: (url: string) => boolean, bundle: string | undefined, invokes: number): void {
   const prof = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
   const byId = new Map<number, ProfileNode>(prof.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of prof.nodes) for (const ch of n.children ?? []) parent.set(ch, n.id);
-  const section = isOurs ? bundleSections() : () => "";
+  const section = bundle !== undefined ? bundleSections(bundle) : () => "";
 
   let total = 0;
   let busy = 0;
@@ -179,8 +179,10 @@ async function main(): Promise<void> {
   const file = readdirSync(profDir).find((f) => f.endsWith(".cpuprofile"));
   if (file === undefined) throw new Error("no profile written");
   const markers: Record<string, (url: string) => boolean> = {
-    ours: (u) => u.includes("/.ours/"),
-    "ours-content": (u) => u.includes("/.ours/"),
+    ours: (u) => u.includes("/.ours/handler.mjs"),
+    "ours-content": (u) => u.includes("/.ours/handler.mjs"),
+    "ours-spans": (u) => u.includes("/.ours/handler.mjs"),
+    "ours-alt": (u) => u.includes("/.ours/alt/"),
     minimal: (u) => u.endsWith("/bench/baseline-handlers.ts"),
     openllmetry: (u) => u.includes("@traceloop/"),
     openinference: (u) => u.includes("@arizeai/"),
@@ -188,7 +190,8 @@ async function main(): Promise<void> {
   };
   const marker = markers[id];
   if (marker === undefined) throw new Error(`no handler code to attribute for ${id}`);
-  analyse(join(profDir, file), marker, id === "ours" || id === "ours-content", n);
+  const bundle = id === "ours-alt" ? OURS_ALT_BUNDLE : id.startsWith("ours") ? OURS_BUNDLE : undefined;
+  analyse(join(profDir, file), marker, bundle, n);
 }
 
 main().catch((err: unknown) => {

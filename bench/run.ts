@@ -109,7 +109,7 @@ async function census(telemetry: Telemetry, c: Contestant, w: Workload, n: numbe
     spanAttributes: counts.spanAttributes / per,
     traces: counts.traceIds.size / per,
     logRecords: counts.logRecords / per,
-    // Metric points are aggregated (delta per export): points per census, not per invoke.
+    // Metric points are aggregated (cumulative): series in the export, not per invoke.
     metricPoints: counts.metricPoints,
   };
   counts.reset();
@@ -341,6 +341,12 @@ function buildReport(
         `${oursAbove <= limit2 ? "PASS" : "FAIL"} cost above no-op: ours ${fmt(oursAbove, 1)} µs <= 0.5 × cheapest competitor's (${cheapest.c.label}) ${fmt(compAbove, 1)} µs = ${fmt(limit2, 1)} µs`,
       );
     }
+  }
+  const spansOnly = med("invoke", "ours-spans");
+  if (spansOnly !== undefined && noop !== undefined && minimal !== undefined) {
+    budgetLines.push(
+      `INFO spans only (metrics: false, logs: false): ours ${fmt(spansOnly - noop, 1)} µs above no-op = ${fmtRatio((spansOnly - noop) / (minimal - noop))} the minimal handler's; metrics and log records add ${fmt((ours ?? NaN) - spansOnly, 1)} µs`,
+    );
   }
   const leak = leaks.get("ours");
   if (leak === undefined || leak.error || !Number.isFinite(leak.growth)) {

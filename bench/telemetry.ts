@@ -26,6 +26,7 @@ export class Counts {
   spanAttributes = 0;
   logRecords = 0;
   logAttributes = 0;
+  /** Data points in the metric exports (cumulative: every series seen so far, per export). */
   metricPoints = 0;
   /** Trace ids seen; only filled while `trackTraces` is on (census runs), to keep timing runs lean. */
   traceIds = new Set<string>();
@@ -76,8 +77,8 @@ class CountingMetricExporter implements PushMetricExporter {
     done({ code: ExportResultCode.SUCCESS });
   }
   selectAggregationTemporality(): AggregationTemporality {
-    // Delta, so a census after reset() counts only the points recorded since.
-    return AggregationTemporality.DELTA;
+    // Cumulative, the SDK default and what Prometheus needs: the record path users pay.
+    return AggregationTemporality.CUMULATIVE;
   }
   async shutdown(): Promise<void> {}
   async forceFlush(): Promise<void> {}
