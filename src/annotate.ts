@@ -21,6 +21,7 @@ import {
 import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
 import { getAssociationAttributes, setAssociationProperties, type AssociationProperties } from "./association.js";
 import { boundedJson, cutString } from "./content.js";
+import { describeError } from "./errors.js";
 import { LANGCHAIN_RUN_KEY } from "./run-context.js";
 import {
   ATTR_ERROR_TYPE,
@@ -306,9 +307,8 @@ function endWithError(call: Call, err: unknown): void {
   call.ended = true;
   try {
     const span = call.span;
-    const type = errorType(err);
-    const message = err instanceof Error ? String(err.message ?? "") : safeString(err);
-    const stack = err instanceof Error && typeof err.stack === "string" ? cutString(err.stack, 8192) : undefined;
+    const { type, message, stack: fullStack } = describeError(err);
+    const stack = fullStack !== undefined ? cutString(fullStack, 8192) : undefined;
     span.setAttribute(ATTR_ERROR_TYPE, type);
     span.recordException({ name: type, message: cutString(message, 4096), stack });
     span.setStatus({ code: SpanStatusCode.ERROR, message: cutString(message, 1024) });
@@ -316,28 +316,6 @@ function endWithError(call: Call, err: unknown): void {
   } catch {}
 }
 
-/**
- * `error.type`, as the handler records it: the error's constructor name (its `name` when the
- * constructor is plain `Error`, e.g. an `AbortError`); `_OTHER` for a thrown non-object.
- */
-function errorType(err: unknown): string {
-  if (err !== null && typeof err === "object") {
-    const ctorName = (err as { constructor?: { name?: unknown } }).constructor?.name;
-    const name = (err as { name?: unknown }).name;
-    if (typeof ctorName === "string" && ctorName && ctorName !== "Error" && ctorName !== "Object") return ctorName;
-    if (typeof name === "string" && name) return name;
-    return "Error";
-  }
-  return "_OTHER";
-}
-
-function safeString(value: unknown): string {
-  try {
-    return String(value);
-  } catch {
-    return "[unprintable]";
-  }
-}
 
 /**
  * A generator that runs each step of `inner` inside the span's context and ends the span when

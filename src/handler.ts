@@ -21,6 +21,7 @@ import {
 } from "@opentelemetry/api";
 import type { AnyValueMap } from "@opentelemetry/api-logs";
 import { getAssociationAttributes } from "./association.js";
+import { describeError, type ErrorInfo } from "./errors.js";
 import { LANGCHAIN_RUN_KEY } from "./run-context.js";
 import {
   addRequestParams,
@@ -80,12 +81,6 @@ interface InferenceState extends OperationState {
   streamed?: boolean;
 }
 
-interface ErrorInfo {
-  type: string;
-  message: string;
-  stack?: string;
-}
-
 function envCapture(): boolean {
   try {
     return process.env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT?.trim().toLowerCase() === "true";
@@ -94,18 +89,6 @@ function envCapture(): boolean {
   }
 }
 
-function errorInfo(err: unknown): ErrorInfo {
-  if (err instanceof Error) {
-    const ctorName = err.constructor?.name;
-    // DOMException is one class for many errors: its name says which (AbortError, TimeoutError).
-    const type = identifier(ctorName && ctorName !== "Error" && ctorName !== "DOMException" ? ctorName : String(err.name || "Error"));
-    return { type, message: String(err.message ?? ""), stack: typeof err.stack === "string" ? err.stack : undefined };
-  }
-  if (isRecord(err)) {
-    return { type: typeof err.name === "string" && err.name ? identifier(err.name) : "Error", message: typeof err.message === "string" ? err.message : "" };
-  }
-  return { type: "Error", message: typeof err === "string" ? err : "" };
-}
 
 /** LangGraph control flow (`GraphInterrupt`, `ParentCommand`, ...) reaches `handleChainError` but is no failure. */
 function isBubbleUp(err: unknown): boolean {
@@ -420,11 +403,11 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       if (span === undefined) return;
       if (isBubbleUp(err)) {
         // An interrupt or a command for the parent graph: control flow, the graph goes on.
-        span.setAttribute(ATTR_CONTROL_FLOW, errorInfo(err).type);
+        span.setAttribute(ATTR_CONTROL_FLOW, describeError(err).type);
         span.end();
         return;
       }
-      const info = errorInfo(err);
+      const info = describeError(err);
       this.fail(span, info, err);
       span.end();
       if (run!.op !== undefined) this.finishOperation(run!, span, info);
@@ -664,7 +647,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const run = (taken = this.runs.take(runId));
       const span = run?.span;
       if (span === undefined) return;
-      const info = errorInfo(err);
+      const info = describeError(err);
       this.fail(span, info, err);
       span.end();
       const op = run!.op!;
@@ -750,7 +733,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const run = (taken = this.runs.take(runId));
       const span = run?.span;
       if (span === undefined) return;
-      const info = errorInfo(err);
+      const info = describeError(err);
       this.fail(span, info, err);
       span.end();
       this.finishOperation(run!, span, info);
@@ -856,7 +839,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const run = (taken = this.runs.take(runId));
       const span = run?.span;
       if (span === undefined) return;
-      const info = errorInfo(err);
+      const info = describeError(err);
       this.fail(span, info, err);
       span.end();
       this.emitException(run!, span, info, { [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_RETRIEVAL, [S.ATTR_ERROR_TYPE]: info.type });

@@ -98,12 +98,12 @@ describe("a model that throws", () => {
     expect(handler.openRunCount).toBe(0);
   });
 
-  it("an error that is not an Error instance (a thrown string) still gives a failed span with error.type Error", async () => {
+  it("an error that is not an Error instance (a thrown string) still gives a failed span with error.type _OTHER (the conventions' fallback)", async () => {
     const { handler, spans } = memoryHandler();
     handler.handleLLMStart({ id: ["x", "Llm"] }, ["p"], "run-str", undefined, {}, [], {});
     handler.handleLLMError("plain string failure", "run-str");
     const span = only(spans(), "text_completion");
     expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: "plain string failure" });
-    expect(span.attributes["error.type"]).toBe("Error");
+    expect(span.attributes["error.type"]).toBe("_OTHER");
   });
 });
