@@ -190,7 +190,8 @@ function runLeakChild(id: string): Promise<LeakResult> {
 
 function gitDescribe(): string {
   try {
-    const sha = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: benchDir, encoding: "utf8" }).trim();
+    // The last commit that changed src/ (HEAD moves with unrelated commits).
+    const sha = execFileSync("git", ["log", "-1", "--format=%h", "--", "../src"], { cwd: benchDir, encoding: "utf8" }).trim();
     const dirty = execFileSync("git", ["status", "--porcelain", "--", "../src"], { cwd: benchDir, encoding: "utf8" }).trim();
     return dirty === "" ? sha : `${sha} + uncommitted changes in src/`;
   } catch {
