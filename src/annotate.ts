@@ -71,7 +71,8 @@ export interface TraceOptions {
   associationProperties?: AssociationProperties;
 }
 
-type AnyFunction = (this: any, ...args: any[]) => any;
+/** Any function: the constraint of the wrappers, which return a function of exactly the type they were given. */
+export type AnyFunction = (this: any, ...args: any[]) => any;
 
 /**
  * A method decorator. Works with standard ECMAScript decorators (TypeScript 5+ without

@@ -167,7 +167,7 @@ function conversationId(attributes: Attributes): string | undefined {
 }
 
 /** The part of an SDK span or log record the processors below touch. */
-interface AttributeTarget {
+export interface AttributeTarget {
   readonly attributes?: Readonly<Record<string, unknown>>;
   setAttribute(key: string, value: AttributeValue): unknown;
 }

@@ -27,7 +27,7 @@ export interface DoctorOptions {
   out?: (line: string) => void;
   /**
    * Upper bound for each export, retries included. Default: the configured timeout, at most
-   * {@link DEFAULT_DOCTOR_TIMEOUT_MILLIS}, so an unreachable endpoint does not hang the check.
+   * 5000 ms (`DEFAULT_DOCTOR_TIMEOUT_MILLIS`), so an unreachable endpoint does not hang the check.
    */
   timeoutMillis?: number;
 }

@@ -38,6 +38,6 @@ export {
   setAssociationProperties,
   withAssociationProperties,
 } from "./association.js";
-export type { AssociationProperties, AssociationValue } from "./association.js";
+export type { AssociationProperties, AssociationValue, AttributeTarget } from "./association.js";
 export { contextForLangChainRun, traceAgent, traceTask, traceTool, traceWorkflow } from "./annotate.js";
-export type { AnnotationKind, RunConfigLike, RunSpanLookup, TracedMethodDecorator, TraceOptions } from "./annotate.js";
+export type { AnnotationKind, AnyFunction, RunConfigLike, RunSpanLookup, TracedMethodDecorator, TraceOptions } from "./annotate.js";
