@@ -63,6 +63,8 @@ const CREATE_AGENT_INTEGRATION = "langchain_create_agent";
 const LANGGRAPH_INTEGRATION = "langgraph";
 const DEFAULT_MAX_CONTENT = 16_384;
 const MAX_CHUNK_INTERVALS = 10_000;
+/** Distinct (operation, provider, models, server, error) combinations kept; cleared when full. */
+const METRIC_ATTRIBUTE_CACHE_SIZE = 512;
 
 type Rec = Record<string, unknown>;
 
@@ -144,6 +146,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   private readonly maxContent: number;
   private readonly showHidden: boolean;
   private readonly metricMetadataKeys: readonly string[];
+  private readonly metricAttributeCache = new Map<string, Attributes>();
 
   constructor(options: OpenTelemetryCallbackHandlerOptions = {}) {
     super();
@@ -628,6 +631,20 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
 
   /** Low-cardinality attributes of a model call's metric points. */
   private inferenceMetricAttributes(op: OperationState, responseModel: string | undefined, errorType: string | undefined): Attributes {
+    if (op.metricAttrs !== undefined) return this.buildInferenceMetricAttributes(op, responseModel, errorType);
+    // The same few combinations recur on every call: one shared, frozen object per combination
+    // spares an allocation per point, and lets the token-type variants be cached too.
+    const key = `${op.operation}\u0000${op.provider ?? ""}\u0000${op.requestModel ?? ""}\u0000${responseModel ?? ""}\u0000${op.serverAddress ?? ""}\u0000${op.serverPort ?? ""}\u0000${errorType ?? ""}`;
+    let a = this.metricAttributeCache.get(key);
+    if (a === undefined) {
+      a = Object.freeze(this.buildInferenceMetricAttributes(op, responseModel, errorType));
+      if (this.metricAttributeCache.size >= METRIC_ATTRIBUTE_CACHE_SIZE) this.metricAttributeCache.clear();
+      this.metricAttributeCache.set(key, a);
+    }
+    return a;
+  }
+
+  private buildInferenceMetricAttributes(op: OperationState, responseModel: string | undefined, errorType: string | undefined): Attributes {
     // Opted-in metadata first: it never overrides a conventions attribute.
     const a: Attributes = { ...op.metricAttrs, [S.ATTR_GEN_AI_OPERATION_NAME]: op.operation };
     if (op.provider) a[S.ATTR_GEN_AI_PROVIDER_NAME] = op.provider;

@@ -50,6 +50,7 @@ export class GenAiMetrics {
   private readonly perChunk: Histogram;
   private readonly toolDuration: Histogram;
   private readonly agentDuration: Histogram;
+  private readonly tokenAttributeCache = new WeakMap<Attributes, readonly [Attributes, Attributes]>();
 
   constructor(provider: MeterProvider) {
     const meter = provider.getMeter(PACKAGE_NAME, PACKAGE_VERSION);
@@ -75,9 +76,25 @@ export class GenAiMetrics {
   recordInference(m: InferenceMetricInput): void {
     const a = m.attributes;
     this.duration.record(m.durationS, a);
-    if (m.inputTokens !== undefined) this.tokenUsage.record(m.inputTokens, { ...a, [S.ATTR_GEN_AI_TOKEN_TYPE]: "input" });
-    if (m.outputTokens !== undefined) this.tokenUsage.record(m.outputTokens, { ...a, [S.ATTR_GEN_AI_TOKEN_TYPE]: "output" });
+    if (m.inputTokens !== undefined || m.outputTokens !== undefined) {
+      const [input, output] = this.tokenAttributes(a);
+      if (m.inputTokens !== undefined) this.tokenUsage.record(m.inputTokens, input);
+      if (m.outputTokens !== undefined) this.tokenUsage.record(m.outputTokens, output);
+    }
     if (m.timeToFirstChunkS !== undefined) this.firstChunk.record(m.timeToFirstChunkS, a);
+  }
+
+  /** `attributes` plus `gen_ai.token.type`, built once per (shared, frozen) attributes object. */
+  private tokenAttributes(attributes: Attributes): readonly [Attributes, Attributes] {
+    let pair = this.tokenAttributeCache.get(attributes);
+    if (pair === undefined) {
+      pair = [
+        { ...attributes, [S.ATTR_GEN_AI_TOKEN_TYPE]: "input" },
+        { ...attributes, [S.ATTR_GEN_AI_TOKEN_TYPE]: "output" },
+      ];
+      if (Object.isFrozen(attributes)) this.tokenAttributeCache.set(attributes, pair);
+    }
+    return pair;
   }
 
   /** Streaming only: one point per chunk after the first, the time since the previous chunk. */
