@@ -66,6 +66,7 @@ const MAX_CHUNK_INTERVALS = 10_000;
 /** Distinct (operation, provider, models, server, error) combinations kept; cleared when full. */
 const METRIC_ATTRIBUTE_CACHE_SIZE = 512;
 
+/** A plain record of LangChain's callback payloads (metadata, extra params). */
 type Rec = Record<string, unknown>;
 
 /** State of a tool run: the agent that called it and the call id, for its metric and record. */
@@ -304,7 +305,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runId: string,
     parentRunId?: string,
     tags?: string[],
-    metadata?: Rec,
+    metadata?: Record<string, unknown>,
     _runType?: string,
     runName?: string,
   ): void {
@@ -428,9 +429,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     messages: unknown,
     runId: string,
     parentRunId?: string,
-    extraParams?: Rec,
+    extraParams?: Record<string, unknown>,
     _tags?: string[],
-    metadata?: Rec,
+    metadata?: Record<string, unknown>,
     runName?: string,
   ): void {
     try {
@@ -445,9 +446,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     prompts: unknown,
     runId: string,
     parentRunId?: string,
-    extraParams?: Rec,
+    extraParams?: Record<string, unknown>,
     _tags?: string[],
-    metadata?: Rec,
+    metadata?: Record<string, unknown>,
     runName?: string,
   ): void {
     try {
@@ -530,7 +531,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     }
   }
 
-  override handleLLMEnd(output: unknown, runId: string, _parentRunId?: string, _tags?: string[], extraParams?: Rec): void {
+  override handleLLMEnd(output: unknown, runId: string, _parentRunId?: string, _tags?: string[], extraParams?: Record<string, unknown>): void {
     let taken: Run | undefined;
     try {
       const run = (taken = this.runs.take(runId));
@@ -694,7 +695,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runId: string,
     parentRunId?: string,
     _tags?: string[],
-    metadata?: Rec,
+    metadata?: Record<string, unknown>,
     runName?: string,
     toolCallId?: string,
   ): void {
@@ -812,7 +813,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
 
   // ---------------------------------------------------------------- retrievers
 
-  override handleRetrieverStart(retriever: unknown, query: unknown, runId: string, parentRunId?: string, _tags?: string[], _metadata?: Rec, name?: string): void {
+  override handleRetrieverStart(retriever: unknown, query: unknown, runId: string, parentRunId?: string, _tags?: string[], _metadata?: Record<string, unknown>, name?: string): void {
     try {
       const source = runNameOf(retriever, name, "retriever");
       const attributes: Attributes = { [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_RETRIEVAL, [S.ATTR_GEN_AI_DATA_SOURCE_ID]: source };
