@@ -54,6 +54,7 @@ import {
 } from "./export-diagnostics.js";
 import { registerGlobalHandler } from "./global.js";
 import { OpenTelemetryCallbackHandler } from "./handler.js";
+import { AssociationLogRecordProcessor, AssociationSpanProcessor } from "./association.js";
 
 /** What `setupTelemetry()` returns. */
 export interface TelemetryHandle {
@@ -135,7 +136,9 @@ export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHa
   };
 
   // Traces
-  const spanProcessors: SpanProcessor[] = [];
+  // First: association properties (withAssociationProperties) reach every span started in
+  // their scope, other instrumentations' spans included, before any exporter sees them.
+  const spanProcessors: SpanProcessor[] = [new AssociationSpanProcessor()];
   if (config.traces.enabled) {
     const cfg = config.traces;
     const raw: SpanExporter =
@@ -163,7 +166,8 @@ export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHa
   const meterProvider = new MeterProvider({ resource, readers });
 
   // Logs
-  const logProcessors: LogRecordProcessor[] = [];
+  // First, for the same reason (a record is read-only once the processors after it saw it).
+  const logProcessors: LogRecordProcessor[] = [new AssociationLogRecordProcessor()];
   if (config.logs.enabled) {
     const cfg = config.logs;
     const raw: LogRecordExporter =
