@@ -125,7 +125,7 @@ describe.skipIf(!registryReachable)("install matrix", () => {
       }
     });
 
-    it.skipIf(!exportsSetup)("setupTelemetry() prints the trace on the embedded default, or says exactly what to install", async () => {
+    it.skipIf(!exportsSetup)("setupTelemetry() works out of the box: the trace is printed on the embedded default, with no warning", async () => {
       await writeFile(
         join(app, "setup.mjs"),
         `import { setupTelemetry } from "langchain-opentelemetry";
@@ -140,13 +140,10 @@ await telemetry.shutdown();
       const env = { ...process.env };
       for (const key of Object.keys(env)) if (key.startsWith("OTEL_")) delete env[key];
       const result = await runCommand("node", ["setup.mjs"], app, env);
-      const printedTree = result.code === 0 && /trace [0-9a-f]{32}\n└─ invoke_workflow RunnableSequence/.test(result.stderr);
-      const saysWhatToInstall = result.code !== 0 && /npm install @opentelemetry\//.test(result.stderr);
-      if (line.sdkPackage === "@opentelemetry/sdk-trace-node") {
-        expect(printedTree, result.stderr).toBe(true);
-      } else {
-        expect(printedTree || saysWhatToInstall, result.stderr).toBe(true);
-      }
+      // The SDK is bundled, so both lines work without installing anything else.
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toMatch(/trace [0-9a-f]{32}\n└─ invoke_workflow RunnableSequence/);
+      expect(result.stderr).not.toMatch(/already registered|warn/i);
     });
   });
 });
