@@ -297,6 +297,22 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     return out;
   }
 
+  /**
+   * Takes a run out of the registry and hands it to `finish` (an end or error callback's body).
+   * Whatever `finish` runs into, the span is ended: a span never ended is never exported.
+   */
+  private finishRun(where: string, runId: string, arg: unknown, finish: (this: this, run: Run, span: Span, arg: unknown) => void): void {
+    let run: Run | undefined;
+    try {
+      run = this.runs.take(runId);
+      const span = run?.span;
+      if (span !== undefined) finish.call(this, run!, span, arg);
+    } catch (e) {
+      this.internalError(where, e);
+      endIfOpen(run);
+    }
+  }
+
   // ---------------------------------------------------------------- chains, agents, workflows
 
   override handleChainStart(
@@ -380,46 +396,36 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   override handleChainEnd(outputs: unknown, runId: string): void {
-    let taken: Run | undefined;
-    try {
-      const run = (taken = this.runs.take(runId));
-      const span = run?.span;
-      if (span === undefined) return;
-      const op = run!.op;
-      if (this.captureContent) {
-        const messages = op && isRecord(outputs) && Array.isArray(outputs.messages) ? outputs.messages : undefined;
-        if (messages) span.setAttribute(S.ATTR_GEN_AI_OUTPUT_MESSAGES, this.content(messages.slice(-1).map(toOutputMessage)));
-        else span.setAttribute(ATTR_CHAIN_OUTPUTS, this.content(outputs));
-      }
-      span.end();
-      if (op !== undefined) this.finishOperation(run!, span, undefined);
-    } catch (e) {
-      this.internalError("handleChainEnd", e);
-      endIfOpen(taken);
+    this.finishRun("handleChainEnd", runId, outputs, this.chainEnded);
+  }
+
+  private chainEnded(run: Run, span: Span, outputs: unknown): void {
+    const op = run.op;
+    if (this.captureContent) {
+      const messages = op && isRecord(outputs) && Array.isArray(outputs.messages) ? outputs.messages : undefined;
+      if (messages) span.setAttribute(S.ATTR_GEN_AI_OUTPUT_MESSAGES, this.content(messages.slice(-1).map(toOutputMessage)));
+      else span.setAttribute(ATTR_CHAIN_OUTPUTS, this.content(outputs));
     }
+    span.end();
+    if (op !== undefined) this.finishOperation(run, span, undefined);
   }
 
   override handleChainError(err: unknown, runId: string): void {
-    let taken: Run | undefined;
-    try {
-      const run = (taken = this.runs.take(runId));
-      const span = run?.span;
-      if (span === undefined) return;
-      if (isBubbleUp(err)) {
-        // An interrupt or a command for the parent graph: control flow, the graph goes on.
-        span.setAttribute(ATTR_CONTROL_FLOW, describeError(err).type);
-        span.end();
-        return;
-      }
-      const info = describeError(err);
-      this.fail(span, info, err);
+    this.finishRun("handleChainError", runId, err, this.chainFailed);
+  }
+
+  private chainFailed(run: Run, span: Span, err: unknown): void {
+    if (isBubbleUp(err)) {
+      // An interrupt or a command for the parent graph: control flow, the graph goes on.
+      span.setAttribute(ATTR_CONTROL_FLOW, describeError(err).type);
       span.end();
-      if (run!.op !== undefined) this.finishOperation(run!, span, info);
-      else this.emitException(run!, span, info, undefined);
-    } catch (e) {
-      this.internalError("handleChainError", e);
-      endIfOpen(taken);
+      return;
     }
+    const info = describeError(err);
+    this.fail(span, info, err);
+    span.end();
+    if (run.op !== undefined) this.finishOperation(run, span, info);
+    else this.emitException(run, span, info, undefined);
   }
 
   // ---------------------------------------------------------------- models
@@ -660,31 +666,26 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   override handleLLMError(err: unknown, runId: string): void {
-    let taken: Run | undefined;
-    try {
-      const run = (taken = this.runs.take(runId));
-      const span = run?.span;
-      if (span === undefined) return;
-      const info = describeError(err);
-      this.fail(span, info, err);
-      span.end();
-      const op = run!.op!;
-      const durationS = seconds(run!.start, performance.now());
-      const attrs = this.inferenceMetricAttributes(op, undefined, info.type);
-      this.genAiMetrics?.recordInference({ attributes: attrs, durationS });
-      // The details record too (the conventions give it `error.type` for failed calls), so a
-      // Loki query over details records sees every call, like the duration histogram.
-      const severity = run!.isRoot ? SeverityNumber.ERROR : SeverityNumber.WARN;
-      if (this.genAiLogs !== undefined && this.genAiLogs.wants(severity)) {
-        const body = inferenceBody(op.operation, op.requestModel, undefined, undefined, durationS, undefined, info.type);
-        const content = this.captureContent ? this.logContent(op, undefined) : undefined;
-        this.genAiLogs.emit(S.EVENT_INFERENCE_DETAILS, severity, body, this.inferenceLogAttributes(run!, op as InferenceState, attrs, durationS), contextOf(run!), content);
-      }
-      this.emitException(run!, span, info, attrs);
-    } catch (e) {
-      this.internalError("handleLLMError", e);
-      endIfOpen(taken);
+    this.finishRun("handleLLMError", runId, err, this.modelFailed);
+  }
+
+  private modelFailed(run: Run, span: Span, err: unknown): void {
+    const info = describeError(err);
+    this.fail(span, info, err);
+    span.end();
+    const op = run.op!;
+    const durationS = seconds(run.start, performance.now());
+    const attrs = this.inferenceMetricAttributes(op, undefined, info.type);
+    this.genAiMetrics?.recordInference({ attributes: attrs, durationS });
+    // The details record too (the conventions give it `error.type` for failed calls), so a
+    // Loki query over details records sees every call, like the duration histogram.
+    const severity = run.isRoot ? SeverityNumber.ERROR : SeverityNumber.WARN;
+    if (this.genAiLogs !== undefined && this.genAiLogs.wants(severity)) {
+      const body = inferenceBody(op.operation, op.requestModel, undefined, undefined, durationS, undefined, info.type);
+      const content = this.captureContent ? this.logContent(op, undefined) : undefined;
+      this.genAiLogs.emit(S.EVENT_INFERENCE_DETAILS, severity, body, this.inferenceLogAttributes(run, op as InferenceState, attrs, durationS), contextOf(run), content);
     }
+    this.emitException(run, span, info, attrs);
   }
 
   // ---------------------------------------------------------------- tools
@@ -726,39 +727,29 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   override handleToolEnd(output: unknown, runId: string): void {
-    let taken: Run | undefined;
-    try {
-      const run = (taken = this.runs.take(runId));
-      const span = run?.span;
-      if (span === undefined) return;
-      let result: unknown;
-      if (this.captureContent) {
-        // Agents pass a ToolMessage: its content is the result.
-        result = isRecord(output) && "content" in output && "tool_call_id" in output ? output.content : output;
-        span.setAttribute(S.ATTR_GEN_AI_TOOL_CALL_RESULT, boundedText(result, this.maxContent));
-      }
-      span.end();
-      this.finishOperation(run!, span, undefined, result);
-    } catch (e) {
-      this.internalError("handleToolEnd", e);
-      endIfOpen(taken);
+    this.finishRun("handleToolEnd", runId, output, this.toolEnded);
+  }
+
+  private toolEnded(run: Run, span: Span, output: unknown): void {
+    let result: unknown;
+    if (this.captureContent) {
+      // Agents pass a ToolMessage: its content is the result.
+      result = isRecord(output) && "content" in output && "tool_call_id" in output ? output.content : output;
+      span.setAttribute(S.ATTR_GEN_AI_TOOL_CALL_RESULT, boundedText(result, this.maxContent));
     }
+    span.end();
+    this.finishOperation(run, span, undefined, result);
   }
 
   override handleToolError(err: unknown, runId: string): void {
-    let taken: Run | undefined;
-    try {
-      const run = (taken = this.runs.take(runId));
-      const span = run?.span;
-      if (span === undefined) return;
-      const info = describeError(err);
-      this.fail(span, info, err);
-      span.end();
-      this.finishOperation(run!, span, info);
-    } catch (e) {
-      this.internalError("handleToolError", e);
-      endIfOpen(taken);
-    }
+    this.finishRun("handleToolError", runId, err, this.toolFailed);
+  }
+
+  private toolFailed(run: Run, span: Span, err: unknown): void {
+    const info = describeError(err);
+    this.fail(span, info, err);
+    span.end();
+    this.finishOperation(run, span, info);
   }
 
   /**
@@ -825,46 +816,36 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   override handleRetrieverEnd(documents: unknown, runId: string): void {
-    let taken: Run | undefined;
-    try {
-      const run = (taken = this.runs.take(runId));
-      const span = run?.span;
-      if (span === undefined) return;
-      if (this.captureContent && Array.isArray(documents)) {
-        let scored = true;
-        const docs = documents.slice(0, 100).map((d, i) => {
-          const doc = isRecord(d) ? d : {};
-          const meta = isRecord(doc.metadata) ? doc.metadata : {};
-          const id = doc.id ?? meta.id ?? meta.source ?? String(i);
-          const score = scoreOf(meta);
-          if (score === undefined) scored = false;
-          return { id: String(id), ...(score !== undefined ? { score } : {}), content: doc.pageContent };
-        });
-        // The conventions' schema requires a score per document; most retrievers give none, and
-        // then the list goes under our own attribute rather than break the schema.
-        span.setAttribute(scored ? S.ATTR_GEN_AI_RETRIEVAL_DOCUMENTS : ATTR_RETRIEVAL_DOCUMENTS, this.content(docs));
-      }
-      span.end();
-    } catch (e) {
-      this.internalError("handleRetrieverEnd", e);
-      endIfOpen(taken);
+    this.finishRun("handleRetrieverEnd", runId, documents, this.retrieverEnded);
+  }
+
+  private retrieverEnded(run: Run, span: Span, documents: unknown): void {
+    if (this.captureContent && Array.isArray(documents)) {
+      let scored = true;
+      const docs = documents.slice(0, 100).map((d, i) => {
+        const doc = isRecord(d) ? d : {};
+        const meta = isRecord(doc.metadata) ? doc.metadata : {};
+        const id = doc.id ?? meta.id ?? meta.source ?? String(i);
+        const score = scoreOf(meta);
+        if (score === undefined) scored = false;
+        return { id: String(id), ...(score !== undefined ? { score } : {}), content: doc.pageContent };
+      });
+      // The conventions' schema requires a score per document; most retrievers give none, and
+      // then the list goes under our own attribute rather than break the schema.
+      span.setAttribute(scored ? S.ATTR_GEN_AI_RETRIEVAL_DOCUMENTS : ATTR_RETRIEVAL_DOCUMENTS, this.content(docs));
     }
+    span.end();
   }
 
   override handleRetrieverError(err: unknown, runId: string): void {
-    let taken: Run | undefined;
-    try {
-      const run = (taken = this.runs.take(runId));
-      const span = run?.span;
-      if (span === undefined) return;
-      const info = describeError(err);
-      this.fail(span, info, err);
-      span.end();
-      this.emitException(run!, span, info, { [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_RETRIEVAL, [S.ATTR_ERROR_TYPE]: info.type });
-    } catch (e) {
-      this.internalError("handleRetrieverError", e);
-      endIfOpen(taken);
-    }
+    this.finishRun("handleRetrieverError", runId, err, this.retrieverFailed);
+  }
+
+  private retrieverFailed(run: Run, span: Span, err: unknown): void {
+    const info = describeError(err);
+    this.fail(span, info, err);
+    span.end();
+    this.emitException(run, span, info, { [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_RETRIEVAL, [S.ATTR_ERROR_TYPE]: info.type });
   }
 
   // ---------------------------------------------------------------- custom events
