@@ -273,18 +273,17 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     span.end();
   }
 
-  private fail(span: Span, err: ErrorInfo, raw: unknown): void {
+  private fail(span: Span, err: ErrorInfo): void {
     span.setAttribute(S.ATTR_ERROR_TYPE, err.type);
     span.setStatus({ code: SpanStatusCode.ERROR, message: cutString(err.message, 1024) });
     span.recordException({ name: err.type, message: cutString(err.message, 4096), stack: err.stack ? cutString(err.stack, 8192) : undefined });
-    void raw;
   }
 
   private content(value: unknown): string {
     return boundedJson(value, this.maxContent);
   }
 
-  private metricAttributes(op: OperationState, metadata: Rec | undefined): Attributes | undefined {
+  private metricAttributes(metadata: Rec | undefined): Attributes | undefined {
     if (!metadata || this.metricMetadataKeys.length === 0) return undefined;
     let out: Attributes | undefined;
     for (const key of this.metricMetadataKeys) {
@@ -293,7 +292,6 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       if (typeof v === "string") (out ??= {})[key] = cutString(v, 256);
       else if (typeof v === "number" || typeof v === "boolean") (out ??= {})[key] = v;
     }
-    void op;
     return out;
   }
 
@@ -341,7 +339,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         spanName = `${S.OP_INVOKE_AGENT} ${agentName}`;
         attributes = { [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_INVOKE_AGENT, [S.ATTR_GEN_AI_AGENT_NAME]: agentName };
         op = { operation: S.OP_INVOKE_AGENT, name: agentName, chunks: 0, conversationId: conversationId(metadata) };
-        op.metricAttrs = this.metricAttributes(op, metadata);
+        op.metricAttrs = this.metricAttributes(metadata);
         if (op.conversationId) attributes[S.ATTR_GEN_AI_CONVERSATION_ID] = op.conversationId;
         if (this.captureContent) this.captureAgentInput(attributes, op, inputs);
       } else if (parentRunId === undefined) {
@@ -422,7 +420,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       return;
     }
     const info = describeError(err);
-    this.fail(span, info, err);
+    this.fail(span, info);
     span.end();
     if (run.op !== undefined) this.finishOperation(run, span, info);
     else this.emitException(run, span, info, undefined);
@@ -493,7 +491,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     }
     const conv = conversationId(metadata);
     if (conv) attributes[S.ATTR_GEN_AI_CONVERSATION_ID] = op.conversationId = conv;
-    op.metricAttrs = this.metricAttributes(op, metadata);
+    op.metricAttrs = this.metricAttributes(metadata);
     if (this.captureContent) {
       if (chat) {
         const { system, input: history } = splitInput(input);
@@ -671,7 +669,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
 
   private modelFailed(run: Run, span: Span, err: unknown): void {
     const info = describeError(err);
-    this.fail(span, info, err);
+    this.fail(span, info);
     span.end();
     const op = run.op!;
     const durationS = seconds(run.start, performance.now());
@@ -714,7 +712,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       // createAgent's metadata (inherited by its tool runs) names the agent that called the tool.
       if (typeof metadata?.lc_agent_name === "string" && metadata.lc_agent_name) op.agentName = identifier(metadata.lc_agent_name);
       if (typeof toolCallId === "string" && toolCallId) op.toolCallId = identifier(toolCallId);
-      op.metricAttrs = this.metricAttributes(op, metadata);
+      op.metricAttrs = this.metricAttributes(metadata);
       if (op.conversationId) attributes[S.ATTR_GEN_AI_CONVERSATION_ID] = op.conversationId;
       if (this.captureContent) {
         attributes[S.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = boundedText(input, this.maxContent);
@@ -747,7 +745,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
 
   private toolFailed(run: Run, span: Span, err: unknown): void {
     const info = describeError(err);
-    this.fail(span, info, err);
+    this.fail(span, info);
     span.end();
     this.finishOperation(run, span, info);
   }
@@ -843,7 +841,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
 
   private retrieverFailed(run: Run, span: Span, err: unknown): void {
     const info = describeError(err);
-    this.fail(span, info, err);
+    this.fail(span, info);
     span.end();
     this.emitException(run, span, info, { [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_RETRIEVAL, [S.ATTR_ERROR_TYPE]: info.type });
   }
