@@ -5,10 +5,14 @@
  *   What it costs is LangChain's own dispatch, paid by every handler.
  * - {@link MinimalSpanHandler}: one bare span per run, parented through a runId map, ended on
  *   end/error. No attributes, no metrics, no logs: the floor for a correct nesting tracer.
+ * - {@link BaseTracerSpanHandler}: the same bare spans from LangChain's own `BaseTracer` hooks,
+ *   the route most hand-written LangChain tracers take. A reference, not the floor: `BaseTracer`
+ *   builds a full `Run` record (inputs, outputs, events, dotted order) for every callback.
  *
  * Both run inline (`awaitHandlers = true`), as ours does, so their cost lands in the invoke.
  */
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
+import { BaseTracer, type Run } from "@langchain/core/tracers/base";
 import { context, trace, type Span, type Tracer, type TracerProvider } from "@opentelemetry/api";
 
 type Serialized = { id?: string[] } | undefined;
@@ -145,5 +149,36 @@ export class MinimalSpanHandler extends BaseCallbackHandler {
   }
   override async handleRetrieverError(_err: unknown, runId: string): Promise<void> {
     this.end(runId);
+  }
+}
+
+export class BaseTracerSpanHandler extends BaseTracer {
+  name = "bench_basetracer_minimal";
+  override awaitHandlers = true;
+  private readonly tracer: Tracer;
+  private readonly spans = new Map<string, Span>();
+
+  constructor(tracerProvider: TracerProvider) {
+    super();
+    this.tracer = tracerProvider.getTracer("bench-basetracer-minimal");
+  }
+
+  override copy(): this {
+    return this;
+  }
+
+  protected override async persistRun(): Promise<void> {}
+
+  override onRunCreate(run: Run): void {
+    const parent = run.parent_run_id === undefined ? undefined : this.spans.get(run.parent_run_id);
+    const ctx = parent === undefined ? context.active() : trace.setSpan(context.active(), parent);
+    this.spans.set(run.id, this.tracer.startSpan(run.name, undefined, ctx));
+  }
+
+  override onRunUpdate(run: Run): void {
+    const span = this.spans.get(run.id);
+    if (span === undefined) return;
+    this.spans.delete(run.id);
+    span.end();
   }
 }

@@ -12,8 +12,9 @@ import { dirname, join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import * as CallbackManagerModule from "@langchain/core/callbacks/manager";
-import { MinimalSpanHandler, NoopHandler } from "./baseline-handlers.js";
+import { BaseTracerSpanHandler, MinimalSpanHandler, NoopHandler } from "./baseline-handlers.js";
 import { loadOurs, OURS_ALT_BUNDLE, type OursHandler } from "./ours.js";
+import { EmittingMinimalHandler, recordInvoke } from "./sdk-floor.js";
 import type { Telemetry } from "./telemetry.js";
 
 export interface Contestant {
@@ -32,6 +33,8 @@ export const CONTESTANT_IDS = [
   "none",
   "noop",
   "minimal",
+  "minimal-tracer",
+  "minimal-emitting",
   "ours",
   "ours-content",
   "ours-spans",
@@ -169,6 +172,14 @@ export async function buildContestants(
       kind: "baseline",
     });
   }
+  if (want.has("minimal-tracer")) {
+    contestants.push({
+      id: "minimal-tracer",
+      label: "minimal span handler on `BaseTracer` (reference)",
+      callbacks: [new BaseTracerSpanHandler(tracerProvider)],
+      kind: "baseline",
+    });
+  }
 
   const variants = [
     { id: "ours", label: "**langchain-opentelemetry** (defaults)", options: {} },
@@ -176,8 +187,20 @@ export async function buildContestants(
     // Informational: what the spans alone cost (the part comparable with the minimal handler).
     { id: "ours-spans", label: "langchain-opentelemetry, spans only (metrics, logs off)", options: { metrics: false, logs: false } },
   ] as const;
-  if (variants.some((v) => want.has(v.id))) {
+  if (variants.some((v) => want.has(v.id)) || want.has("minimal-emitting")) {
     const loaded = await loadOurs();
+    if (want.has("minimal-emitting")) {
+      if ("error" in loaded) skipped.push({ id: "minimal-emitting", reason: loaded.error });
+      else {
+        const rec = await recordInvoke(loaded.ctor);
+        contestants.push({
+          id: "minimal-emitting",
+          label: "minimal span handler + our attributes, metric points and log record as constants (in-situ SDK floor)",
+          callbacks: [new EmittingMinimalHandler(tracerProvider, meterProvider, loggerProvider, rec)],
+          kind: "baseline",
+        });
+      }
+    }
     for (const v of variants) {
       if (!want.has(v.id)) continue;
       if ("error" in loaded) {

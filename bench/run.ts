@@ -17,6 +17,8 @@ import {
   type Contestant,
 } from "./contestants.js";
 import type { LeakResult } from "./leak.js";
+import { loadOurs } from "./ours.js";
+import { measureSdkFloor, type SdkFloor } from "./sdk-floor.js";
 import { fmt, fmtBytes, fmtRatio, median, quantile, table } from "./stats.js";
 import { createTelemetry, isolateEnvironment, type Telemetry } from "./telemetry.js";
 import { agentOnce, buildAgent, buildChain, invokeOnce, streamOnce } from "./workloads.js";
@@ -238,6 +240,14 @@ async function main(): Promise<void> {
     log(`timed ${w.id}`);
   }
 
+  // The SDK's own cost of what our defaults emit per plain invoke, replayed without LangChain.
+  let floor: SdkFloor | undefined;
+  const loaded = await loadOurs();
+  if (!("error" in loaded)) {
+    floor = await measureSdkFloor(loaded.ctor, QUICK ? 5 : 51, 100);
+    log("timed the SDK floor");
+  }
+
   const openRuns = contestants.filter((c) => c.ours).map((c) => `${c.id}: ${c.ours!.openRunCount ?? "?"}`);
   if (openRuns.length > 0) log(`our open runs after timing: ${openRuns.join(", ")}`);
 
@@ -254,7 +264,7 @@ async function main(): Promise<void> {
     }),
   );
 
-  const report = buildReport(contestants, skipped, censusBy, timings, leaks);
+  const report = buildReport(contestants, skipped, censusBy, timings, leaks, floor);
   writeFileSync(join(benchDir, QUICK ? "results-quick.md" : "results.md"), report.markdown);
   process.stdout.write(`${report.markdown}\n\n${report.budgetLines.join("\n")}\n`);
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; wrote bench/${QUICK ? "results-quick.md" : "results.md"}`);
@@ -270,6 +280,7 @@ function buildReport(
   censusBy: Map<string, Map<string, Census>>,
   timings: Map<string, Map<string, Sample[]>>,
   leaks: Map<string, LeakResult>,
+  floor: SdkFloor | undefined,
 ): { markdown: string; budgetLines: string[] } {
   const values = (w: string, id: string, clock: keyof Sample = "cpu") => timings.get(w)?.get(id)?.map((s) => s[clock]) ?? [];
   const med = (w: string, id: string, clock: keyof Sample = "cpu") => {
@@ -349,6 +360,24 @@ function buildReport(
       `INFO spans only (metrics: false, logs: false): ours ${fmt(spansOnly - noop, 1)} µs above no-op = ${fmtRatio((spansOnly - noop) / (minimal - noop))} the minimal handler's; metrics and log records add ${fmt((ours ?? NaN) - spansOnly, 1)} µs`,
     );
   }
+  const tracerRef = med("invoke", "minimal-tracer");
+  if (tracerRef !== undefined && noop !== undefined && ours !== undefined) {
+    budgetLines.push(
+      `INFO reference: a minimal span handler on LangChain's \`BaseTracer\` adds ${fmt(tracerRef - noop, 1)} µs above no-op; ours with defaults is ${fmtRatio((ours - noop) / (tracerRef - noop))} that`,
+    );
+  }
+  const emitting = med("invoke", "minimal-emitting");
+  if (emitting !== undefined && noop !== undefined && minimal !== undefined) {
+    const ratio = (emitting - noop) / (minimal - noop);
+    budgetLines.push(
+      `INFO in-situ SDK floor: the minimal handler making our SDK calls as constants (same attributes, histogram points, log record; no code of ours) adds ${fmt(emitting - noop, 1)} µs above no-op = ${fmtRatio(ratio)} the minimal handler's${ours !== undefined ? ` (ours with defaults: ${fmtRatio((ours - noop) / (minimal - noop))})` : ""}${ratio > 1.5 ? ": above 1.5×, so no handler that emits this data meets the first line on this run" : ""}`,
+    );
+  }
+  if (floor !== undefined) {
+    budgetLines.push(
+      `INFO isolated SDK floor (a lower bound; no LangChain, no handler code): the SDK calls of what our defaults emit per invoke cost ${fmt(floor.logs, 1)} µs vs ${fmt(floor.bare, 1)} µs for the minimal handler's bare spans (${fmtRatio(floor.logs / floor.bare)}); the ${floor.points} histogram points and ${floor.records} log record account for ${fmt(floor.logs - floor.attributes, 1)} µs of it`,
+    );
+  }
   const leak = leaks.get("ours");
   if (leak === undefined || leak.error || !Number.isFinite(leak.growth)) {
     budgetLines.push(`FAIL heap growth: ours not measured${leak?.error ? ` (${leak.error})` : ""}`);
@@ -423,6 +452,24 @@ function buildReport(
       otherRows,
     ),
     "",
+    ...(floor === undefined
+      ? []
+      : [
+          "## The SDK's own cost of what our defaults emit (isolated replay)",
+          "",
+          "One plain invoke of our handler (defaults) is recorded, then only its OpenTelemetry SDK calls are replayed in a loop on pipelines like the bench's: no LangChain, no handler code. Each step adds one kind of call to the previous one; the first is what the minimal handler asks of the SDK. Isolated loops run hot in the CPU caches, so these are lower bounds of the same calls' cost inside an invoke (compare the minimal handler's row above).",
+          "",
+          table(
+            ["step", "SDK calls per invoke", "CPU µs/invoke (median)", "added by the step"],
+            [
+              ["bare spans (what the minimal handler emits)", `${floor.spans} spans`, fmt(floor.bare, 1), "–"],
+              ["+ our span attributes", `${floor.spanAttributes} attributes`, fmt(floor.attributes, 1), fmt(floor.attributes - floor.bare, 1)],
+              ["+ our histogram points", `${floor.points} \`record\` calls`, fmt(floor.metrics, 1), fmt(floor.metrics - floor.attributes, 1)],
+              ["+ our log records", `${floor.records} \`emit\` call${floor.records === 1 ? "" : "s"}`, fmt(floor.logs, 1), fmt(floor.logs - floor.metrics, 1)],
+            ],
+          ),
+          "",
+        ]),
     "## Budget",
     "",
     ...budgetLines.map((l) => `- ${l}`),

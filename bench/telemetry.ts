@@ -98,13 +98,14 @@ export interface Telemetry {
 /**
  * Builds the pipelines with SDK defaults (batch size 512, queue 2048) and registers the tracer
  * provider globally (context manager included): OpenLLMetry-JS and Langfuse take the global one.
+ * `register: false` leaves the globals alone (a second set of pipelines in the same process).
  */
-export function createTelemetry(): Telemetry {
+export function createTelemetry(options: { register?: boolean } = {}): Telemetry {
   const counts = new Counts();
   const tracerProvider = new NodeTracerProvider({
     spanProcessors: [new BatchSpanProcessor(new CountingSpanExporter(counts))],
   });
-  tracerProvider.register();
+  if (options.register !== false) tracerProvider.register();
   const meterProvider = new MeterProvider({
     readers: [
       new PeriodicExportingMetricReader({
