@@ -4,7 +4,8 @@
  * - {@link NoopHandler}: implements the same callbacks as the minimal handler with empty bodies.
  *   What it costs is LangChain's own dispatch, paid by every handler.
  * - {@link MinimalSpanHandler}: one bare span per run, parented through a runId map, ended on
- *   end/error. No attributes, no metrics, no logs: the floor for a correct nesting tracer.
+ *   end/error. No attributes, no metrics, no logs: the floor for a correct nesting tracer. With
+ *   a {@link ConstantEmission} it also emits given constants (the in-situ SDK floor).
  * - {@link BaseTracerSpanHandler}: the same bare spans from LangChain's own `BaseTracer` hooks,
  *   the route most hand-written LangChain tracers take. A reference, not the floor: `BaseTracer`
  *   builds a full `Run` record (inputs, outputs, events, dotted order) for every callback.
@@ -13,7 +14,7 @@
  */
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { BaseTracer, type Run } from "@langchain/core/tracers/base";
-import { context, trace, type Span, type Tracer, type TracerProvider } from "@opentelemetry/api";
+import { context, trace, type Span, type SpanOptions, type Tracer, type TracerProvider } from "@opentelemetry/api";
 
 type Serialized = { id?: string[] } | undefined;
 
@@ -38,27 +39,54 @@ export class NoopHandler extends BaseCallbackHandler {
   override async handleRetrieverError(): Promise<void> {}
 }
 
+/**
+ * Constants the minimal handler can emit besides its bare spans (`sdk-floor.ts` fills them from
+ * one recorded invoke of ours, to measure the SDK's own price of our data).
+ */
+export interface ConstantEmission {
+  root: SpanOptions;
+  chain: SpanOptions;
+  model: SpanOptions;
+  /** Called at a model run's end, before its span ends. */
+  modelEnd(span: Span): void;
+}
+
 export class MinimalSpanHandler extends BaseCallbackHandler {
-  name = "bench_minimal";
+  name: string;
   override awaitHandlers = true;
   private readonly tracer: Tracer;
   private readonly spans = new Map<string, Span>();
+  private readonly rootShape: SpanOptions | undefined;
+  private readonly chainShape: SpanOptions | undefined;
+  private readonly modelShape: SpanOptions | undefined;
+  private readonly modelEnd: ((span: Span) => void) | undefined;
 
-  constructor(tracerProvider: TracerProvider) {
+  constructor(tracerProvider: TracerProvider, emission?: ConstantEmission) {
     super();
-    this.tracer = tracerProvider.getTracer("bench-minimal");
+    this.name = emission === undefined ? "bench_minimal" : "bench_minimal_emitting";
+    this.tracer = tracerProvider.getTracer(this.name);
+    this.rootShape = emission?.root;
+    this.chainShape = emission?.chain;
+    this.modelShape = emission?.model;
+    this.modelEnd = emission?.modelEnd;
   }
 
   override copy(): this {
     return this;
   }
 
-  private start(serialized: Serialized, runId: string, parentRunId: string | undefined, runName: string | undefined): void {
+  private start(
+    serialized: Serialized,
+    runId: string,
+    parentRunId: string | undefined,
+    runName: string | undefined,
+    options: SpanOptions | undefined,
+  ): void {
     const parent = parentRunId === undefined ? undefined : this.spans.get(parentRunId);
     const ctx = parent === undefined ? context.active() : trace.setSpan(context.active(), parent);
     const ids = serialized?.id;
     const name = runName ?? (ids !== undefined && ids.length > 0 ? ids[ids.length - 1] : "run");
-    this.spans.set(runId, this.tracer.startSpan(name, undefined, ctx));
+    this.spans.set(runId, this.tracer.startSpan(name, options, ctx));
   }
 
   private end(runId: string): void {
@@ -78,7 +106,7 @@ export class MinimalSpanHandler extends BaseCallbackHandler {
     _runType?: string,
     runName?: string,
   ): Promise<void> {
-    this.start(chain, runId, parentRunId, runName);
+    this.start(chain, runId, parentRunId, runName, parentRunId === undefined ? this.rootShape : this.chainShape);
   }
   override async handleChatModelStart(
     llm: Serialized,
@@ -90,7 +118,7 @@ export class MinimalSpanHandler extends BaseCallbackHandler {
     _metadata?: unknown,
     runName?: string,
   ): Promise<void> {
-    this.start(llm, runId, parentRunId, runName);
+    this.start(llm, runId, parentRunId, runName, this.modelShape);
   }
   override async handleLLMStart(
     llm: Serialized,
@@ -102,7 +130,7 @@ export class MinimalSpanHandler extends BaseCallbackHandler {
     _metadata?: unknown,
     runName?: string,
   ): Promise<void> {
-    this.start(llm, runId, parentRunId, runName);
+    this.start(llm, runId, parentRunId, runName, this.modelShape);
   }
   override async handleToolStart(
     tool: Serialized,
@@ -113,7 +141,7 @@ export class MinimalSpanHandler extends BaseCallbackHandler {
     _metadata?: unknown,
     runName?: string,
   ): Promise<void> {
-    this.start(tool, runId, parentRunId, runName);
+    this.start(tool, runId, parentRunId, runName, this.chainShape);
   }
   override async handleRetrieverStart(
     retriever: Serialized,
@@ -124,7 +152,7 @@ export class MinimalSpanHandler extends BaseCallbackHandler {
     _metadata?: unknown,
     name?: string,
   ): Promise<void> {
-    this.start(retriever, runId, parentRunId, name);
+    this.start(retriever, runId, parentRunId, name, this.chainShape);
   }
   override async handleChainEnd(_outputs: unknown, runId: string): Promise<void> {
     this.end(runId);
@@ -133,7 +161,11 @@ export class MinimalSpanHandler extends BaseCallbackHandler {
     this.end(runId);
   }
   override async handleLLMEnd(_output: unknown, runId: string): Promise<void> {
-    this.end(runId);
+    const span = this.spans.get(runId);
+    if (span === undefined) return;
+    this.spans.delete(runId);
+    this.modelEnd?.(span);
+    span.end();
   }
   override async handleLLMError(_err: unknown, runId: string): Promise<void> {
     this.end(runId);

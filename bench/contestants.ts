@@ -14,7 +14,7 @@ import type { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import * as CallbackManagerModule from "@langchain/core/callbacks/manager";
 import { BaseTracerSpanHandler, MinimalSpanHandler, NoopHandler } from "./baseline-handlers.js";
 import { loadOurs, OURS_ALT_BUNDLE, type OursHandler } from "./ours.js";
-import { EmittingMinimalHandler, recordInvoke } from "./sdk-floor.js";
+import { emittingMinimalHandler, recordInvoke } from "./sdk-floor.js";
 import type { Telemetry } from "./telemetry.js";
 
 export interface Contestant {
@@ -196,7 +196,7 @@ export async function buildContestants(
         contestants.push({
           id: "minimal-emitting",
           label: "minimal span handler + our attributes, metric points and log record as constants (in-situ SDK floor)",
-          callbacks: [new EmittingMinimalHandler(tracerProvider, meterProvider, loggerProvider, rec)],
+          callbacks: [emittingMinimalHandler(tracerProvider, meterProvider, loggerProvider, rec)],
           kind: "baseline",
         });
       }

@@ -202,6 +202,8 @@ function gitDescribe(): string {
 }
 
 const loadStart = loadavg()[0];
+/** Load at the end of the timed workloads (the heap checks that follow run two processes at once). */
+let loadTimed = Number.NaN;
 
 async function main(): Promise<void> {
   isolateEnvironment();
@@ -239,6 +241,8 @@ async function main(): Promise<void> {
     timings.set(w.id, await timeWorkload(telemetry, contestants, w));
     log(`timed ${w.id}`);
   }
+
+  loadTimed = loadavg()[0];
 
   // The SDK's own cost of what our defaults emit per plain invoke, replayed without LangChain.
   let floor: SdkFloor | undefined;
@@ -408,7 +412,7 @@ function buildReport(
     "",
     `- Date: ${new Date().toISOString()}`,
     `- Machine: ${cpu[0]?.model ?? "?"}, ${cpu.length} cores, ${platform()} ${release()}`,
-    `- Node ${process.version}; load average (1 min) ${loadStart.toFixed(1)} at start, ${loadavg()[0].toFixed(1)} at the end${loadStart > cpu.length || loadavg()[0] > cpu.length ? " (other processes competed for the CPUs: absolute numbers are inflated, compare ratios)" : ""}`,
+    `- Node ${process.version}; load average (1 min) ${loadStart.toFixed(1)} at start, ${loadTimed.toFixed(1)} at the end of the timed workloads${loadStart > cpu.length || loadTimed > cpu.length ? " (other processes competed for the CPUs: absolute numbers are inflated, compare ratios)" : ""}`,
     `- langchain-opentelemetry: src at ${gitDescribe()}`,
     `- Packages: ${versions.join(", ")}`,
     `- Samples: interleaved rounds (order rotated each round); invoke ${w.invoke.rounds} × ${w.invoke.batch}, stream ${w.stream.rounds} × ${w.stream.batch}, agent ${w.agent.rounds} × ${w.agent.batch}, concurrent ${w.concurrent.rounds} × 200; heap: ${LEAK_N} + ${LEAK_N} invokes in a fresh process per contestant`,

@@ -9,10 +9,9 @@
  * handler emitting the same data can go under; the bench compares it with the room its budget
  * leaves.
  *
- * {@link EmittingMinimalHandler} measures the same floor inside real invokes: the minimal
+ * {@link emittingMinimalHandler} measures the same floor inside real invokes: the minimal
  * handler making, as constants, the SDK calls our handler makes.
  */
-import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import {
   context,
   trace,
@@ -20,12 +19,11 @@ import {
   type Context,
   type Histogram,
   type MeterProvider,
-  type Span,
   type SpanKind,
-  type Tracer,
   type TracerProvider,
 } from "@opentelemetry/api";
-import type { LogRecord, Logger, LoggerProvider } from "@opentelemetry/api-logs";
+import type { LogRecord, LoggerProvider } from "@opentelemetry/api-logs";
+import { MinimalSpanHandler } from "./baseline-handlers.js";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import type { OursConstructor } from "./ours.js";
 import { median } from "./stats.js";
@@ -206,106 +204,40 @@ function modelNode(root: SpanNode): SpanNode {
 }
 
 /**
- * The minimal handler (one span per run, parent from a runId map) that also makes, as
- * constants recorded from one invoke of ours, the SDK calls our handler makes: the same
- * attributes on the root, chain and model spans, and at the model's end the same histogram
- * points and log record (in the model span's context). It computes nothing: what it adds above
- * the minimal handler is the SDK's own price, inside a real invoke, of the data ours emits.
+ * The minimal handler making, as constants recorded from one invoke of ours, the SDK calls our
+ * handler makes: the same attributes on the root, chain and model spans, and at each model's
+ * end the same histogram points and log record (in the model span's context). It computes
+ * nothing: what it adds above the minimal handler is the SDK's own price, inside a real invoke,
+ * of the data ours emits.
  */
-export class EmittingMinimalHandler extends BaseCallbackHandler {
-  name = "bench_minimal_emitting";
-  override awaitHandlers = true;
-  private readonly tracer: Tracer;
-  private readonly logger: Logger;
-  private readonly spans = new Map<string, Span>();
-  private readonly root: { kind: SpanKind; attributes: Attributes };
-  private readonly chain: { kind: SpanKind; attributes: Attributes };
-  private readonly model: { kind: SpanKind; attributes: Attributes };
-  private readonly points: { histogram: Histogram; value: number; attributes: Attributes | undefined }[];
-  private readonly records: LogRecord[];
-
-  constructor(tracerProvider: TracerProvider, meterProvider: MeterProvider, loggerProvider: LoggerProvider, rec: Recorded) {
-    super();
-    this.tracer = tracerProvider.getTracer("bench-minimal-emitting");
-    const meter = meterProvider.getMeter("bench-minimal-emitting");
-    this.logger = loggerProvider.getLogger("bench-minimal-emitting");
-    const model = modelNode(rec.root);
-    const chain = rec.root.children.find((c) => c !== model) ?? rec.root;
-    this.root = { kind: rec.root.kind, attributes: rec.root.attributes };
-    this.chain = { kind: chain.kind, attributes: chain.attributes };
-    this.model = { kind: model.kind, attributes: model.attributes };
-    const histograms = new Map<string, Histogram>();
-    this.points = rec.points.map((p) => {
-      let histogram = histograms.get(p.instrument);
-      if (histogram === undefined) histograms.set(p.instrument, (histogram = meter.createHistogram(p.instrument, p.options as never)));
-      return { histogram, value: p.value, attributes: p.attributes };
-    });
-    this.records = rec.records.map((r) => {
-      const { context: _dropped, ...rest } = r.record;
-      return rest;
-    });
-  }
-
-  override copy(): this {
-    return this;
-  }
-
-  private start(runId: string, parentRunId: string | undefined, name: string, shape: { kind: SpanKind; attributes: Attributes }): void {
-    const parent = parentRunId === undefined ? undefined : this.spans.get(parentRunId);
-    const ctx = parent === undefined ? context.active() : trace.setSpan(context.active(), parent);
-    this.spans.set(runId, this.tracer.startSpan(name, shape, ctx));
-  }
-
-  private end(runId: string): void {
-    const span = this.spans.get(runId);
-    if (span === undefined) return;
-    this.spans.delete(runId);
-    span.end();
-  }
-
-  override async handleChainStart(
-    _chain: unknown,
-    _inputs: unknown,
-    runId: string,
-    parentRunId?: string,
-    _tags?: string[],
-    _metadata?: unknown,
-    _runType?: string,
-    runName?: string,
-  ): Promise<void> {
-    this.start(runId, parentRunId, runName ?? "chain", parentRunId === undefined ? this.root : this.chain);
-  }
-  override async handleChatModelStart(_llm: unknown, _messages: unknown, runId: string, parentRunId?: string): Promise<void> {
-    this.start(runId, parentRunId, "chat", this.model);
-  }
-  override async handleLLMStart(_llm: unknown, _prompts: unknown, runId: string, parentRunId?: string): Promise<void> {
-    this.start(runId, parentRunId, "text_completion", this.model);
-  }
-  override async handleLLMEnd(_output: unknown, runId: string): Promise<void> {
-    const span = this.spans.get(runId);
-    if (span === undefined) return;
-    this.spans.delete(runId);
-    const ctx = trace.setSpan(context.active(), span);
-    for (const r of this.records) this.logger.emit({ ...r, context: ctx });
-    span.end();
-    for (const p of this.points) p.histogram.record(p.value, p.attributes);
-  }
-  override async handleLLMError(_err: unknown, runId: string): Promise<void> {
-    this.end(runId);
-  }
-  override async handleChainEnd(_outputs: unknown, runId: string): Promise<void> {
-    this.end(runId);
-  }
-  override async handleChainError(_err: unknown, runId: string): Promise<void> {
-    this.end(runId);
-  }
-  override async handleToolStart(_tool: unknown, _input: unknown, runId: string, parentRunId?: string): Promise<void> {
-    this.start(runId, parentRunId, "tool", this.chain);
-  }
-  override async handleToolEnd(_output: unknown, runId: string): Promise<void> {
-    this.end(runId);
-  }
-  override async handleToolError(_err: unknown, runId: string): Promise<void> {
-    this.end(runId);
-  }
+export function emittingMinimalHandler(
+  tracerProvider: TracerProvider,
+  meterProvider: MeterProvider,
+  loggerProvider: LoggerProvider,
+  rec: Recorded,
+): MinimalSpanHandler {
+  const meter = meterProvider.getMeter("bench-minimal-emitting");
+  const logger = loggerProvider.getLogger("bench-minimal-emitting");
+  const model = modelNode(rec.root);
+  const chain = rec.root.children.find((c) => c !== model) ?? rec.root;
+  const histograms = new Map<string, Histogram>();
+  const points = rec.points.map((p) => {
+    let histogram = histograms.get(p.instrument);
+    if (histogram === undefined) histograms.set(p.instrument, (histogram = meter.createHistogram(p.instrument, p.options as never)));
+    return { histogram, value: p.value, attributes: p.attributes };
+  });
+  const records = rec.records.map((r) => {
+    const { context: _dropped, ...rest } = r.record;
+    return rest;
+  });
+  return new MinimalSpanHandler(tracerProvider, {
+    root: { kind: rec.root.kind, attributes: rec.root.attributes },
+    chain: { kind: chain.kind, attributes: chain.attributes },
+    model: { kind: model.kind, attributes: model.attributes },
+    modelEnd(span) {
+      const ctx = trace.setSpan(context.active(), span);
+      for (const r of records) logger.emit({ ...r, context: ctx });
+      for (const p of points) p.histogram.record(p.value, p.attributes);
+    },
+  });
 }
