@@ -92,7 +92,6 @@ function envCapture(): boolean {
   }
 }
 
-
 /** LangGraph control flow (`GraphInterrupt`, `ParentCommand`, ...) reaches `handleChainError` but is no failure. */
 function isBubbleUp(err: unknown): boolean {
   return isRecord(err) && (err as { is_bubble_up?: unknown }).is_bubble_up === true;
@@ -273,10 +272,14 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     span.end();
   }
 
-  private fail(span: Span, err: ErrorInfo): void {
+  /** Marks a failed run's span (error.type, status, exception event), ends it, and returns the error's description. */
+  private failAndEnd(span: Span, raw: unknown): ErrorInfo {
+    const err = describeError(raw);
     span.setAttribute(S.ATTR_ERROR_TYPE, err.type);
     span.setStatus({ code: SpanStatusCode.ERROR, message: cutString(err.message, 1024) });
     span.recordException({ name: err.type, message: cutString(err.message, 4096), stack: err.stack ? cutString(err.stack, 8192) : undefined });
+    span.end();
+    return err;
   }
 
   private content(value: unknown): string {
@@ -299,12 +302,18 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
    * Takes a run out of the registry and hands it to `finish` (an end or error callback's body).
    * Whatever `finish` runs into, the span is ended: a span never ended is never exported.
    */
-  private finishRun(where: string, runId: string, arg: unknown, finish: (this: this, run: Run, span: Span, arg: unknown) => void): void {
+  private finishRun(
+    where: string,
+    runId: string,
+    arg: unknown,
+    finish: (this: this, run: Run, span: Span, arg: unknown, extra: Rec | undefined) => void,
+    extra?: Rec,
+  ): void {
     let run: Run | undefined;
     try {
       run = this.runs.take(runId);
       const span = run?.span;
-      if (span !== undefined) finish.call(this, run!, span, arg);
+      if (span !== undefined) finish.call(this, run!, span, arg, extra);
     } catch (e) {
       this.internalError(where, e);
       endIfOpen(run);
@@ -419,9 +428,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       span.end();
       return;
     }
-    const info = describeError(err);
-    this.fail(span, info);
-    span.end();
+    const info = this.failAndEnd(span, err);
     if (run.op !== undefined) this.finishOperation(run, span, info);
     else this.emitException(run, span, info, undefined);
   }
@@ -536,91 +543,76 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   override handleLLMEnd(output: unknown, runId: string, _parentRunId?: string, _tags?: string[], extraParams?: Record<string, unknown>): void {
-    let taken: Run | undefined;
-    try {
-      const run = (taken = this.runs.take(runId));
-      const span = run?.span;
-      if (span === undefined) return;
-      const op = run!.op as InferenceState;
-      const result = isRecord(output) ? output : {};
-      const usage = usageOf(result);
-      const response = responseOf(result);
-      const cached = extraParams?.cached === true;
-      // A cache hit replays the answer as one token: nothing was streamed from a provider.
-      if (cached) op.streamed = false;
-      if (response.model) span.setAttribute(S.ATTR_GEN_AI_RESPONSE_MODEL, response.model);
-      if (response.id) span.setAttribute(S.ATTR_GEN_AI_RESPONSE_ID, response.id);
-      if (response.finishReasons.length) span.setAttribute(S.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, response.finishReasons);
-      if (!op.provider && response.provider) {
-        op.provider = providerName(response.provider);
-        span.setAttribute(S.ATTR_GEN_AI_PROVIDER_NAME, op.provider!);
-      }
-      if (usage) {
-        if (usage.input !== undefined) span.setAttribute(S.ATTR_GEN_AI_USAGE_INPUT_TOKENS, usage.input);
-        if (usage.output !== undefined) span.setAttribute(S.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, usage.output);
-        if (usage.cacheRead !== undefined) span.setAttribute(S.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cacheRead);
-        if (usage.cacheCreation !== undefined) span.setAttribute(S.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cacheCreation);
-        if (usage.reasoning !== undefined) span.setAttribute(S.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoning);
-      }
-      const ttfc = op.streamed && op.firstChunkAt !== undefined ? seconds(run!.start, op.firstChunkAt) : undefined;
-      if (op.streamed) span.setAttribute(S.ATTR_GEN_AI_REQUEST_STREAM, true);
-      if (ttfc !== undefined) span.setAttribute(S.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ttfc);
-      if (cached) span.setAttribute(ATTR_CACHE_HIT, true);
-      let output_: unknown;
-      if (this.captureContent) {
-        output_ = outputMessages(result.generations, response.finishReasons);
-        span.setAttribute(S.ATTR_GEN_AI_OUTPUT_MESSAGES, this.content(output_));
-      }
-      span.end();
-      const end = performance.now();
-      const durationS = seconds(run!.start, end);
-      const attrs = this.inferenceMetricAttributes(op, response.model, undefined);
-      // A cache hit made no provider call: its usage is not spent again.
-      const inputTokens = cached ? undefined : usage?.input;
-      const outputTokens = cached ? undefined : usage?.output;
-      if (this.genAiMetrics !== undefined) {
-        this.genAiMetrics.recordInference({ attributes: attrs, durationS, inputTokens, outputTokens, timeToFirstChunkS: ttfc });
-        if (op.intervals !== undefined) this.genAiMetrics.recordChunkIntervals(op.intervals, attrs);
-      }
-      if (this.genAiLogs !== undefined && this.genAiLogs.wants(SeverityNumber.INFO)) {
-        const body = inferenceBody(op.operation, response.model ?? op.requestModel, usage?.input, usage?.output, durationS, response.finishReasons, undefined);
-        const logAttrs = this.inferenceLogAttributes(run!, op, attrs, durationS);
-        if (response.id) logAttrs[S.ATTR_GEN_AI_RESPONSE_ID] = response.id;
-        if (response.finishReasons.length) logAttrs[S.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = response.finishReasons;
-        if (usage) {
-          if (usage.input !== undefined) logAttrs[S.ATTR_GEN_AI_USAGE_INPUT_TOKENS] = usage.input;
-          if (usage.output !== undefined) logAttrs[S.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = usage.output;
-          if (usage.cacheRead !== undefined) logAttrs[S.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = usage.cacheRead;
-          if (usage.cacheCreation !== undefined) logAttrs[S.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = usage.cacheCreation;
-          if (usage.reasoning !== undefined) logAttrs[S.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoning;
-        }
-        if (ttfc !== undefined) logAttrs[S.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = ttfc;
-        if (cached) logAttrs[ATTR_CACHE_HIT] = true;
-        const content = this.captureContent ? this.logContent(op, output_) : undefined;
-        this.genAiLogs.emit(S.EVENT_INFERENCE_DETAILS, SeverityNumber.INFO, body, logAttrs, contextOf(run!), content);
-      }
-    } catch (e) {
-      this.internalError("handleLLMEnd", e);
-      endIfOpen(taken);
+    this.finishRun("handleLLMEnd", runId, output, this.modelEnded, extraParams);
+  }
+
+  private modelEnded(run: Run, span: Span, output: unknown, extraParams: Rec | undefined): void {
+    const op = run.op as InferenceState;
+    const result = isRecord(output) ? output : {};
+    const usage = usageOf(result);
+    const response = responseOf(result);
+    const cached = extraParams?.cached === true;
+    // A cache hit replays the answer as one token: nothing was streamed from a provider.
+    if (cached) op.streamed = false;
+    // What the end of the call tells: set on the span, and copied into the details record.
+    const ended: Attributes = {};
+    if (response.model) ended[S.ATTR_GEN_AI_RESPONSE_MODEL] = response.model;
+    if (response.id) ended[S.ATTR_GEN_AI_RESPONSE_ID] = response.id;
+    if (response.finishReasons.length) ended[S.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = response.finishReasons;
+    if (!op.provider && response.provider) ended[S.ATTR_GEN_AI_PROVIDER_NAME] = op.provider = providerName(response.provider);
+    if (usage) {
+      if (usage.input !== undefined) ended[S.ATTR_GEN_AI_USAGE_INPUT_TOKENS] = usage.input;
+      if (usage.output !== undefined) ended[S.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = usage.output;
+      if (usage.cacheRead !== undefined) ended[S.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = usage.cacheRead;
+      if (usage.cacheCreation !== undefined) ended[S.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = usage.cacheCreation;
+      if (usage.reasoning !== undefined) ended[S.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoning;
+    }
+    const ttfc = op.streamed && op.firstChunkAt !== undefined ? seconds(run.start, op.firstChunkAt) : undefined;
+    if (op.streamed) ended[S.ATTR_GEN_AI_REQUEST_STREAM] = true;
+    if (ttfc !== undefined) ended[S.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = ttfc;
+    if (cached) ended[ATTR_CACHE_HIT] = true;
+    span.setAttributes(ended);
+    let output_: unknown;
+    if (this.captureContent) {
+      output_ = outputMessages(result.generations, response.finishReasons);
+      span.setAttribute(S.ATTR_GEN_AI_OUTPUT_MESSAGES, this.content(output_));
+    }
+    span.end();
+    const end = performance.now();
+    const durationS = seconds(run.start, end);
+    const attrs = this.inferenceMetricAttributes(op, response.model, undefined);
+    // A cache hit made no provider call: its usage is not spent again.
+    const inputTokens = cached ? undefined : usage?.input;
+    const outputTokens = cached ? undefined : usage?.output;
+    if (this.genAiMetrics !== undefined) {
+      this.genAiMetrics.recordInference({ attributes: attrs, durationS, inputTokens, outputTokens, timeToFirstChunkS: ttfc });
+      if (op.intervals !== undefined) this.genAiMetrics.recordChunkIntervals(op.intervals, attrs);
+    }
+    if (this.genAiLogs !== undefined && this.genAiLogs.wants(SeverityNumber.INFO)) {
+      const body = inferenceBody(op.operation, response.model ?? op.requestModel, usage?.input, usage?.output, durationS, response.finishReasons, undefined);
+      const logAttrs = this.detailsAttributes(run, op, attrs, durationS, op.requestParams);
+      for (const key in ended) logAttrs[key] = ended[key];
+      const content = this.captureContent ? this.logContent(op, output_) : undefined;
+      this.genAiLogs.emit(S.EVENT_INFERENCE_DETAILS, SeverityNumber.INFO, body, logAttrs, contextOf(run), content);
     }
   }
 
   /**
-   * Attributes of a model call's details record: those of its metric points, the request
-   * parameters, association properties, conversation id, streaming flag and duration (in
-   * seconds, under the duration metric's name: the conventions have no attribute for it).
+   * Attributes of an operation's details record: the request parameters (model calls), those
+   * of its metric points, association properties, conversation id, streaming flag and duration
+   * (in seconds, under the duration metric's name: the conventions have no attribute for it).
    */
-  private inferenceLogAttributes(run: Run, op: InferenceState, metricAttrs: Attributes, durationS: number): AnyValueMap {
+  private detailsAttributes(run: Run, op: OperationState, metricAttrs: Attributes, durationS: number, params: Attributes | undefined): AnyValueMap {
     // Plain assignments, not spreads: spreading three objects is measurably slower per record.
     const logAttrs: AnyValueMap = {};
-    const params = op.requestParams;
     if (params !== undefined) for (const key in params) logAttrs[key] = params[key];
+    logAttrs[S.ATTR_GEN_AI_OPERATION_NAME] = op.operation;
     for (const key in metricAttrs) logAttrs[key] = metricAttrs[key];
     const assoc = run.assoc;
     if (assoc !== undefined) for (const key in assoc) logAttrs[key] = assoc[key];
     logAttrs[S.METRIC_OPERATION_DURATION] = durationS;
     if (op.conversationId) logAttrs[S.ATTR_GEN_AI_CONVERSATION_ID] = op.conversationId;
-    if (op.streamed) logAttrs[S.ATTR_GEN_AI_REQUEST_STREAM] = true;
+    if ((op as InferenceState).streamed) logAttrs[S.ATTR_GEN_AI_REQUEST_STREAM] = true;
     return logAttrs;
   }
 
@@ -668,10 +660,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   private modelFailed(run: Run, span: Span, err: unknown): void {
-    const info = describeError(err);
-    this.fail(span, info);
-    span.end();
-    const op = run.op!;
+    const info = this.failAndEnd(span, err);
+    const op = run.op as InferenceState;
     const durationS = seconds(run.start, performance.now());
     const attrs = this.inferenceMetricAttributes(op, undefined, info.type);
     this.genAiMetrics?.recordInference({ attributes: attrs, durationS });
@@ -681,7 +671,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     if (this.genAiLogs !== undefined && this.genAiLogs.wants(severity)) {
       const body = inferenceBody(op.operation, op.requestModel, undefined, undefined, durationS, undefined, info.type);
       const content = this.captureContent ? this.logContent(op, undefined) : undefined;
-      this.genAiLogs.emit(S.EVENT_INFERENCE_DETAILS, severity, body, this.inferenceLogAttributes(run, op as InferenceState, attrs, durationS), contextOf(run), content);
+      this.genAiLogs.emit(S.EVENT_INFERENCE_DETAILS, severity, body, this.detailsAttributes(run, op, attrs, durationS, op.requestParams), contextOf(run), content);
     }
     this.emitException(run, span, info, attrs);
   }
@@ -744,9 +734,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   private toolFailed(run: Run, span: Span, err: unknown): void {
-    const info = describeError(err);
-    this.fail(span, info);
-    span.end();
+    const info = this.failAndEnd(span, err);
     this.finishOperation(run, span, info);
   }
 
@@ -766,11 +754,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       if (isTool) this.genAiMetrics.recordTool(durationS, attrs);
       else this.genAiMetrics.recordAgent(durationS, attrs);
     }
-    const recordAttrs: AnyValueMap = { [S.ATTR_GEN_AI_OPERATION_NAME]: op.operation, ...attrs };
     const severity = error === undefined ? SeverityNumber.INFO : run.isRoot ? SeverityNumber.ERROR : SeverityNumber.WARN;
     if (this.genAiLogs !== undefined && this.genAiLogs.wants(severity)) {
-      const logAttrs: AnyValueMap = { ...recordAttrs, ...(run.assoc as AnyValueMap | undefined), [S.METRIC_OPERATION_DURATION]: durationS };
-      if (op.conversationId) logAttrs[S.ATTR_GEN_AI_CONVERSATION_ID] = op.conversationId;
+      const logAttrs = this.detailsAttributes(run, op, attrs, durationS, undefined);
       if (op.toolCallId) logAttrs[S.ATTR_GEN_AI_TOOL_CALL_ID] = op.toolCallId;
       let content: Record<string, unknown> | undefined;
       if (this.captureContent) {
@@ -782,7 +768,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       }
       this.genAiLogs.emit(EVENT_OPERATION_DETAILS, severity, operationBody(op.operation, op.name, durationS, error?.type), logAttrs, contextOf(run), content);
     }
-    if (error) this.emitException(run, span, error, recordAttrs as Attributes);
+    if (error) this.emitException(run, span, error, { [S.ATTR_GEN_AI_OPERATION_NAME]: op.operation, ...attrs });
   }
 
   /** `gen_ai.client.operation.exception`: WARN, or ERROR when the failed run is a root. */
@@ -840,9 +826,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   private retrieverFailed(run: Run, span: Span, err: unknown): void {
-    const info = describeError(err);
-    this.fail(span, info);
-    span.end();
+    const info = this.failAndEnd(span, err);
     this.emitException(run, span, info, { [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_RETRIEVAL, [S.ATTR_ERROR_TYPE]: info.type });
   }
 
