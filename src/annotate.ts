@@ -10,7 +10,6 @@ import {
   context,
   diag,
   SpanKind,
-  SpanStatusCode,
   trace,
   type Attributes,
   type Context,
@@ -20,11 +19,11 @@ import {
 } from "@opentelemetry/api";
 import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
 import { getAssociationAttributes, setAssociationProperties, type AssociationProperties } from "./association.js";
-import { boundedJson, cutString } from "./content.js";
-import { describeError } from "./errors.js";
+import { boundedJson } from "./content.js";
+import { describeError, recordFailure } from "./errors.js";
+import { captureContentFromEnv, DEFAULT_MAX_CONTENT_LENGTH } from "./options.js";
 import { LANGCHAIN_RUN_KEY } from "./run-context.js";
 import {
-  ATTR_ERROR_TYPE,
   ATTR_GEN_AI_AGENT_NAME,
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
@@ -36,18 +35,16 @@ import {
   OP_INVOKE_AGENT,
   OP_INVOKE_WORKFLOW,
 } from "./semconv.js";
-
-const TRACER_NAME = "langchain-opentelemetry";
-const DEFAULT_MAX_CONTENT_LENGTH = 16384;
+import { PACKAGE_NAME } from "./version.js";
 
 /** Which of the four annotations made a span: `workflow`, `task`, `agent` or `tool`. */
-export const ATTR_SPAN_KIND = "langchain_otel.span.kind";
+const ATTR_SPAN_KIND = "langchain_otel.span.kind";
 /** Name of a task span (tasks have no GenAI-convention attribute of their own). */
-export const ATTR_TASK_NAME = "langchain_otel.task.name";
+const ATTR_TASK_NAME = "langchain_otel.task.name";
 /** JSON of a workflow/task/agent's arguments (one argument: that value; several: an array). Content capture only. */
-export const ATTR_INPUT = "langchain_otel.input";
+const ATTR_INPUT = "langchain_otel.input";
 /** JSON of a workflow/task/agent's return value (resolved value for async functions). Content capture only. */
-export const ATTR_OUTPUT = "langchain_otel.output";
+const ATTR_OUTPUT = "langchain_otel.output";
 
 /** The kinds of annotated spans. */
 export type AnnotationKind = "workflow" | "task" | "agent" | "tool";
@@ -221,7 +218,7 @@ function wrapFunction<F extends AnyFunction>(kind: AnnotationKind, name: string,
   const inputKey = kind === "tool" ? ATTR_GEN_AI_TOOL_CALL_ARGUMENTS : ATTR_INPUT;
   const outputKey = kind === "tool" ? ATTR_GEN_AI_TOOL_CALL_RESULT : ATTR_OUTPUT;
   // An explicit provider is fixed; the global one is a proxy that follows later registration.
-  const tracer: Tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(TRACER_NAME);
+  const tracer: Tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(PACKAGE_NAME);
 
   const wrapped = function (this: unknown, ...args: unknown[]): unknown {
     let call: Call;
@@ -267,10 +264,6 @@ function startCall(tracer: Tracer, spanName: string, attributes: Attributes, opt
   };
 }
 
-function captureContentFromEnv(): boolean {
-  return process.env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT?.trim().toLowerCase() === "true";
-}
-
 /** Ends the span when the result is complete: at once, when a promise settles, or when a generator finishes. */
 function settle(call: Call, result: unknown): unknown {
   try {
@@ -307,16 +300,10 @@ function endWithError(call: Call, err: unknown): void {
   if (call.ended) return;
   call.ended = true;
   try {
-    const span = call.span;
-    const { type, message, stack: fullStack } = describeError(err);
-    const stack = fullStack !== undefined ? cutString(fullStack, 8192) : undefined;
-    span.setAttribute(ATTR_ERROR_TYPE, type);
-    span.recordException({ name: type, message: cutString(message, 4096), stack });
-    span.setStatus({ code: SpanStatusCode.ERROR, message: cutString(message, 1024) });
-    span.end();
+    recordFailure(call.span, describeError(err));
+    call.span.end();
   } catch {}
 }
-
 
 /**
  * A generator that runs each step of `inner` inside the span's context and ends the span when
@@ -385,7 +372,6 @@ function traceAsyncGenerator(call: Call, inner: AsyncGenerator): AsyncGenerator 
 // body inside its own AsyncLocalStorage with the run's child config, whose callback manager
 // knows the run id; a handler that can say which span belongs to a run id lets us parent to it.
 // ---------------------------------------------------------------------------------------------
-
 
 /** What a callback handler offers so that annotated code nests under its runs' spans. */
 export interface RunSpanLookup {

@@ -25,7 +25,7 @@ export const ASSOCIATION_ATTRIBUTE_PREFIX = "langchain_otel.association.";
 /** At most this many properties are in force at once (nested scopes included). */
 export const MAX_ASSOCIATION_PROPERTIES = 32;
 /** Longest key accepted, after sanitising. Longer keys are dropped (cutting them could collide). */
-export const MAX_ASSOCIATION_KEY_LENGTH = 64;
+const MAX_ASSOCIATION_KEY_LENGTH = 64;
 /** Longest string value kept; longer values are cut to this length. */
 export const MAX_ASSOCIATION_VALUE_LENGTH = 1024;
 

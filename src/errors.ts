@@ -2,7 +2,10 @@
  * What a thrown value becomes on a span or log record: `error.type`, message and stack. One
  * rule for the handler and the annotations, so the same failure reads the same everywhere.
  */
+import { SpanStatusCode, type Span } from "@opentelemetry/api";
 import { identifier, isRecord } from "./attributes.js";
+import { cutString } from "./content.js";
+import { ATTR_ERROR_TYPE } from "./semconv.js";
 
 export interface ErrorInfo {
   /** `error.type`: the class name; `name` for plain `Error` and `DOMException` (`AbortError`); `_OTHER` for a thrown non-object. */
@@ -25,6 +28,16 @@ export function describeError(err: unknown): ErrorInfo {
   }
   // The conventions' fallback when no better value exists.
   return { type: "_OTHER", message: typeof err === "string" ? err : safeString(err) };
+}
+
+/**
+ * Marks `span` as failed: `error.type`, status ERROR and an exception event. The message and stack
+ * are cut (status 1 KiB, event message 4 KiB, stack 8 KiB) so that a huge error cannot bloat the span.
+ */
+export function recordFailure(span: Span, err: ErrorInfo): void {
+  span.setAttribute(ATTR_ERROR_TYPE, err.type);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: cutString(err.message, 1024) });
+  span.recordException({ name: err.type, message: cutString(err.message, 4096), stack: err.stack ? cutString(err.stack, 8192) : undefined });
 }
 
 function safeString(value: unknown): string {

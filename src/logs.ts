@@ -21,18 +21,14 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from "./version.js";
 export const EVENT_OPERATION_DETAILS = "gen_ai.client.operation.details";
 
 /**
- * Loki's default per-line limits: 64 KiB of structured metadata (attribute names + values) and
- * 128 entries; past either, Loki answers 400 and the whole batch is lost (not retried).
- */
-export const LOKI_MAX_STRUCTURED_METADATA_BYTES = 64 * 1024;
-export const LOKI_MAX_STRUCTURED_METADATA_ENTRIES = 128;
-/**
- * What one record's own attributes may use. Loki also stores resource attributes, scope name and
+ * What one record's own attributes may use. Loki's default per-line limits are 64 KiB of
+ * structured metadata (attribute names + values) and 128 entries; past either, Loki answers 400
+ * and the whole batch is lost (not retried). Loki also stores resource attributes, scope name and
  * version, trace and span ids and severity as structured metadata of the line, so a record keeps
  * well under the limits to leave them room.
  */
-export const RECORD_ATTRIBUTES_MAX_BYTES = 40 * 1024;
-export const RECORD_ATTRIBUTES_MAX_ENTRIES = 64;
+const RECORD_ATTRIBUTES_MAX_BYTES = 40 * 1024;
+const RECORD_ATTRIBUTES_MAX_ENTRIES = 64;
 /** Longest non-content string attribute value (an exception stacktrace is the long one). */
 const MAX_VALUE_CHARS = 8192;
 /** Longest body (the log line). */
@@ -81,7 +77,7 @@ export class GenAiLogs {
   constructor(
     provider: LoggerProvider | undefined,
     private readonly minSeverity: SeverityNumber,
-    private readonly maxContentLength = 16_384,
+    private readonly maxContentLength: number,
   ) {
     if (provider) this.logger = provider.getLogger(PACKAGE_NAME, PACKAGE_VERSION);
     else this.global = new GlobalLoggerSource();
@@ -129,7 +125,7 @@ function isConventionKey(key: string): boolean {
 }
 
 /** Bytes Loki counts for one structured-metadata entry: name plus value as text. */
-export function entryBytes(key: string, value: unknown): number {
+function entryBytes(key: string, value: unknown): number {
   const text = typeof value === "string" ? value : JSON.stringify(value) ?? "";
   return Buffer.byteLength(key) + Buffer.byteLength(text);
 }
@@ -144,7 +140,7 @@ export function entryBytes(key: string, value: unknown): number {
  *   whole, longer ones are truncated by {@link boundedJson} (longest strings first, then
  *   trailing items) so they stay valid, structured JSON.
  */
-export function fitAttributes(attributes: AnyValueMap, content: Record<string, unknown> | undefined, maxContentLength: number): AnyValueMap {
+function fitAttributes(attributes: AnyValueMap, content: Record<string, unknown> | undefined, maxContentLength: number): AnyValueMap {
   // Fast path, every record without content: an upper bound of the size (3 bytes per UTF-16
   // unit) that fits means nothing needs cutting or dropping, and the object is used as it is.
   if (content === undefined && withinBudget(attributes)) return attributes;
@@ -167,15 +163,16 @@ export function fitAttributes(attributes: AnyValueMap, content: Record<string, u
   if (contentKeys.length === 0) return out;
 
   // Content: first bounded by the length option, then fair shares of the remaining bytes.
-  const texts = new Map<string, string>();
-  for (const key of contentKeys) texts.set(key, boundedJson(content![key], maxContentLength));
+  const bySize = contentKeys.map((key) => {
+    const text = boundedJson(content![key], maxContentLength);
+    return { key, text, size: entryBytes(key, text) };
+  });
+  bySize.sort((a, b) => a.size - b.size);
   let budget = RECORD_ATTRIBUTES_MAX_BYTES - used;
-  const bySize = [...contentKeys].sort((a, b) => entryBytes(a, texts.get(a)) - entryBytes(b, texts.get(b)));
   for (let i = 0; i < bySize.length; i++) {
-    const key = bySize[i];
+    const key = bySize[i].key;
     const share = Math.floor(budget / (bySize.length - i));
-    let text = texts.get(key)!;
-    let size = entryBytes(key, text);
+    let { text, size } = bySize[i];
     for (let attempt = 0; size > share && attempt < 8; attempt++) {
       // Shrink in characters, aiming at the byte share (multi-byte text needs a few rounds).
       const chars = Math.max(0, Math.floor(text.length * ((share - Buffer.byteLength(key)) / (size - Buffer.byteLength(key))) * 0.97));

@@ -16,20 +16,23 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from "./version.js";
  */
 export const AGENT_DURATION_BUCKETS = [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 51.2, 102.4, 204.8, 409.6];
 
-/** Attributes of one `gen_ai.execute_tool.duration` point (development branch of the conventions). */
+/**
+ * Attributes of one `gen_ai.execute_tool.duration` point (development branch of the conventions).
+ * `extra` (opted-in run metadata) comes first and never overrides a conventions attribute.
+ */
 export function toolMetricAttributes(toolName: string, toolType: string | undefined, agentName: string | undefined, errorType: string | undefined, extra?: Attributes): Attributes {
-  const a: Attributes = { [S.ATTR_GEN_AI_TOOL_NAME]: toolName };
+  const a: Attributes = { ...extra, [S.ATTR_GEN_AI_TOOL_NAME]: toolName };
   if (toolType) a[S.ATTR_GEN_AI_TOOL_TYPE] = toolType;
   if (agentName) a[S.ATTR_GEN_AI_AGENT_NAME] = agentName;
   if (errorType) a[S.ATTR_ERROR_TYPE] = errorType;
-  return extra ? { ...extra, ...a } : a;
+  return a;
 }
 
-/** Attributes of one `gen_ai.invoke_agent.duration` point (development branch of the conventions). */
+/** Attributes of one `gen_ai.invoke_agent.duration` point (development branch of the conventions); `extra` as above. */
 export function agentMetricAttributes(agentName: string, errorType: string | undefined, extra?: Attributes): Attributes {
-  const a: Attributes = { [S.ATTR_GEN_AI_AGENT_NAME]: agentName };
+  const a: Attributes = { ...extra, [S.ATTR_GEN_AI_AGENT_NAME]: agentName };
   if (errorType) a[S.ATTR_ERROR_TYPE] = errorType;
-  return extra ? { ...extra, ...a } : a;
+  return a;
 }
 
 /** Attributes shared by every point of one model call. */

@@ -1,6 +1,21 @@
 import type { MeterProvider, TracerProvider } from "@opentelemetry/api";
 import type { LoggerProvider, SeverityNumber } from "@opentelemetry/api-logs";
 
+/** Default of `maxContentLength`, for the handler and the annotations alike. */
+export const DEFAULT_MAX_CONTENT_LENGTH = 16_384;
+
+/**
+ * Default of `captureContent`: whether `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` is
+ * `true` (case and surrounding spaces ignored). `false` where the environment cannot be read.
+ */
+export function captureContentFromEnv(): boolean {
+  try {
+    return process.env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT?.trim().toLowerCase() === "true";
+  } catch {
+    return false;
+  }
+}
+
 /** Options of {@link OpenTelemetryCallbackHandler}. Every field is optional. */
 export interface OpenTelemetryCallbackHandlerOptions {
   /** Tracer provider for the spans. Default: the global one (`trace.getTracerProvider()`). */
