@@ -15,7 +15,12 @@ import {
   type SetupTelemetryOptions,
   type Signal,
 } from "./config.js";
-import { withoutOtlpEnv } from "./exporters.js";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
+import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from "@opentelemetry/sdk-logs";
+import { createOtlpLogExporter, createOtlpMetricExporter, createOtlpSpanExporter } from "./exporters.js";
+import { TLS_ERROR_CODES } from "./export-diagnostics.js";
 
 /** Options of {@link runDoctor}. */
 export interface DoctorOptions {
@@ -125,7 +130,7 @@ async function checkSignal(
   const timeoutMillis = timeoutOverride ?? Math.min(signalConfig.timeoutMillis, DEFAULT_DOCTOR_TIMEOUT_MILLIS);
   let result: ExportOutcome;
   try {
-    result = await exportOnce(config, { ...signalConfig, url, timeoutMillis });
+    result = await exportOnce(config, { ...signalConfig, timeoutMillis });
   } catch (error) {
     return { ...base, url, outcome: "failed", error: errorMessage(error), hints: [errorMessage(error)] };
   }
@@ -151,65 +156,45 @@ interface ExportOutcome {
   errorMessage?: string;
 }
 
-/** Exports one tiny span, metric point or log record with the official OTLP exporter for the signal. */
-async function exportOnce(config: ResolvedTelemetryConfig, signalConfig: ResolvedSignalConfig & { url: string }): Promise<ExportOutcome> {
-  const { resourceFromAttributes } = await importPackage<typeof import("@opentelemetry/resources")>("@opentelemetry/resources");
+/**
+ * Exports one tiny span, metric point or log record with the exporter `setupTelemetry()` builds for
+ * the signal (same URL, headers, encoding and compression).
+ */
+async function exportOnce(config: ResolvedTelemetryConfig, signalConfig: ResolvedSignalConfig): Promise<ExportOutcome> {
   const resource = resourceFromAttributes(config.resourceAttributes);
-  const exporterConfig = {
-    url: signalConfig.url,
-    headers: { ...signalConfig.headers },
-    timeoutMillis: signalConfig.timeoutMillis,
-    compression: signalConfig.compression === "gzip" ? ("gzip" as never) : ("none" as never),
-  };
-  const proto = signalConfig.protocol === "http/protobuf";
   switch (signalConfig.signal) {
     case "traces": {
-      const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } =
-        await importPackage<typeof import("@opentelemetry/sdk-trace-base")>("@opentelemetry/sdk-trace-base");
       const memory = new InMemorySpanExporter();
       const provider = new BasicTracerProvider({ resource, spanProcessors: [new SimpleSpanProcessor(memory)] });
       provider.getTracer("langchain-opentelemetry").startSpan("langchain-opentelemetry doctor").end();
-      const spans = memory.getFinishedSpans();
-      const mod = proto
-        ? await importPackage<typeof import("@opentelemetry/exporter-trace-otlp-proto")>("@opentelemetry/exporter-trace-otlp-proto")
-        : await importPackage<typeof import("@opentelemetry/exporter-trace-otlp-http")>("@opentelemetry/exporter-trace-otlp-http");
-      const exporter = withoutOtlpEnv(() => new mod.OTLPTraceExporter(exporterConfig));
-      return settle(exporter, (cb) => exporter.export(spans, cb));
+      const exporter = createOtlpSpanExporter(signalConfig);
+      return settle(exporter, (cb) => exporter.export(memory.getFinishedSpans(), cb));
     }
     case "metrics": {
-      const { MeterProvider, MetricReader } = await importPackage<typeof import("@opentelemetry/sdk-metrics")>("@opentelemetry/sdk-metrics");
-      // A reader that only collects on demand, so the doctor controls the single export.
-      class OnDemandReader extends MetricReader {
-        protected onForceFlush(): Promise<void> {
-          return Promise.resolve();
-        }
-        protected onShutdown(): Promise<void> {
-          return Promise.resolve();
-        }
-      }
       const reader = new OnDemandReader();
       const provider = new MeterProvider({ resource, readers: [reader] });
       provider.getMeter("langchain-opentelemetry").createCounter("langchain_opentelemetry.doctor.checks").add(1);
       const { resourceMetrics } = await reader.collect();
-      const mod = proto
-        ? await importPackage<typeof import("@opentelemetry/exporter-metrics-otlp-proto")>("@opentelemetry/exporter-metrics-otlp-proto")
-        : await importPackage<typeof import("@opentelemetry/exporter-metrics-otlp-http")>("@opentelemetry/exporter-metrics-otlp-http");
-      const exporter = withoutOtlpEnv(() => new mod.OTLPMetricExporter(exporterConfig));
+      const exporter = createOtlpMetricExporter(signalConfig);
       return settle(exporter, (cb) => exporter.export(resourceMetrics, cb));
     }
     case "logs": {
-      const { LoggerProvider, InMemoryLogRecordExporter, SimpleLogRecordProcessor } =
-        await importPackage<typeof import("@opentelemetry/sdk-logs")>("@opentelemetry/sdk-logs");
       const memory = new InMemoryLogRecordExporter();
       const provider = new LoggerProvider({ resource, processors: [new SimpleLogRecordProcessor({ exporter: memory })] });
       provider.getLogger("langchain-opentelemetry").emit({ severityNumber: 9, severityText: "INFO", body: "langchain-opentelemetry doctor" });
-      const records = memory.getFinishedLogRecords();
-      const mod = proto
-        ? await importPackage<typeof import("@opentelemetry/exporter-logs-otlp-proto")>("@opentelemetry/exporter-logs-otlp-proto")
-        : await importPackage<typeof import("@opentelemetry/exporter-logs-otlp-http")>("@opentelemetry/exporter-logs-otlp-http");
-      const exporter = withoutOtlpEnv(() => new mod.OTLPLogExporter(exporterConfig));
-      return settle(exporter, (cb) => exporter.export(records, cb));
+      const exporter = createOtlpLogExporter(signalConfig);
+      return settle(exporter, (cb) => exporter.export(memory.getFinishedLogRecords(), cb));
     }
+  }
+}
+
+/** A metric reader that only collects on demand, so the doctor controls the single export. */
+class OnDemandReader extends MetricReader {
+  protected onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected onShutdown(): Promise<void> {
+    return Promise.resolve();
   }
 }
 
@@ -240,14 +225,6 @@ function settle(
       });
     });
   });
-}
-
-async function importPackage<T>(name: string): Promise<T> {
-  try {
-    return (await import(name)) as T;
-  } catch (error) {
-    throw new Error(`cannot load ${name} (${errorMessage(error)}); install it: npm install ${name}`);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -294,18 +271,6 @@ async function withResponseRecorder<T>(run: (recorder: ResponseRecorder) => Prom
 // ---------------------------------------------------------------------------------------------
 // Hints
 
-const TLS_CODES = new Set([
-  "CERT_HAS_EXPIRED",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "ERR_TLS_CERT_ALTNAME_INVALID",
-  "CERT_NOT_YET_VALID",
-  "EPROTO",
-  "ERR_SSL_WRONG_VERSION_NUMBER",
-]);
-
 /** What to do about a failed check, most specific first. */
 export function hintsFor(check: Pick<SignalCheck, "signal" | "status" | "error" | "url">, config: Pick<ResolvedSignalConfig, "headers">): string[] {
   const { signal, status, error } = check;
@@ -351,7 +316,7 @@ export function hintsFor(check: Pick<SignalCheck, "signal" | "status" | "error" 
     if (url?.port === "4317") hints.push("4317 is the OTLP/gRPC port; this package speaks OTLP/HTTP (4318)");
   } else if (error === "ENOTFOUND" || error === "EAI_AGAIN") {
     hints.push(`the host name ${url?.hostname ?? ""} does not resolve from here`);
-  } else if (error !== undefined && TLS_CODES.has(error)) {
+  } else if (error !== undefined && TLS_ERROR_CODES.has(error)) {
     hints.push(
       error === "EPROTO" || error === "ERR_SSL_WRONG_VERSION_NUMBER"
         ? "TLS handshake failed: the server probably speaks plain HTTP; use http:// instead of https://"

@@ -12,8 +12,7 @@ import type { ExportResult } from "@opentelemetry/core";
 import { TraceFlags, type Context } from "@opentelemetry/api";
 import type { Signal } from "./config.js";
 
-// ExportResultCode values of @opentelemetry/core, inlined so this module loads without the SDK
-// (the doctor uses describeExportFailure).
+// ExportResultCode values of @opentelemetry/core, inlined so this module imports no SDK package.
 const SUCCESS = 0;
 const FAILED = 1;
 
@@ -50,7 +49,8 @@ export interface ExportFailureInfo {
   timeoutMillis?: number;
 }
 
-const TLS_CODES = new Set([
+/** Node error codes of a failed TLS handshake or an untrusted certificate (shared with the doctor). */
+export const TLS_ERROR_CODES: ReadonlySet<string> = new Set([
   "DEPTH_ZERO_SELF_SIGNED_CERT",
   "SELF_SIGNED_CERT_IN_CHAIN",
   "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
@@ -138,7 +138,7 @@ function describeNetworkError(info: ExportFailureInfo, code: string, message: st
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
     return { status: `host not found (${code})`, hint: `The host name in ${info.url ?? "the URL"} does not resolve from here.` };
   }
-  if (TLS_CODES.has(code) || /ssl|tls|certificate/i.test(message)) {
+  if (TLS_ERROR_CODES.has(code) || /ssl|tls|certificate/i.test(message)) {
     return {
       status: `TLS error (${code}: ${message})`,
       hint: "An https URL pointing at a plain-http port, or a certificate Node does not trust: use http://, or set NODE_EXTRA_CA_CERTS / OTEL_EXPORTER_OTLP_CERTIFICATE to the CA file.",

@@ -10,8 +10,8 @@
  * variables hidden ({@link withoutOtlpEnv}); the TLS certificate variables
  * (`OTEL_EXPORTER_OTLP_*CERTIFICATE`, `*CLIENT_KEY`) stay visible and keep working.
  *
- * This module and `setup.ts` are the only places that import the OpenTelemetry SDK packages, so
- * that loading them lazily stays possible.
+ * `setupTelemetry()` and the doctor both build their exporters here, so the doctor checks exactly
+ * what setup sends.
  */
 import { OTLPTraceExporter as OTLPTraceExporterJson } from "@opentelemetry/exporter-trace-otlp-http";
 import { OTLPTraceExporter as OTLPTraceExporterProto } from "@opentelemetry/exporter-trace-otlp-proto";
@@ -40,7 +40,7 @@ const RESOLVED_OTLP_ENV = /^OTEL_EXPORTER_OTLP_(?:(?:TRACES|METRICS|LOGS)_)?(?:E
  * variables (generic and per signal) removed from `process.env`, and restores them right after.
  * Synchronous, so no other code can observe the gap.
  */
-export function withoutOtlpEnv<T>(construct: () => T): T {
+function withoutOtlpEnv<T>(construct: () => T): T {
   const hidden: Array<[string, string]> = [];
   for (const key of Object.keys(process.env)) {
     const value = process.env[key];
