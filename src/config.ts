@@ -238,38 +238,35 @@ export function resolveTelemetryConfig(
 
   const resolveSignal = (signal: Signal): ResolvedSignalConfig => {
     const raw = options[signal];
-    const name = signal;
     const ENV = SIGNAL_ENV[signal];
     if (raw !== undefined && raw !== false && (raw === null || typeof raw !== "object")) {
-      throw new TelemetryConfigError(`${name} must be an options object or false, got ${describe(raw)}`);
+      throw new TelemetryConfigError(`${signal} must be an options object or false, got ${describe(raw)}`);
     }
     const sig: SignalOptions | undefined = raw === false ? undefined : raw;
-    if (sig) checkKnownKeys(sig, KNOWN_SIGNAL, `${name}.`);
+    if (sig) checkKnownKeys(sig, KNOWN_SIGNAL, `${signal}.`);
 
-    const sigUrl = checkUrl(sig?.url, `${name}.url`);
-    const sigEndpoint = checkUrl(sig?.endpoint, `${name}.endpoint`);
+    const sigUrl = checkUrl(sig?.url, `${signal}.url`);
+    const sigEndpoint = checkUrl(sig?.endpoint, `${signal}.endpoint`);
     if (sigUrl !== undefined && sigEndpoint !== undefined) {
-      throw new TelemetryConfigError(`${name}.url and ${name}.endpoint are mutually exclusive: url is used as-is, endpoint gets /v1/${signal} appended`);
+      throw new TelemetryConfigError(`${signal}.url and ${signal}.endpoint are mutually exclusive: url is used as-is, endpoint gets /v1/${signal} appended`);
     }
-    const sigHeaders = checkHeaders(sig?.headers, `${name}.headers`);
-    const protocol =
-      checkProtocol(sig?.protocol, `${name}.protocol`) ??
-      topProtocol ??
-      checkProtocol(nonEmpty(env[`OTEL_EXPORTER_OTLP_${ENV}_PROTOCOL`]), `OTEL_EXPORTER_OTLP_${ENV}_PROTOCOL`) ??
-      checkProtocol(nonEmpty(env.OTEL_EXPORTER_OTLP_PROTOCOL), "OTEL_EXPORTER_OTLP_PROTOCOL") ??
-      "http/json";
-    const timeoutMillis =
-      checkTimeout(sig?.timeoutMillis, `${name}.timeoutMillis`) ??
-      topTimeout ??
-      checkTimeout(envNumber(env, `OTEL_EXPORTER_OTLP_${ENV}_TIMEOUT`), `OTEL_EXPORTER_OTLP_${ENV}_TIMEOUT`) ??
-      checkTimeout(envNumber(env, "OTEL_EXPORTER_OTLP_TIMEOUT"), "OTEL_EXPORTER_OTLP_TIMEOUT") ??
-      DEFAULT_TIMEOUT_MILLIS;
-    const compression =
-      checkCompression(sig?.compression, `${name}.compression`) ??
-      topCompression ??
-      checkCompression(nonEmpty(env[`OTEL_EXPORTER_OTLP_${ENV}_COMPRESSION`]), `OTEL_EXPORTER_OTLP_${ENV}_COMPRESSION`) ??
-      checkCompression(nonEmpty(env.OTEL_EXPORTER_OTLP_COMPRESSION), "OTEL_EXPORTER_OTLP_COMPRESSION") ??
-      "none";
+    const sigHeaders = checkHeaders(sig?.headers, `${signal}.headers`);
+    // The module's precedence for one field; each variable is read (and checked) only when reached.
+    const setting = <T>(
+      field: "protocol" | "timeoutMillis" | "compression",
+      top: T | undefined,
+      check: (value: unknown, name: string) => T | undefined,
+      suffix: string,
+      read: (variable: string) => unknown,
+    ): T | undefined => {
+      const sigVar = `OTEL_EXPORTER_OTLP_${ENV}_${suffix}`;
+      const genericVar = `OTEL_EXPORTER_OTLP_${suffix}`;
+      return check(sig?.[field], `${signal}.${field}`) ?? top ?? check(read(sigVar), sigVar) ?? check(read(genericVar), genericVar);
+    };
+    const envString = (variable: string): string | undefined => nonEmpty(env[variable]);
+    const protocol = setting("protocol", topProtocol, checkProtocol, "PROTOCOL", envString) ?? "http/json";
+    const timeoutMillis = setting("timeoutMillis", topTimeout, checkTimeout, "TIMEOUT", (v) => envNumber(env, v)) ?? DEFAULT_TIMEOUT_MILLIS;
+    const compression = setting("compression", topCompression, checkCompression, "COMPRESSION", envString) ?? "none";
 
     // Headers: the first level that sets any, as a whole (never merged, see the module comment).
     const envSigHeaders = parseKeyValueList(env[`OTEL_EXPORTER_OTLP_${ENV}_HEADERS`], `OTEL_EXPORTER_OTLP_${ENV}_HEADERS`);
@@ -281,22 +278,21 @@ export function resolveTelemetryConfig(
     const envExporter = parseExporterSelection(env[`OTEL_${ENV}_EXPORTER`], `OTEL_${ENV}_EXPORTER`);
     const base = { signal, headers, protocol, timeoutMillis, compression };
 
-    if (sdkDisabled || raw === false) return { ...base, enabled: false, mode: anyEndpoint ? "otlp" : "console" };
+    // An explicit signal options object (custom exporter included) wins over OTEL_<SIGNAL>_EXPORTER.
+    if (sdkDisabled || raw === false || (sig === undefined && envExporter === "none")) {
+      return { ...base, enabled: false, mode: anyEndpoint ? "otlp" : "console" };
+    }
     if (sig?.exporter !== undefined) {
       if (sig.exporter === null || typeof sig.exporter !== "object") {
-        throw new TelemetryConfigError(`${name}.exporter must be an exporter instance, got ${describe(sig.exporter)}`);
+        throw new TelemetryConfigError(`${signal}.exporter must be an exporter instance, got ${describe(sig.exporter)}`);
       }
       return { ...base, enabled: true, mode: "custom", exporter: sig.exporter };
     }
-    // An explicit signal options object wins over OTEL_<SIGNAL>_EXPORTER.
-    const explicit = sig !== undefined;
-    if (!explicit && envExporter === "none") return { ...base, enabled: false, mode: anyEndpoint ? "otlp" : "console" };
-    if (!explicit && envExporter === "console") return { ...base, enabled: true, mode: "console" };
+    if (sig === undefined && envExporter === "console") return { ...base, enabled: true, mode: "console" };
 
     const url =
       sigUrl ??
-      (sigEndpoint !== undefined ? appendSignalPath(sigEndpoint, signal) : undefined) ??
-      (topEndpoint !== undefined ? appendSignalPath(topEndpoint, signal) : undefined) ??
+      mapDefined(sigEndpoint ?? topEndpoint, (u) => appendSignalPath(u, signal)) ??
       checkUrl(nonEmpty(env[`OTEL_EXPORTER_OTLP_${ENV}_ENDPOINT`]), `OTEL_EXPORTER_OTLP_${ENV}_ENDPOINT`) ??
       mapDefined(checkUrl(nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT), "OTEL_EXPORTER_OTLP_ENDPOINT"), (u) => appendSignalPath(u, signal));
     if (url === undefined && !anyEndpoint) return { ...base, enabled: true, mode: "console" };

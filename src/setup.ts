@@ -29,9 +29,9 @@ import { logs as apiLogs } from "@opentelemetry/api-logs";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { defaultResource, resourceFromAttributes, type Resource } from "@opentelemetry/resources";
-import { NodeTracerProvider, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace-node";
-import { MeterProvider, type PushMetricExporter } from "@opentelemetry/sdk-metrics";
-import { LoggerProvider, type LogRecordExporter, type LogRecordProcessor } from "@opentelemetry/sdk-logs";
+import { NodeTracerProvider, type SpanProcessor } from "@opentelemetry/sdk-trace-node";
+import { MeterProvider } from "@opentelemetry/sdk-metrics";
+import { LoggerProvider, type LogRecordProcessor } from "@opentelemetry/sdk-logs";
 import { resolveTelemetryConfig, type ResolvedSignalConfig, type ResolvedTelemetryConfig, type SetupTelemetryOptions } from "./config.js";
 import { createConsoleExporters, type ConsoleExporters } from "./console-exporters.js";
 import {
@@ -44,6 +44,7 @@ import {
 } from "./exporters.js";
 import {
   boundLogRecordProcessor,
+  type AnyExporter,
   boundSpanProcessor,
   consoleWarningSink,
   ExportFailureTracker,
@@ -123,11 +124,22 @@ export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHa
   const bounds: QueueBound[] = [];
   const processorSettings = { disableBatch: config.disableBatch, maxQueueSize };
 
-  const tracker = (cfg: ResolvedSignalConfig): ExportFailureTracker => {
-    const t = new ExportFailureTracker(cfg.signal, cfg.mode === "otlp" ? cfg.url : undefined, cfg.timeoutMillis, warn);
-    trackers.push(t);
-    return t;
+  /**
+   * The signal's exporter (the instance given, the console one or OTLP), wrapped so its failures
+   * are reported and, for a bounded queue, what it takes leaves the queue's accounting.
+   */
+  const diagnosedExporter = <T extends AnyExporter<never>>(
+    cfg: ResolvedSignalConfig,
+    fromConsole: (c: ConsoleExporters) => T,
+    createOtlp: (cfg: ResolvedSignalConfig) => T,
+    bound?: QueueBound,
+  ): T => {
+    const raw = cfg.mode === "custom" ? (cfg.exporter as T) : cfg.mode === "console" ? fromConsole(getConsole()) : createOtlp(cfg);
+    const tracker = new ExportFailureTracker(cfg.signal, cfg.mode === "otlp" ? cfg.url : undefined, cfg.timeoutMillis, warn);
+    trackers.push(tracker);
+    return withExportDiagnostics(raw, tracker, bound && ((n) => bound.handedOver(n)));
   };
+  /** A bound in front of a batch queue (none for simple processors, which keep no queue). */
   const newBound = (cfg: ResolvedSignalConfig): QueueBound | undefined => {
     if (config.disableBatch) return undefined;
     const b = new QueueBound(cfg.signal, maxQueueSize, warn);
@@ -140,11 +152,8 @@ export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHa
   // their scope, other instrumentations' spans included, before any exporter sees them.
   const spanProcessors: SpanProcessor[] = [new AssociationSpanProcessor()];
   if (config.traces.enabled) {
-    const cfg = config.traces;
-    const raw: SpanExporter =
-      cfg.mode === "custom" ? (cfg.exporter as SpanExporter) : cfg.mode === "console" ? getConsole().spanExporter : createOtlpSpanExporter(cfg);
-    const bound = newBound(cfg);
-    const exporter = withExportDiagnostics(raw, tracker(cfg), bound && ((n) => bound.handedOver(n)));
+    const bound = newBound(config.traces);
+    const exporter = diagnosedExporter(config.traces, (c) => c.spanExporter, createOtlpSpanExporter, bound);
     const processor = createSpanProcessor(exporter, processorSettings);
     spanProcessors.push(bound ? boundSpanProcessor(processor, bound) : processor);
   }
@@ -153,15 +162,8 @@ export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHa
   // Metrics
   const readers = [];
   if (config.metrics.enabled) {
-    const cfg = config.metrics;
-    const raw: PushMetricExporter =
-      cfg.mode === "custom"
-        ? (cfg.exporter as PushMetricExporter)
-        : cfg.mode === "console"
-          ? getConsole().metricExporter
-          : createOtlpMetricExporter(cfg);
-    const exporter = withExportDiagnostics(raw, tracker(cfg));
-    readers.push(createMetricReader(exporter, metricExportInterval(options), cfg.timeoutMillis));
+    const exporter = diagnosedExporter(config.metrics, (c) => c.metricExporter, createOtlpMetricExporter);
+    readers.push(createMetricReader(exporter, metricExportInterval(options), config.metrics.timeoutMillis));
   }
   const meterProvider = new MeterProvider({ resource, readers });
 
@@ -169,11 +171,8 @@ export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHa
   // First, for the same reason (a record is read-only once the processors after it saw it).
   const logProcessors: LogRecordProcessor[] = [new AssociationLogRecordProcessor()];
   if (config.logs.enabled) {
-    const cfg = config.logs;
-    const raw: LogRecordExporter =
-      cfg.mode === "custom" ? (cfg.exporter as LogRecordExporter) : cfg.mode === "console" ? getConsole().logExporter : createOtlpLogExporter(cfg);
-    const bound = newBound(cfg);
-    const exporter = withExportDiagnostics(raw, tracker(cfg), bound && ((n) => bound.handedOver(n)));
+    const bound = newBound(config.logs);
+    const exporter = diagnosedExporter(config.logs, (c) => c.logExporter, createOtlpLogExporter, bound);
     const processor = createLogRecordProcessor(exporter, processorSettings);
     logProcessors.push(bound ? boundLogRecordProcessor(processor, bound) : processor);
   }
