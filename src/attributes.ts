@@ -12,7 +12,7 @@ import * as S from "./semconv.js";
  * conversation ids). Real ones are short; a longer value (a bug, hostile input) is cut so that no
  * span, metric point or log record carries an unbounded name.
  */
-export const MAX_IDENTIFIER_LENGTH = 256;
+const MAX_IDENTIFIER_LENGTH = 256;
 
 /** `s` cut to {@link MAX_IDENTIFIER_LENGTH}. */
 export function identifier(s: string): string {

@@ -18,7 +18,7 @@ export interface OutputMessage extends ChatMessage {
 type AnyMessage = Record<string, unknown>;
 
 /** The LangChain type of a message (`human`, `ai`, `system`, `tool`, ...). */
-export function messageType(msg: AnyMessage): string {
+function messageType(msg: AnyMessage): string {
   try {
     if (typeof msg._getType === "function") return String((msg._getType as () => string).call(msg));
     if (typeof msg.getType === "function") return String((msg.getType as () => string).call(msg));
@@ -46,7 +46,7 @@ function roleOf(msg: AnyMessage): string {
 }
 
 /** Content (a string or LangChain content blocks) to GenAI parts. */
-export function contentParts(content: unknown): Part[] {
+function contentParts(content: unknown): Part[] {
   if (typeof content === "string") return content.length ? [{ type: "text", content }] : [];
   if (!Array.isArray(content)) return content == null ? [] : [{ type: "text", content: String(content) }];
   const parts: Part[] = [];
@@ -126,7 +126,7 @@ function toolCallParts(msg: AnyMessage): Part[] {
 }
 
 /** One LangChain message to a GenAI chat message. */
-export function toChatMessage(msg: unknown): ChatMessage {
+function toChatMessage(msg: unknown): ChatMessage {
   if (!msg || typeof msg !== "object") return { role: "user", parts: contentParts(msg) };
   const m = msg as AnyMessage;
   const role = roleOf(m);
@@ -185,7 +185,7 @@ const FINISH_REASON: Record<string, string> = {
 };
 
 /** A provider's finish reason to the output-message schema's enum (unknown values pass through). */
-export function normaliseFinishReason(reason: string | undefined): string {
+function normaliseFinishReason(reason: string | undefined): string {
   if (!reason) return "stop";
   return FINISH_REASON[reason] ?? reason;
 }

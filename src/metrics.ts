@@ -14,7 +14,7 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from "./version.js";
  * Buckets of `gen_ai.invoke_agent.duration` (development branch): an agent run is many model
  * calls, so they start at 0.1 s and double up to 409.6 s.
  */
-export const AGENT_DURATION_BUCKETS = [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 51.2, 102.4, 204.8, 409.6];
+const AGENT_DURATION_BUCKETS = [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 51.2, 102.4, 204.8, 409.6];
 
 /**
  * Attributes of one `gen_ai.execute_tool.duration` point (development branch of the conventions).

@@ -39,7 +39,6 @@ export const ATTR_GEN_AI_TOOL_DESCRIPTION = "gen_ai.tool.description";
 export const ATTR_GEN_AI_TOOL_CALL_ARGUMENTS = "gen_ai.tool.call.arguments";
 export const ATTR_GEN_AI_TOOL_CALL_RESULT = "gen_ai.tool.call.result";
 export const ATTR_GEN_AI_AGENT_NAME = "gen_ai.agent.name";
-export const ATTR_GEN_AI_AGENT_ID = "gen_ai.agent.id";
 export const ATTR_GEN_AI_WORKFLOW_NAME = "gen_ai.workflow.name";
 export const ATTR_GEN_AI_DATA_SOURCE_ID = "gen_ai.data_source.id";
 export const ATTR_GEN_AI_RETRIEVAL_QUERY_TEXT = "gen_ai.retrieval.query.text";
