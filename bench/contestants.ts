@@ -15,7 +15,7 @@ import * as CallbackManagerModule from "@langchain/core/callbacks/manager";
 import { BaseTracerSpanHandler, MinimalSpanHandler, NoopHandler } from "./baseline-handlers.js";
 import { loadOurs, OURS_ALT_BUNDLE, type OursHandler } from "./ours.js";
 import { emittingMinimalHandler, recordInvoke } from "./sdk-floor.js";
-import type { Telemetry } from "./telemetry.js";
+import { createTelemetry, isolateEnvironment, type Telemetry } from "./telemetry.js";
 
 export interface Contestant {
   id: string;
@@ -283,4 +283,17 @@ export async function buildContestants(
   const order = new Map<string, number>(CONTESTANT_IDS.map((id, i) => [id, i]));
   contestants.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
   return { contestants, skipped };
+}
+
+/**
+ * For a process that measures one contestant (leak check, CPU profile): the environment isolated,
+ * fresh telemetry, and that contestant alone; throws when it cannot be set up.
+ */
+export async function buildSoleContestant(id: ContestantId): Promise<{ telemetry: Telemetry; contestant: Contestant }> {
+  isolateEnvironment();
+  const telemetry = createTelemetry();
+  const { contestants, skipped } = await buildContestants(telemetry, [id]);
+  const contestant = contestants[0];
+  if (contestant === undefined) throw new Error(skipped[0]?.reason ?? "not built");
+  return { telemetry, contestant };
 }

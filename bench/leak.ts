@@ -4,8 +4,7 @@
  * and after. Prints one JSON line. Usage: `node --expose-gc --import tsx bench/leak.ts <id> <N>`.
  */
 import { awaitAllCallbacks } from "@langchain/core/callbacks/promises";
-import { buildContestants, CONTESTANT_IDS, type ContestantId } from "./contestants.js";
-import { createTelemetry, isolateEnvironment } from "./telemetry.js";
+import { buildSoleContestant, CONTESTANT_IDS, type ContestantId } from "./contestants.js";
 import { buildChain, invokeOnce } from "./workloads.js";
 
 export interface LeakResult {
@@ -38,11 +37,7 @@ async function main(): Promise<void> {
   const n = Number(process.argv[3] ?? 10_000);
   if (!CONTESTANT_IDS.includes(id)) throw new Error(`unknown contestant ${id}`);
   if (gc === undefined) throw new Error("run with --expose-gc");
-  isolateEnvironment();
-  const telemetry = createTelemetry();
-  const { contestants, skipped } = await buildContestants(telemetry, [id]);
-  const c = contestants[0];
-  if (c === undefined) throw new Error(skipped[0]?.reason ?? "not built");
+  const { telemetry, contestant: c } = await buildSoleContestant(id);
   const chain = buildChain();
   c.enter?.();
   try {

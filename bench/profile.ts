@@ -12,9 +12,8 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { awaitAllCallbacks } from "@langchain/core/callbacks/promises";
-import { buildContestants, CONTESTANT_IDS, type ContestantId } from "./contestants.js";
+import { buildSoleContestant, CONTESTANT_IDS, type ContestantId } from "./contestants.js";
 import { OURS_ALT_BUNDLE, OURS_BUNDLE } from "./ours.js";
-import { createTelemetry, isolateEnvironment } from "./telemetry.js";
 import { buildChain, invokeOnce } from "./workloads.js";
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -37,11 +36,7 @@ interface CpuProfile {
 }
 
 async function workload(id: ContestantId, n: number): Promise<void> {
-  isolateEnvironment();
-  const telemetry = createTelemetry();
-  const { contestants, skipped } = await buildContestants(telemetry, [id]);
-  const c = contestants[0];
-  if (c === undefined) throw new Error(skipped[0]?.reason ?? "not built");
+  const { telemetry, contestant: c } = await buildSoleContestant(id);
   const chain = buildChain();
   c.enter?.();
   for (let i = 0; i < n; i++) {

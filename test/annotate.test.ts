@@ -22,6 +22,7 @@ import {
 } from "../src/annotate.js";
 import { OpenTelemetryCallbackHandler } from "../src/handler.js";
 import { LANGCHAIN_RUN_KEY } from "../src/run-context.js";
+import { only, parentId, spanId } from "./helpers/spans.js";
 
 const exporter = new InMemorySpanExporter();
 const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
@@ -44,15 +45,7 @@ function spans(): ReadableSpan[] {
   return exporter.getFinishedSpans();
 }
 function byName(name: string): ReadableSpan {
-  const found = spans().filter((s) => s.name === name);
-  expect(found, `exactly one span named ${name}`).toHaveLength(1);
-  return found[0];
-}
-function parentOf(span: ReadableSpan): string | undefined {
-  return span.parentSpanContext?.spanId;
-}
-function idOf(span: ReadableSpan): string {
-  return span.spanContext().spanId;
+  return only(spans(), name);
 }
 
 describe("span names and attributes", () => {
@@ -162,7 +155,7 @@ describe("calls are preserved", () => {
       { tracerProvider },
     );
     await fn();
-    const id = idOf(byName("invoke_agent a"));
+    const id = spanId(byName("invoke_agent a"));
     expect(seenBefore).toBe(id);
     expect(seenAfter).toBe(id);
   });
@@ -175,9 +168,9 @@ describe("calls are preserved", () => {
     const wf = byName("invoke_workflow rca");
     const task = byName("task collect");
     const toolSpan = byName("execute_tool fetch_logs");
-    expect(parentOf(wf)).toBeUndefined();
-    expect(parentOf(task)).toBe(idOf(wf));
-    expect(parentOf(toolSpan)).toBe(idOf(task));
+    expect(parentId(wf)).toBeUndefined();
+    expect(parentId(task)).toBe(spanId(wf));
+    expect(parentId(toolSpan)).toBe(spanId(task));
     expect(new Set(spans().map((s) => s.spanContext().traceId)).size).toBe(1);
   });
 
@@ -272,7 +265,7 @@ describe("generators and async iterators", () => {
     expect(spans().map((s) => s.name)).toEqual(["task step"]);
     expect([...it]).toEqual([1]);
     const wf = byName("invoke_workflow gen");
-    for (const s of spans().filter((x) => x.name === "task step")) expect(parentOf(s)).toBe(idOf(wf));
+    for (const s of spans().filter((x) => x.name === "task step")) expect(parentId(s)).toBe(spanId(wf));
     expect(wf.status.code).toBe(SpanStatusCode.UNSET);
   });
 
@@ -345,7 +338,7 @@ describe("generators and async iterators", () => {
     const agentSpan = byName("invoke_agent streamer");
     const children = spans().filter((s) => s.name === "execute_tool lookup");
     expect(children).toHaveLength(3);
-    for (const c of children) expect(parentOf(c)).toBe(idOf(agentSpan));
+    for (const c of children) expect(parentId(c)).toBe(spanId(agentSpan));
     // Finished spans are exported in end order: the agent span ends last, after the stream is consumed.
     expect(spans().map((s) => s.name).at(-1)).toBe("invoke_agent streamer");
   });
@@ -539,7 +532,7 @@ describe("decorators, compiled by TypeScript's own emit (tsc API)", () => {
         expect(await service.run(2)).toBe(6);
         const wf = byName("invoke_workflow tsc_workflow");
         const task = byName("task triple");
-        expect(parentOf(task)).toBe(idOf(wf));
+        expect(parentId(task)).toBe(spanId(wf));
         expect(task.attributes["langchain_otel.task.name"]).toBe("triple");
       });
 
@@ -626,19 +619,19 @@ describe("nesting with LangChain runs (handler exposing spanForRun)", () => {
     const toolSpan = byName("tool search");
     const deep = byName("task deep");
     const enrich = byName("task enrich");
-    expect(parentOf(wf)).toBeUndefined();
-    expect(parentOf(chainSpan)).toBe(idOf(wf));
-    expect(parentOf(toolSpan)).toBe(idOf(chainSpan));
-    expect(parentOf(deep)).toBe(idOf(toolSpan));
+    expect(parentId(wf)).toBeUndefined();
+    expect(parentId(chainSpan)).toBe(spanId(wf));
+    expect(parentId(toolSpan)).toBe(spanId(chainSpan));
+    expect(parentId(deep)).toBe(spanId(toolSpan));
     // Still inside the same tool run: nests under the active wrapper span, not back under the tool.
-    expect(parentOf(enrich)).toBe(idOf(deep));
+    expect(parentId(enrich)).toBe(spanId(deep));
   });
 
   it("a wrapper called in a RunnableLambda nests under the lambda's run span", async () => {
     const inner = traceTool("calc", (x: number) => x + 1, { tracerProvider });
     const lambda = RunnableLambda.from((x: number) => inner(x)).withConfig({ runName: "calc_lambda" });
     expect(await lambda.invoke(1, { callbacks: [new SpanPerRunHandler()] })).toBe(2);
-    expect(parentOf(byName("execute_tool calc"))).toBe(idOf(byName("chain calc_lambda")));
+    expect(parentId(byName("execute_tool calc"))).toBe(spanId(byName("chain calc_lambda")));
   });
 
   it("contextForLangChainRun(config) gives the run's span for code that is not wrapped", async () => {
@@ -657,7 +650,7 @@ describe("nesting with LangChain runs (handler exposing spanForRun)", () => {
     );
     await t.invoke({ q: "x" }, { callbacks: [handler] });
     expect(manual).toBeDefined();
-    expect(parentOf(byName("manual_child"))).toBe(idOf(byName("tool manual_tool")));
+    expect(parentId(byName("manual_child"))).toBe(spanId(byName("tool manual_tool")));
   });
 
   it("without a handler offering spanForRun, a wrapper inside a tool falls back to the active context", async () => {
@@ -668,7 +661,7 @@ describe("nesting with LangChain runs (handler exposing spanForRun)", () => {
     const t = tool(async () => inner(), { name: "plain_tool", schema: z.object({}) });
     const outer = traceWorkflow("outer", async () => t.invoke({}, { callbacks: [handlerWithoutHook] }), { tracerProvider });
     await outer();
-    expect(parentOf(byName("task inner"))).toBe(idOf(byName("invoke_workflow outer")));
+    expect(parentId(byName("task inner"))).toBe(spanId(byName("invoke_workflow outer")));
   });
 
   it("outside any LangChain run, contextForLangChainRun returns the context it was given", () => {
@@ -696,9 +689,9 @@ describe("nesting with OpenTelemetryCallbackHandler", () => {
     const wf = byName("invoke_workflow support");
     const chainSpan = byName("invoke_workflow research");
     const toolSpan = byName("execute_tool search");
-    expect(parentOf(chainSpan)).toBe(idOf(wf));
-    expect(parentOf(toolSpan)).toBe(idOf(chainSpan));
-    expect(parentOf(byName("task enrich"))).toBe(idOf(toolSpan));
+    expect(parentId(chainSpan)).toBe(spanId(wf));
+    expect(parentId(toolSpan)).toBe(spanId(chainSpan));
+    expect(parentId(byName("task enrich"))).toBe(spanId(toolSpan));
     expect(h.openRunCount).toBe(0);
   });
 
@@ -721,8 +714,8 @@ describe("nesting with OpenTelemetryCallbackHandler", () => {
     const result = await trip();
     expect(result.messages.filter((m) => m.getType() === "tool").map((m) => m.content)).toEqual(["sunny in Paris"]);
     const wf = byName("invoke_workflow plan_trip");
-    expect(parentOf(byName("invoke_agent travel_agent"))).toBe(idOf(wf));
-    expect(parentOf(byName("task fetch_weather"))).toBe(idOf(byName("execute_tool get_weather")));
+    expect(parentId(byName("invoke_agent travel_agent"))).toBe(spanId(wf));
+    expect(parentId(byName("task fetch_weather"))).toBe(spanId(byName("execute_tool get_weather")));
     expect(new Set(spans().map((s) => s.spanContext().traceId)).size).toBe(1);
     expect(h.openRunCount).toBe(0);
   });
@@ -743,8 +736,8 @@ describe("nesting with OpenTelemetryCallbackHandler", () => {
     expect(await search.invoke({ q: "abc" }, { callbacks: [h] })).toBe("3");
     const toolSpan = byName("execute_tool search");
     const stepSpan = byName("task step");
-    expect(parentOf(stepSpan)).toBe(idOf(toolSpan));
-    expect(parentOf(byName("summarise"))).toBe(idOf(stepSpan));
+    expect(parentId(stepSpan)).toBe(spanId(toolSpan));
+    expect(parentId(byName("summarise"))).toBe(spanId(stepSpan));
   });
 });
 
@@ -766,12 +759,12 @@ describe("nesting inside a LangGraph graph (OpenTelemetryCallbackHandler)", () =
     expect(out.logs).toEqual(["checkout: timeout"]);
     const wf = byName("invoke_workflow root_cause_analysis");
     const task = byName("task collect_logs");
-    const node = spans().find((s) => s.spanContext().spanId === parentOf(task));
+    const node = spans().find((s) => s.spanContext().spanId === parentId(task));
     expect(node?.name).toBe("collect");
     // The node's ancestors lead back to the outer workflow span.
     let cursor: ReadableSpan | undefined = node;
     const ids = new Map(spans().map((s) => [s.spanContext().spanId, s]));
-    while (cursor && parentOf(cursor) !== idOf(wf)) cursor = ids.get(parentOf(cursor) ?? "");
+    while (cursor && parentId(cursor) !== spanId(wf)) cursor = ids.get(parentId(cursor) ?? "");
     expect(cursor, "graph spans are descendants of the workflow wrapper").toBeDefined();
     expect(h.openRunCount).toBe(0);
   });

@@ -22,6 +22,7 @@ import {
   type AssociationProperties,
 } from "../src/association.js";
 import { OpenTelemetryCallbackHandler } from "../src/handler.js";
+import { only } from "./helpers/spans.js";
 
 const exporter = new InMemorySpanExporter();
 // The association processor first, as documented; it only adds attributes at start.
@@ -63,9 +64,7 @@ function spans(): ReadableSpan[] {
   return exporter.getFinishedSpans();
 }
 function byName(name: string): ReadableSpan {
-  const found = spans().filter((s) => s.name === name);
-  expect(found, `exactly one span named ${name}`).toHaveLength(1);
-  return found[0];
+  return only(spans(), name);
 }
 /** The attributes the association set on the active context (for the validation tests). */
 function inScope(props: AssociationProperties): Record<string, unknown> {

@@ -10,17 +10,8 @@ import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { SpanStatusCode, type Context } from "@opentelemetry/api";
 import { BasicTracerProvider, type ReadableSpan, type Span, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { OpenTelemetryCallbackHandler } from "langchain-opentelemetry";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
-
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
-function heapAfterGc(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
+import { heapAfterGc } from "./helpers/heap.js";
 
 const RUN_TIMEOUT_MS = 200;
 

@@ -13,11 +13,10 @@
 import { StringOutputParser } from "@langchain/core/output_parsers";
 import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { FakeListChatModel } from "@langchain/core/utils/testing";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { setupTelemetry, type TelemetryHandle } from "../src/setup.js";
 import { startFaultyCollector, type Answer, type FaultyCollector } from "./helpers/faulty-collector.js";
+import { heapAfterGc } from "./helpers/heap.js";
 import { refusedUrl } from "./helpers/otlp-receiver.js";
 
 const ROUNDS = 3;
@@ -25,14 +24,6 @@ const INVOKES_PER_ROUND = 300;
 const SPANS_PER_INVOKE = 4; // RunnableSequence, prompt, model, parser
 /** Export timeout given to setupTelemetry: a hanging collector is given up on after this. */
 const EXPORT_TIMEOUT_MS = 1000;
-
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
-function heapAfterGc(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);

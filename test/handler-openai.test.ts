@@ -18,6 +18,13 @@ import { validate } from "./helpers/genai-schemas.js";
 const API_KEY = "sk-test-SECRET123";
 const SERVED_MODEL = "gpt-4o-mini-2024-07-18";
 const USAGE = { prompt_tokens: 25, completion_tokens: 12, cached_tokens: 10, reasoning_tokens: 4 };
+/** USAGE as the chat span reports it. */
+const USAGE_ATTRIBUTES = {
+  "gen_ai.usage.input_tokens": 25,
+  "gen_ai.usage.output_tokens": 12,
+  "gen_ai.usage.cache_read.input_tokens": 10,
+  "gen_ai.usage.reasoning.output_tokens": 4,
+};
 
 let mock: OpenAIMock;
 beforeAll(async () => {
@@ -29,6 +36,19 @@ afterAll(async () => {
 
 function model(extra: Record<string, unknown> = {}) {
   return new ChatOpenAI({ model: "gpt-4o-mini", apiKey: API_KEY, configuration: { baseURL: mock.baseURL }, maxRetries: 0, temperature: 0.2, maxTokens: 64, ...extra });
+}
+
+/** What a chat span of `model()` reports about its request (the mock's port is known once it listens). */
+function requestAttributes() {
+  return {
+    "gen_ai.operation.name": "chat",
+    "gen_ai.provider.name": "openai",
+    "gen_ai.request.model": "gpt-4o-mini",
+    "gen_ai.request.temperature": 0.2,
+    "gen_ai.request.max_tokens": 64,
+    "server.address": "127.0.0.1",
+    "server.port": mock.port,
+  };
 }
 
 const weather = tool(async ({ city }: { city: string }) => `sunny in ${city}`, {
@@ -46,20 +66,11 @@ describe("ChatOpenAI against an OpenAI-compatible server", () => {
     expect(mock.requests.at(-1)!.body.stream).toBeFalsy();
     expect(renderTree(spans())).toBe("chat gpt-4o-mini CLIENT");
     expect(only(spans(), "chat gpt-4o-mini").attributes).toEqual({
-      "gen_ai.operation.name": "chat",
-      "gen_ai.provider.name": "openai",
-      "gen_ai.request.model": "gpt-4o-mini",
-      "gen_ai.request.temperature": 0.2,
-      "gen_ai.request.max_tokens": 64,
-      "server.address": "127.0.0.1",
-      "server.port": mock.port,
+      ...requestAttributes(),
       "gen_ai.response.model": SERVED_MODEL,
       "gen_ai.response.id": "chatcmpl-plain1",
       "gen_ai.response.finish_reasons": ["stop"],
-      "gen_ai.usage.input_tokens": 25,
-      "gen_ai.usage.output_tokens": 12,
-      "gen_ai.usage.cache_read.input_tokens": 10,
-      "gen_ai.usage.reasoning.output_tokens": 4,
+      ...USAGE_ATTRIBUTES,
     });
     expect(handler.openRunCount).toBe(0);
   });
@@ -78,21 +89,12 @@ describe("ChatOpenAI against an OpenAI-compatible server", () => {
     expect(typeof ttfc).toBe("number");
     expect(ttfc as number).toBeGreaterThan(0);
     expect(rest).toEqual({
-      "gen_ai.operation.name": "chat",
-      "gen_ai.provider.name": "openai",
-      "gen_ai.request.model": "gpt-4o-mini",
-      "gen_ai.request.temperature": 0.2,
-      "gen_ai.request.max_tokens": 64,
-      "server.address": "127.0.0.1",
-      "server.port": mock.port,
+      ...requestAttributes(),
       "gen_ai.request.stream": true,
       "gen_ai.response.model": SERVED_MODEL,
       "gen_ai.response.id": "chatcmpl-stream1",
       "gen_ai.response.finish_reasons": ["stop"],
-      "gen_ai.usage.input_tokens": 25,
-      "gen_ai.usage.output_tokens": 12,
-      "gen_ai.usage.cache_read.input_tokens": 10,
-      "gen_ai.usage.reasoning.output_tokens": 4,
+      ...USAGE_ATTRIBUTES,
     });
     expect(handler.openRunCount).toBe(0);
   });

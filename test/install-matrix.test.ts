@@ -23,6 +23,7 @@ import {
   type CommandResult,
   type PackedPackage,
 } from "./helpers/pack.js";
+import { envWithoutOtel } from "./helpers/env.js";
 
 interface Line {
   name: string;
@@ -137,9 +138,7 @@ await chain.invoke({ word: "hi" });
 await telemetry.shutdown();
 `,
       );
-      const env = { ...process.env };
-      for (const key of Object.keys(env)) if (key.startsWith("OTEL_")) delete env[key];
-      const result = await runCommand("node", ["setup.mjs"], app, env);
+      const result = await runCommand("node", ["setup.mjs"], app, envWithoutOtel());
       // The SDK is bundled, so both lines work without installing anything else.
       expect(result.code, result.stderr).toBe(0);
       expect(result.stderr).toMatch(/trace [0-9a-f]{32}\n└─ invoke_workflow RunnableSequence/);

@@ -10,11 +10,11 @@ import { logs } from "@opentelemetry/api-logs";
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor, type ReadableLogRecord } from "@opentelemetry/sdk-logs";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { SeverityNumber } from "@opentelemetry/api-logs";
-import { createAgent, FakeToolCallingModel } from "langchain";
 import { OpenTelemetryCallbackHandler } from "langchain-opentelemetry";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { ScriptedChatModel, TestClock, type ScriptedReply } from "./helpers/models.js";
+import { runTravelAgent } from "./helpers/langchain-fixtures.js";
 
 const INFERENCE_DETAILS = "gen_ai.client.inference.operation.details";
 const OPERATION_DETAILS = "gen_ai.client.operation.details";
@@ -175,16 +175,7 @@ describe("failures", () => {
 describe("tool and agent records", () => {
   it("an agent run emits gen_ai.client.operation.details for the tool and the agent, each on its own span", async () => {
     const handler = new OpenTelemetryCallbackHandler({ tracerProvider, loggerProvider, metrics: false });
-    const getWeather = tool(
-      async ({ city }: { city: string }) => {
-        clock.advance(2000);
-        return `sunny in ${city}`;
-      },
-      { name: "get_weather", description: "Weather for a city", schema: z.object({ city: z.string() }) },
-    );
-    const model = new FakeToolCallingModel({ toolCalls: [[{ name: "get_weather", args: { city: "Paris" }, id: "call_1" }], []] });
-    const agent = createAgent({ model, tools: [getWeather], name: "travel_agent" });
-    await agent.invoke({ messages: [{ role: "user", content: "Weather in Paris?" }] }, { callbacks: [handler] });
+    await runTravelAgent(clock, handler);
 
     const ops = records(OPERATION_DETAILS);
     expect(ops.map((r) => r.body)).toEqual(["execute_tool get_weather: 2.00 s", "invoke_agent travel_agent: 2.00 s"]);

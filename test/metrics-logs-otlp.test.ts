@@ -10,6 +10,7 @@ import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import { setupTelemetry, type TelemetryHandle } from "../src/setup.js";
 import { ScriptedChatModel, TestClock } from "./helpers/models.js";
+import { clearOtelEnv, snapshotEnv } from "./helpers/env.js";
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedRequest } from "./helpers/otlp-receiver.js";
 
 const DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
@@ -19,11 +20,11 @@ const CUMULATIVE = 2;
 
 let receiver: OtlpReceiver;
 let telemetry: TelemetryHandle | undefined;
-const savedEnv = { ...process.env };
+const restoreEnv = snapshotEnv();
 
 beforeEach(async () => {
   // Only the options below decide where telemetry goes.
-  for (const key of Object.keys(process.env)) if (key.startsWith("OTEL_")) delete process.env[key];
+  clearOtelEnv();
   receiver = await startOtlpReceiver();
 });
 
@@ -32,8 +33,7 @@ afterEach(async () => {
   telemetry = undefined;
   await receiver.close();
   vi.restoreAllMocks();
-  for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
-  Object.assign(process.env, savedEnv);
+  restoreEnv();
 });
 
 type OtlpAttr = { key: string; value: Record<string, unknown> };

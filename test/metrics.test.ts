@@ -5,11 +5,11 @@
  */
 import { tool } from "@langchain/core/tools";
 import { MeterProvider, MetricReader, type HistogramMetricData } from "@opentelemetry/sdk-metrics";
-import { createAgent, FakeToolCallingModel } from "langchain";
 import { OpenTelemetryCallbackHandler } from "langchain-opentelemetry";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
-import { ScriptedChatModel, TestClock } from "./helpers/models.js";
+import { ScriptedChatModel, TestClock, type ScriptedReply } from "./helpers/models.js";
+import { runTravelAgent } from "./helpers/langchain-fixtures.js";
 
 /** Advisory buckets, copied from gen-ai-metrics.md of the conventions v1.41.0. */
 const DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
@@ -55,6 +55,15 @@ function sorted(o: Record<string, unknown>): [string, unknown][] {
   return Object.entries(o).sort(([a], [b]) => a.localeCompare(b));
 }
 
+/** The point of `m` with `attributes` holds one observation, `value`, in the buckets `boundaries`. */
+function expectOneObservation(m: HistogramMetricData, attributes: Record<string, unknown>, value: number, boundaries: number[]): void {
+  const p = point(m, attributes).value;
+  expect(p.count).toBe(1);
+  expect(p.sum).toBe(value);
+  expect(p.buckets.boundaries).toEqual(boundaries);
+  expect(p.buckets.counts).toEqual(countsFor(boundaries, [value]));
+}
+
 const CHAT_ATTRS = {
   "gen_ai.operation.name": "chat",
   "gen_ai.provider.name": "openai",
@@ -79,7 +88,7 @@ afterEach(async () => {
   await meterProvider.shutdown();
 });
 
-function chatModel(replies: ConstructorParameters<typeof ScriptedChatModel>[0]["replies"]) {
+function chatModel(replies: ScriptedReply[]) {
   return new ScriptedChatModel({ model: "gpt-4o-mini", provider: "openai", baseURL: "https://api.openai.com/v1", replies, clock });
 }
 
@@ -93,20 +102,12 @@ describe("GenAI histograms", () => {
     const duration = metrics.get("gen_ai.client.operation.duration")!;
     expect(duration.descriptor.unit).toBe("s");
     expect(duration.dataPoints).toHaveLength(1);
-    const d = point(duration, CHAT_ATTRS).value;
-    expect(d.count).toBe(1);
-    expect(d.sum).toBe(1.25);
-    expect(d.buckets.boundaries).toEqual(DURATION_BUCKETS);
-    expect(d.buckets.counts).toEqual(countsFor(DURATION_BUCKETS, [1.25]));
+    expectOneObservation(duration, CHAT_ATTRS, 1.25, DURATION_BUCKETS);
 
     const tokens = metrics.get("gen_ai.client.token.usage")!;
     expect(tokens.descriptor.unit).toBe("{token}");
     expect(tokens.dataPoints).toHaveLength(2);
-    const input = point(tokens, { ...CHAT_ATTRS, "gen_ai.token.type": "input" }).value;
-    expect(input.count).toBe(1);
-    expect(input.sum).toBe(412);
-    expect(input.buckets.boundaries).toEqual(TOKEN_BUCKETS);
-    expect(input.buckets.counts).toEqual(countsFor(TOKEN_BUCKETS, [412]));
+    expectOneObservation(tokens, { ...CHAT_ATTRS, "gen_ai.token.type": "input" }, 412, TOKEN_BUCKETS);
     const output = point(tokens, { ...CHAT_ATTRS, "gen_ai.token.type": "output" }).value;
     expect(output.sum).toBe(96);
     expect(output.buckets.counts).toEqual(countsFor(TOKEN_BUCKETS, [96]));
@@ -140,11 +141,7 @@ describe("GenAI histograms", () => {
     const ttfc = metrics.get("gen_ai.client.operation.time_to_first_chunk")!;
     expect(ttfc.descriptor.unit).toBe("s");
     expect(ttfc.dataPoints).toHaveLength(1);
-    const first = point(ttfc, CHAT_ATTRS).value;
-    expect(first.count).toBe(1);
-    expect(first.sum).toBe(0.25);
-    expect(first.buckets.boundaries).toEqual(DURATION_BUCKETS);
-    expect(first.buckets.counts).toEqual(countsFor(DURATION_BUCKETS, [0.25]));
+    expectOneObservation(ttfc, CHAT_ATTRS, 0.25, DURATION_BUCKETS);
 
     const perChunk = metrics.get("gen_ai.client.operation.time_per_output_chunk")!;
     expect(perChunk.descriptor.unit).toBe("s");
@@ -180,35 +177,18 @@ describe("GenAI histograms", () => {
 
   it("an agent run records gen_ai.execute_tool.duration per tool call and gen_ai.invoke_agent.duration once", async () => {
     const handler = new OpenTelemetryCallbackHandler({ meterProvider, logs: false });
-    const getWeather = tool(
-      async ({ city }: { city: string }) => {
-        clock.advance(2000);
-        return `sunny in ${city}`;
-      },
-      { name: "get_weather", description: "Weather for a city", schema: z.object({ city: z.string() }) },
-    );
-    const model = new FakeToolCallingModel({ toolCalls: [[{ name: "get_weather", args: { city: "Paris" }, id: "call_1" }], []] });
-    const agent = createAgent({ model, tools: [getWeather], name: "travel_agent" });
-    await agent.invoke({ messages: [{ role: "user", content: "Weather in Paris?" }] }, { callbacks: [handler] });
+    await runTravelAgent(clock, handler);
 
     const metrics = await collect(reader);
     const toolDuration = metrics.get("gen_ai.execute_tool.duration")!;
     expect(toolDuration.descriptor.unit).toBe("s");
     expect(toolDuration.dataPoints).toHaveLength(1);
-    const t = point(toolDuration, { "gen_ai.tool.name": "get_weather", "gen_ai.tool.type": "function", "gen_ai.agent.name": "travel_agent" }).value;
-    expect(t.count).toBe(1);
-    expect(t.sum).toBe(2);
-    expect(t.buckets.boundaries).toEqual(DURATION_BUCKETS);
-    expect(t.buckets.counts).toEqual(countsFor(DURATION_BUCKETS, [2]));
+    expectOneObservation(toolDuration, { "gen_ai.tool.name": "get_weather", "gen_ai.tool.type": "function", "gen_ai.agent.name": "travel_agent" }, 2, DURATION_BUCKETS);
 
     const agentDuration = metrics.get("gen_ai.invoke_agent.duration")!;
     expect(agentDuration.descriptor.unit).toBe("s");
     expect(agentDuration.dataPoints).toHaveLength(1);
-    const a = point(agentDuration, { "gen_ai.agent.name": "travel_agent" }).value;
-    expect(a.count).toBe(1);
-    expect(a.sum).toBe(2);
-    expect(a.buckets.boundaries).toEqual(AGENT_BUCKETS);
-    expect(a.buckets.counts).toEqual(countsFor(AGENT_BUCKETS, [2]));
+    expectOneObservation(agentDuration, { "gen_ai.agent.name": "travel_agent" }, 2, AGENT_BUCKETS);
 
     // The agent's two model calls are inference operations of their own.
     const chats = metrics.get("gen_ai.client.operation.duration")!.dataPoints;

@@ -8,21 +8,17 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { setupTelemetry } from "../src/setup.js";
 import { startOtlpReceiver, type OtlpReceiver } from "./helpers/otlp-receiver.js";
 import { pingChain } from "./helpers/langchain-fixtures.js";
+import { clearOtelEnv, envWithoutOtel, snapshotEnv } from "./helpers/env.js";
 
-const savedEnv = { ...process.env };
+const restoreEnv = snapshotEnv();
 afterEach(() => {
-  for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
-  Object.assign(process.env, savedEnv);
+  restoreEnv();
   vi.restoreAllMocks();
 });
 
-function envWithoutOtel(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("OTEL_")));
-}
-
 describe("embedded console default", () => {
   it("prints the trace tree, metrics and log records to stderr when no endpoint is configured anywhere", async () => {
-    for (const key of Object.keys(process.env)) if (key.startsWith("OTEL_")) delete process.env[key];
+    clearOtelEnv();
     const lines: string[] = [];
     vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
       lines.push(String(chunk));

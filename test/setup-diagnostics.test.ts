@@ -10,6 +10,7 @@ import { setupTelemetry, type TelemetryHandle } from "../src/setup.js";
 import { describeExportFailure } from "../src/export-diagnostics.js";
 import { refusedUrl, startOtlpReceiver, type OtlpReceiver } from "./helpers/otlp-receiver.js";
 import { pingChain } from "./helpers/langchain-fixtures.js";
+import { collectingExporter } from "./helpers/spans.js";
 
 let receiver: OtlpReceiver | undefined;
 let telemetry: TelemetryHandle | undefined;
@@ -110,7 +111,7 @@ describe("bounded batch queue", () => {
   it("drops past maxQueueSize, counts the drops and warns once", async () => {
     // How many spans one run ends, measured with a plain exporter first.
     const counted: ReadableSpan[] = [];
-    const counter = setupTelemetry({ disableBatch: true, onWarning, metrics: false, logs: false, traces: { exporter: collecting(counted) } });
+    const counter = setupTelemetry({ disableBatch: true, onWarning, metrics: false, logs: false, traces: { exporter: collectingExporter(counted) } });
     await pingChain().invoke({ question: "ping" });
     await counter.shutdown();
     const spansPerRun = counted.length;
@@ -141,13 +142,3 @@ describe("bounded batch queue", () => {
     expect(warnings).toContain(`traces: ${3 * spansPerRun - 4} records dropped because the export queue was full.`);
   });
 });
-
-function collecting(into: ReadableSpan[]): SpanExporter {
-  return {
-    export(spans, cb) {
-      into.push(...spans);
-      cb({ code: 0 });
-    },
-    shutdown: async () => {},
-  };
-}

@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { setupTelemetry, type TelemetryHandle } from "../src/setup.js";
+import { snapshotEnv } from "./helpers/env.js";
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedRequest } from "./helpers/otlp-receiver.js";
 import { pingChain } from "./helpers/langchain-fixtures.js";
 import { base64ToHex, decodeLogsRequest, decodeMetricsRequest, decodeTraceRequest } from "./helpers/otlp-proto.js";
@@ -12,7 +13,7 @@ import { base64ToHex, decodeLogsRequest, decodeMetricsRequest, decodeTraceReques
 let receiver: OtlpReceiver;
 let telemetry: TelemetryHandle | undefined;
 let warnings: string[];
-const savedEnv = { ...process.env };
+const restoreEnv = snapshotEnv();
 
 beforeEach(async () => {
   receiver = await startOtlpReceiver();
@@ -23,8 +24,7 @@ afterEach(async () => {
   await telemetry?.shutdown();
   telemetry = undefined;
   await receiver.close();
-  for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
-  Object.assign(process.env, savedEnv);
+  restoreEnv();
 });
 
 const onWarning = (m: string) => warnings.push(m);

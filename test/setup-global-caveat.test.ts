@@ -7,9 +7,10 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, expect, it } from "vitest";
-import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-node";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-node";
 import { setupTelemetry } from "../src/setup.js";
 import { pingChain } from "./helpers/langchain-fixtures.js";
+import { collectingExporter } from "./helpers/spans.js";
 
 const servers: Server[] = [];
 afterAll(async () => {
@@ -33,14 +34,7 @@ async function chainServer(): Promise<string> {
 it("traces requests of a server created after setupTelemetry(), not of one created before", async () => {
   const before = await chainServer();
   const spans: ReadableSpan[] = [];
-  const exporter: SpanExporter = {
-    export(items, cb) {
-      spans.push(...items);
-      cb({ code: 0 });
-    },
-    shutdown: async () => {},
-  };
-  const telemetry = setupTelemetry({ disableBatch: true, onWarning: () => {}, metrics: false, logs: false, traces: { exporter } });
+  const telemetry = setupTelemetry({ disableBatch: true, onWarning: () => {}, metrics: false, logs: false, traces: { exporter: collectingExporter(spans) } });
   const after = await chainServer();
 
   expect(await (await fetch(before)).text()).toBe("ok");

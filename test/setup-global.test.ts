@@ -4,12 +4,13 @@
  * `registerGlobalHandler()` on its own with the app's providers.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace-node";
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-node";
 import { setupTelemetry, type TelemetryHandle } from "../src/setup.js";
 import { registerGlobalHandler } from "../src/global.js";
 import { OpenTelemetryCallbackHandler } from "../src/handler.js";
 import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { pingChain, UsageFakeChatModel } from "./helpers/langchain-fixtures.js";
+import { collectingExporter } from "./helpers/spans.js";
 
 let telemetry: TelemetryHandle | undefined;
 
@@ -18,23 +19,13 @@ afterEach(async () => {
   telemetry = undefined;
 });
 
-function collecting(into: ReadableSpan[]): SpanExporter {
-  return {
-    export(spans, cb) {
-      into.push(...spans);
-      cb({ code: 0 });
-    },
-    shutdown: async () => {},
-  };
-}
-
 function setupCollecting(spans: ReadableSpan[], global?: boolean): TelemetryHandle {
   return setupTelemetry({
     disableBatch: true,
     onWarning: () => {},
     metrics: false,
     logs: false,
-    traces: { exporter: collecting(spans) },
+    traces: { exporter: collectingExporter(spans) },
     ...(global === undefined ? {} : { global }),
   });
 }

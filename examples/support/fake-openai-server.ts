@@ -13,7 +13,7 @@
  * streaming with `stream_options.include_usage`, as OpenAI does.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { AddressInfo } from "node:net";
 
 /** The model name reported in responses, as OpenAI reports a dated snapshot. */
 export const RESPONSE_MODEL_SUFFIX = "-2024-07-18";
@@ -58,7 +58,6 @@ interface Answer {
 export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
   let requestCount = 0;
   let nextId = 0;
-  const sockets = new Set<Socket>();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const chunks: Buffer[] = [];
@@ -132,10 +131,6 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
       res.end(JSON.stringify({ error: { message: String(err), type: "server_error" } }));
     });
   });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
 
@@ -146,7 +141,7 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
     },
     close: () =>
       new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
+        server.closeAllConnections();
         server.close(() => resolve());
       }),
   };

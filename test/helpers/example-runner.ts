@@ -6,6 +6,7 @@
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { envWithoutOtel } from "./env.js";
 import { base64ToHex, decodeLogsRequest, decodeMetricsRequest, decodeTraceRequest } from "./otlp-proto.js";
 import type { ReceivedRequest } from "./otlp-receiver.js";
 
@@ -20,23 +21,13 @@ export interface ExampleResult {
 }
 
 /**
- * The environment of a child: this process's, without any `OTEL_*` variable (so a developer's own
- * collector settings cannot change what a test sees), plus `extra`.
- */
-export function exampleEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("OTEL_")) env[k] = v;
-  return { ...env, ...extra };
-}
-
-/**
  * Starts `examples/<file>` with `node --import tsx` (the same loader as `npx tsx`, but signals
  * reach the example itself rather than a wrapper process).
  */
 export function startExample(file: string, extraEnv: Record<string, string> = {}): ChildProcessByStdio<null, Readable, Readable> {
   return spawn(process.execPath, ["--import", "tsx", `examples/${file}`], {
     cwd: repoRoot,
-    env: exampleEnv(extraEnv),
+    env: envWithoutOtel(extraEnv),
     stdio: ["ignore", "pipe", "pipe"],
   });
 }

@@ -9,7 +9,7 @@
  * unref'd and cleared, so no test process is kept alive by a collector that "answers in 30 s".
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { AddressInfo } from "node:net";
 
 /** How to answer one request. */
 export type Answer =
@@ -66,7 +66,6 @@ export async function startFaultyCollector(
   let behaviour = options.behaviour ?? (() => ({ kind: "ok" }) as Answer);
   const requests: CollectorRequest[] = [];
   const accepted = new Set<string>();
-  const sockets = new Set<Socket>();
   const timers = new Set<ReturnType<typeof setTimeout>>();
   let index = 0;
 
@@ -114,10 +113,6 @@ export async function startFaultyCollector(
     req.on("end", () => handle(req, res, Buffer.concat(chunks)));
     req.on("error", () => {});
   });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
@@ -136,7 +131,7 @@ export async function startFaultyCollector(
       new Promise<void>((resolve) => {
         for (const t of timers) clearTimeout(t);
         timers.clear();
-        for (const s of sockets) s.destroy();
+        server.closeAllConnections();
         server.close(() => resolve());
       }),
   };

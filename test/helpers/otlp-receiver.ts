@@ -15,7 +15,7 @@
  * are recorded raw (`body`), to be decoded by the test with the official schema.
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { AddressInfo } from "node:net";
 import { gunzipSync } from "node:zlib";
 
 /** One recorded request. */
@@ -83,7 +83,6 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
   const requests: ReceivedRequest[] = [];
   const perPathCount = new Map<string, number>();
   const waiters: Array<{ predicate: (r: ReceivedRequest) => boolean; resolve: (r: ReceivedRequest) => void }> = [];
-  const sockets = new Set<Socket>();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const chunks: Buffer[] = [];
@@ -133,10 +132,6 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
       res.end();
     });
   });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
 
@@ -172,7 +167,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     },
     close: () =>
       new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
+        server.closeAllConnections();
         server.close(() => resolve());
       }),
   };

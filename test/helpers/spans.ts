@@ -1,9 +1,9 @@
 /**
- * Test helpers for span assertions: an in-memory tracer provider, an exact text rendering of the
- * finished span tree, and parent checks.
+ * Test helpers for span assertions: an in-memory tracer provider, an exporter collecting into an
+ * array, an exact text rendering of the finished span tree, and parent checks.
  */
 import { SpanKind, type Attributes } from "@opentelemetry/api";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { OpenTelemetryCallbackHandler, type OpenTelemetryCallbackHandlerOptions } from "langchain-opentelemetry";
 
 /** A tracer provider that keeps every finished span in memory, exported synchronously on end. */
@@ -11,6 +11,17 @@ export function memoryTracing(): { provider: BasicTracerProvider; exporter: InMe
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
   return { provider, exporter };
+}
+
+/** A span exporter that appends every exported span to `into` and reports success at once. */
+export function collectingExporter(into: ReadableSpan[]): SpanExporter {
+  return {
+    export(spans, cb) {
+      into.push(...spans);
+      cb({ code: 0 });
+    },
+    shutdown: async () => {},
+  };
 }
 
 /**
