@@ -130,7 +130,6 @@ export class RunRegistry {
         this.expire(run, reason);
       } catch {}
     }
-    if (this.runs.size === 0) this.stopTimer();
   }
 
   stopTimer(): void {
