@@ -30,7 +30,8 @@ async function main(argv: string[]): Promise<number> {
   let timeoutMillis: number | undefined;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
-    const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const eq = arg.indexOf("=");
+    const [flag, inline] = eq === -1 ? [arg, undefined] : [arg.slice(0, eq), arg.slice(eq + 1)];
     const value = (): string | undefined => inline ?? rest[++i];
     if (flag === "--endpoint") {
       const endpoint = value();

@@ -159,9 +159,9 @@ export class TelemetryConfigError extends Error {
 }
 
 /** The URL the OpenTelemetry exporters use when nothing is configured. */
-export const DEFAULT_OTLP_BASE_URL = "http://localhost:4318";
-export const DEFAULT_TIMEOUT_MILLIS = 10_000;
-export const SIGNALS: readonly Signal[] = ["traces", "metrics", "logs"];
+const DEFAULT_OTLP_BASE_URL = "http://localhost:4318";
+const DEFAULT_TIMEOUT_MILLIS = 10_000;
+const SIGNALS: readonly Signal[] = ["traces", "metrics", "logs"];
 
 const SIGNAL_ENV: Record<Signal, string> = { traces: "TRACES", metrics: "METRICS", logs: "LOGS" };
 const PROTOCOLS: readonly string[] = ["http/json", "http/protobuf"];
@@ -309,11 +309,8 @@ export function resolveTelemetryConfig(
   };
 }
 
-/**
- * `endpoint` + `/v1/<signal>`, keeping the endpoint's base path (a trailing slash is not doubled).
- * Exported for the doctor and tests.
- */
-export function appendSignalPath(endpoint: string, signal: Signal): string {
+/** `endpoint` + `/v1/<signal>`, keeping the endpoint's base path (a trailing slash is not doubled). */
+function appendSignalPath(endpoint: string, signal: Signal): string {
   const u = new URL(endpoint);
   u.pathname = `${u.pathname.replace(/\/+$/, "")}/v1/${signal}`;
   return u.href;

@@ -45,7 +45,7 @@ const MAX_BODY_CHARS = 200;
 const SUCCESS: ExportResult = { code: ExportResultCode.SUCCESS };
 
 /** Writes to stderr, one line per call. */
-export const writeToStderr: ConsoleLineWriter = (line) => {
+const writeToStderr: ConsoleLineWriter = (line) => {
   process.stderr.write(`${line}\n`);
 };
 
@@ -83,7 +83,7 @@ class ConsoleTreeSpanExporter implements SpanExporter {
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
     try {
-      const completed: string[] = [];
+      const completed = new Set<string>();
       for (const span of spans) {
         const traceId = span.spanContext().traceId;
         let buffered = this.pending.get(traceId);
@@ -92,7 +92,7 @@ class ConsoleTreeSpanExporter implements SpanExporter {
           this.pending.set(traceId, buffered);
         }
         buffered.push(span);
-        if (isLocalRoot(span) && !completed.includes(traceId)) completed.push(traceId);
+        if (isLocalRoot(span)) completed.add(traceId);
       }
       for (const traceId of completed) this.printTrace(traceId);
       while (this.pending.size > MAX_PENDING_TRACES) {
@@ -135,7 +135,7 @@ function isLocalRoot(span: ReadableSpan): boolean {
  * Formats one trace as lines: a header with the full trace id, then the span tree (children in
  * start order). Spans whose parent is not among `spans` are shown as top-level nodes.
  */
-export function formatTraceTree(traceId: string, spans: readonly ReadableSpan[]): string[] {
+function formatTraceTree(traceId: string, spans: readonly ReadableSpan[]): string[] {
   const byId = new Map<string, ReadableSpan>();
   for (const span of spans) byId.set(span.spanContext().spanId, span);
   const children = new Map<string, ReadableSpan[]>();
@@ -168,7 +168,7 @@ function compareStart(a: ReadableSpan, b: ReadableSpan): number {
 }
 
 /** `name  duration  model=…  tokens=412 in / 96 out  finish=stop  ERROR …` */
-export function formatSpanLine(span: ReadableSpan): string {
+function formatSpanLine(span: ReadableSpan): string {
   const parts = [span.name, formatDuration(hrTimeToMillis(span.duration))];
   const a = span.attributes;
   const requestModel = asText(a["gen_ai.request.model"]);
@@ -224,7 +224,7 @@ class ConsoleSummaryMetricExporter implements PushMetricExporter {
 }
 
 /** Formats collected metrics as `metrics` followed by one indented line per data point. */
-export function formatMetricsSummary(metrics: ResourceMetrics): string[] {
+function formatMetricsSummary(metrics: ResourceMetrics): string[] {
   const lines: string[] = [];
   for (const scope of metrics.scopeMetrics) {
     for (const metric of scope.metrics) {
@@ -289,7 +289,7 @@ class ConsoleLineLogRecordExporter implements LogRecordExporter {
 }
 
 /** `log WARN gen_ai.client.operation.exception  "body"  trace=4bf92f35` */
-export function formatLogLine(record: ReadableLogRecord): string {
+function formatLogLine(record: ReadableLogRecord): string {
   const parts = [`log ${severityLabel(record.severityText, record.severityNumber)}`];
   if (record.eventName) parts[0] += ` ${record.eventName}`;
   if (record.body !== undefined && record.body !== null && record.body !== "") {
@@ -316,7 +316,7 @@ function hrTimeToMillis(time: HrTime): number {
 }
 
 /** `0.42 ms`, `8.0 ms`, `125 ms`, `1.25 s` */
-export function formatDuration(ms: number): string {
+function formatDuration(ms: number): string {
   if (ms < 1) return `${ms.toFixed(2)} ms`;
   if (ms < 10) return `${ms.toFixed(1)} ms`;
   if (ms < 1000) return `${Math.round(ms)} ms`;

@@ -38,7 +38,7 @@ export interface DoctorOptions {
 }
 
 /** The doctor waits at most this long per signal unless told otherwise. */
-export const DEFAULT_DOCTOR_TIMEOUT_MILLIS = 5_000;
+const DEFAULT_DOCTOR_TIMEOUT_MILLIS = 5_000;
 
 /** Outcome of checking one signal. */
 export interface SignalCheck {
@@ -272,7 +272,7 @@ async function withResponseRecorder<T>(run: (recorder: ResponseRecorder) => Prom
 // Hints
 
 /** What to do about a failed check, most specific first. */
-export function hintsFor(check: Pick<SignalCheck, "signal" | "status" | "error" | "url">, config: Pick<ResolvedSignalConfig, "headers">): string[] {
+function hintsFor(check: Pick<SignalCheck, "signal" | "status" | "error" | "url">, config: Pick<ResolvedSignalConfig, "headers">): string[] {
   const { signal, status, error } = check;
   const url = check.url ? new URL(check.url) : undefined;
   const hints: string[] = [];
@@ -351,7 +351,7 @@ function printCheck(check: SignalCheck, out: (line: string) => void): void {
 }
 
 /** `X-Scope-OrgID: rca` -> `r***`; values of one character or less are fully masked. */
-export function maskHeaders(headers: Record<string, string>): Record<string, string> {
+function maskHeaders(headers: Record<string, string>): Record<string, string> {
   const masked: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) masked[name] = maskValue(value);
   return masked;

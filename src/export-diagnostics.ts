@@ -174,11 +174,6 @@ export class ExportFailureTracker {
     private readonly warn: WarningSink,
   ) {}
 
-  /** Failed exports seen so far. */
-  get failureCount(): number {
-    return this.failures;
-  }
-
   /** Records one failed export; warns on the first one only. */
   recordFailure(error: unknown): void {
     this.failures++;
@@ -209,7 +204,8 @@ export function withExportDiagnostics<TItems, T extends AnyExporter<TItems>>(
 ): T {
   const wrapped: AnyExporter<TItems> & Record<string, unknown> = {
     export(items: TItems, resultCallback: (result: ExportResult) => void): void {
-      if (onHandedOver) onHandedOver(itemCount(items));
+      // Span and log record exporters take arrays; a metric exporter takes one ResourceMetrics.
+      onHandedOver?.(Array.isArray(items) ? items.length : 1);
       let reported = false;
       try {
         exporter.export(items, (result) => {
@@ -235,11 +231,6 @@ export function withExportDiagnostics<TItems, T extends AnyExporter<TItems>>(
   return wrapped as unknown as T;
 }
 
-function itemCount(items: unknown): number {
-  if (Array.isArray(items)) return items.length;
-  return 1;
-}
-
 /**
  * Accounting for a bounded batch queue: records admitted and not yet handed to the exporter. A
  * record arriving when `maxQueueSize` are pending is dropped here (the SDK would drop it silently);
@@ -254,11 +245,6 @@ export class QueueBound {
     private readonly maxQueueSize: number,
     private readonly warn: WarningSink,
   ) {}
-
-  /** Records dropped so far. */
-  get dropped(): number {
-    return this.droppedCount;
-  }
 
   /** `true` when the record may enter the queue; `false` (counted) when it is dropped. */
   admit(): boolean {

@@ -21,7 +21,7 @@ import { getContextVariable, registerConfigureHook, setContextVariable } from "@
  * its context (rather than adding a second hook whose handler, having the same `name`, would be
  * silently skipped by LangChain's de-duplication while the older one stays in force).
  */
-export const GLOBAL_HANDLER_CONTEXT_VAR = "langchain_opentelemetry_handler";
+const GLOBAL_HANDLER_CONTEXT_VAR = "langchain_opentelemetry_handler";
 
 /**
  * Registers `handler` for every LangChain run started from now on in this async context and the
