@@ -47,14 +47,13 @@ export async function installedVersion(name: string): Promise<string> {
 }
 
 /** Environment for npm in scratch dirs: no audit/fund chatter, no update check. */
-export function quietNpmEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+function quietNpmEnv(): NodeJS.ProcessEnv {
   return {
     ...process.env,
     npm_config_audit: "false",
     npm_config_fund: "false",
     npm_config_update_notifier: "false",
     npm_config_loglevel: "warn",
-    ...extra,
   };
 }
 

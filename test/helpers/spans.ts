@@ -1,17 +1,10 @@
 /**
- * Test helpers for span assertions: an in-memory tracer provider, an exporter collecting into an
- * array, an exact text rendering of the finished span tree, and parent checks.
+ * Test helpers for span assertions: a handler on an in-memory tracer provider, an exporter
+ * collecting into an array, an exact text rendering of the finished span tree, and parent checks.
  */
 import { SpanKind, type Attributes } from "@opentelemetry/api";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { OpenTelemetryCallbackHandler, type OpenTelemetryCallbackHandlerOptions } from "langchain-opentelemetry";
-
-/** A tracer provider that keeps every finished span in memory, exported synchronously on end. */
-export function memoryTracing(): { provider: BasicTracerProvider; exporter: InMemorySpanExporter } {
-  const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  return { provider, exporter };
-}
 
 /** A span exporter that appends every exported span to `into` and reports success at once. */
 export function collectingExporter(into: ReadableSpan[]): SpanExporter {
@@ -25,8 +18,8 @@ export function collectingExporter(into: ReadableSpan[]): SpanExporter {
 }
 
 /**
- * A handler writing spans to memory; metrics and logs off unless asked (they go to no-op globals
- * otherwise, but the tests here are about spans).
+ * A handler writing spans to memory (exported synchronously on end); metrics and logs off unless
+ * asked (they go to no-op globals otherwise, but the tests here are about spans).
  */
 export function memoryHandler(options: OpenTelemetryCallbackHandlerOptions = {}): {
   handler: OpenTelemetryCallbackHandler;
@@ -34,7 +27,8 @@ export function memoryHandler(options: OpenTelemetryCallbackHandlerOptions = {})
   provider: BasicTracerProvider;
   spans: () => ReadableSpan[];
 } {
-  const { provider, exporter } = memoryTracing();
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
   const handler = new OpenTelemetryCallbackHandler({ tracerProvider: provider, metrics: false, logs: false, ...options });
   return { handler, exporter, provider, spans: () => exporter.getFinishedSpans() };
 }
@@ -126,12 +120,6 @@ export function named(spans: readonly ReadableSpan[], name: string): ReadableSpa
 /** Whether `child`'s parent is `parent` (same trace, parent span id). */
 export function isChildOf(child: ReadableSpan, parent: ReadableSpan): boolean {
   return child.spanContext().traceId === parent.spanContext().traceId && parentId(child) === spanId(parent);
-}
-
-/** The parent span among `spans`, or undefined. */
-export function parentOf(spans: readonly ReadableSpan[], child: ReadableSpan): ReadableSpan | undefined {
-  const p = parentId(child);
-  return p === undefined ? undefined : spans.find((s) => spanId(s) === p);
 }
 
 /** Every attribute value and event attribute value of every span, as one searchable string. */
