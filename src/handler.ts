@@ -21,7 +21,7 @@ import {
 } from "@opentelemetry/api";
 import type { AnyValueMap } from "@opentelemetry/api-logs";
 import { getAssociationAttributes } from "./association.js";
-import { describeError, type ErrorInfo } from "./errors.js";
+import { describeError, recordFailure, type ErrorInfo } from "./errors.js";
 import { LANGCHAIN_RUN_KEY } from "./run-context.js";
 import {
   addRequestParams,
@@ -35,12 +35,12 @@ import {
   serverOf,
   usageOf,
 } from "./attributes.js";
-import { boundedJson, boundedText, cutString, toPlain } from "./content.js";
+import { boundedJson, boundedText, cutString } from "./content.js";
 import { EVENT_OPERATION_DETAILS, exceptionAttributes, GenAiLogs, inferenceBody, operationBody, SeverityNumber } from "./logs.js";
 import { outputMessages, promptMessages, splitInput, toolDefinitions, toOutputMessage } from "./messages.js";
 import { agentMetricAttributes, GenAiMetrics, toolMetricAttributes } from "./metrics.js";
-import type { OpenTelemetryCallbackHandlerOptions } from "./options.js";
-import { contextOf, RunKind, RunRegistry, type OperationState, type Run } from "./runs.js";
+import { captureContentFromEnv, DEFAULT_MAX_CONTENT_LENGTH, type OpenTelemetryCallbackHandlerOptions } from "./options.js";
+import { contextOf, RunRegistry, type OperationState, type Run } from "./runs.js";
 import * as S from "./semconv.js";
 import { PACKAGE_NAME, PACKAGE_VERSION } from "./version.js";
 
@@ -61,7 +61,6 @@ export const ATTR_RETRIEVAL_DOCUMENTS = "langchain.retrieval.documents";
 const HIDDEN_TAG = "langsmith:hidden";
 const CREATE_AGENT_INTEGRATION = "langchain_create_agent";
 const LANGGRAPH_INTEGRATION = "langgraph";
-const DEFAULT_MAX_CONTENT = 16_384;
 const MAX_CHUNK_INTERVALS = 10_000;
 /** Distinct (operation, provider, models, server, error) combinations kept; cleared when full. */
 const METRIC_ATTRIBUTE_CACHE_SIZE = 512;
@@ -79,18 +78,15 @@ interface ToolState extends OperationState {
 interface InferenceState extends OperationState {
   /** Request parameters (temperature, max tokens, ...) for the details log record. */
   requestParams?: Attributes;
+  /** Captured content (only when capture is on), structured, for log records. */
+  system?: unknown;
+  toolDefinitions?: unknown;
+  firstChunkAt?: number;
   lastChunkAt?: number;
   intervals?: number[];
   streamed?: boolean;
 }
 
-function envCapture(): boolean {
-  try {
-    return process.env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT?.trim().toLowerCase() === "true";
-  } catch {
-    return false;
-  }
-}
 
 /** LangGraph control flow (`GraphInterrupt`, `ParentCommand`, ...) reaches `handleChainError` but is no failure. */
 function isBubbleUp(err: unknown): boolean {
@@ -155,8 +151,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     this.meterProvider = options.meterProvider;
     this.loggerProvider = options.loggerProvider;
     this.tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(PACKAGE_NAME, PACKAGE_VERSION);
-    this.captureContent = options.captureContent ?? envCapture();
-    this.maxContent = Math.max(64, finiteOr(options.maxContentLength, DEFAULT_MAX_CONTENT));
+    this.captureContent = options.captureContent ?? captureContentFromEnv();
+    this.maxContent = Math.max(64, finiteOr(options.maxContentLength, DEFAULT_MAX_CONTENT_LENGTH));
     this.showHidden = options.showHiddenRuns ?? false;
     this.metricMetadataKeys = options.metricMetadataKeys ?? [];
     if (options.metrics !== false) {
@@ -229,7 +225,6 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   private open(
     runId: string,
     parentRunId: string | undefined,
-    kind: RunKind,
     name: string,
     spanKind: SpanKind,
     attributes: Attributes | undefined,
@@ -248,7 +243,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       else for (const key in assoc) if (!(key in attributes)) attributes[key] = assoc[key];
     }
     const span = this.tracer.startSpan(name, { kind: spanKind, attributes }, parentCtx);
-    const run: Run = { span, target: undefined, parentCtx, ctx: undefined, kind, start: performance.now(), isRoot: parentRunId === undefined, assoc, op };
+    const run: Run = { span, target: undefined, parentCtx, ctx: undefined, start: performance.now(), isRoot: parentRunId === undefined, assoc, op };
     this.runs.add(runId, run);
     return run;
   }
@@ -259,7 +254,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const target = parent === undefined ? undefined : parent.span === undefined ? parent.target : parent;
     const parentCtx = parent === undefined ? context.active() : parent.span === undefined ? parent.parentCtx : contextOf(parent);
     const assoc = parent === undefined ? getAssociationAttributes(parentCtx) : parent.assoc;
-    this.runs.add(runId, { span: undefined, target, parentCtx, ctx: parentCtx, kind: RunKind.Chain, start: performance.now(), isRoot: parentRunId === undefined, assoc, op: undefined });
+    this.runs.add(runId, { span: undefined, target, parentCtx, ctx: parentCtx, start: performance.now(), isRoot: parentRunId === undefined, assoc, op: undefined });
   }
 
   /** Ends a run that never ended (timeout, cap, shutdown). */
@@ -275,9 +270,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   /** Marks a failed run's span (error.type, status, exception event), ends it, and returns the error's description. */
   private failAndEnd(span: Span, raw: unknown): ErrorInfo {
     const err = describeError(raw);
-    span.setAttribute(S.ATTR_ERROR_TYPE, err.type);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: cutString(err.message, 1024) });
-    span.recordException({ name: err.type, message: cutString(err.message, 4096), stack: err.stack ? cutString(err.stack, 8192) : undefined });
+    recordFailure(span, err);
     span.end();
     return err;
   }
@@ -336,23 +329,20 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       if (!this.showHidden && tags !== undefined && tags.includes(HIDDEN_TAG)) return this.alias(runId, parentRunId);
       const name = runNameOf(chain, runName, "chain");
       const node = metadata?.langgraph_node;
-      let kind = RunKind.Chain;
       let spanName = name;
       let attributes: Attributes | undefined;
       let op: OperationState | undefined;
       if (this.isAgent(chain, inputs, metadata, node, name)) {
-        kind = RunKind.Agent;
         // A graph run inside another graph's node inherits the outer agent's lc_agent_name: there
         // the run's own name is the agent's.
         const agentName = node === undefined && typeof metadata?.lc_agent_name === "string" && metadata.lc_agent_name ? identifier(metadata.lc_agent_name) : name;
         spanName = `${S.OP_INVOKE_AGENT} ${agentName}`;
         attributes = { [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_INVOKE_AGENT, [S.ATTR_GEN_AI_AGENT_NAME]: agentName };
-        op = { operation: S.OP_INVOKE_AGENT, name: agentName, chunks: 0, conversationId: conversationId(metadata) };
+        op = { operation: S.OP_INVOKE_AGENT, name: agentName, conversationId: conversationId(metadata) };
         op.metricAttrs = this.metricAttributes(metadata);
         if (op.conversationId) attributes[S.ATTR_GEN_AI_CONVERSATION_ID] = op.conversationId;
         if (this.captureContent) this.captureAgentInput(attributes, op, inputs);
       } else if (parentRunId === undefined) {
-        kind = RunKind.Workflow;
         spanName = `${S.OP_INVOKE_WORKFLOW} ${name}`;
         attributes = { [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_INVOKE_WORKFLOW, [S.ATTR_GEN_AI_WORKFLOW_NAME]: name };
         const conv = conversationId(metadata);
@@ -365,7 +355,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         }
         if (this.captureContent) (attributes ??= {})[ATTR_CHAIN_INPUTS] = this.content(inputs);
       }
-      this.open(runId, parentRunId, kind, spanName, SpanKind.INTERNAL, attributes, op);
+      this.open(runId, parentRunId, spanName, SpanKind.INTERNAL, attributes, op);
     } catch (e) {
       this.internalError("handleChainStart", e);
     }
@@ -484,7 +474,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const model = requestModel(params, metadata);
     const provider = providerName(metadata?.ls_provider);
     const attributes: Attributes = { [S.ATTR_GEN_AI_OPERATION_NAME]: operation };
-    const op: InferenceState = { operation, name: model ?? runNameOf(llm, runName, operation), chunks: 0 };
+    const op: InferenceState = { operation, name: model ?? runNameOf(llm, runName, operation) };
     if (provider) attributes[S.ATTR_GEN_AI_PROVIDER_NAME] = op.provider = provider;
     if (model) attributes[S.ATTR_GEN_AI_REQUEST_MODEL] = op.requestModel = model;
     const requestParams: Attributes = {};
@@ -518,7 +508,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         attributes[S.ATTR_GEN_AI_TOOL_DEFINITIONS] = this.content(tools);
       }
     }
-    this.open(runId, parentRunId, RunKind.LLM, model ? `${operation} ${model}` : operation, SpanKind.CLIENT, attributes, op);
+    this.open(runId, parentRunId, model ? `${operation} ${model}` : operation, SpanKind.CLIENT, attributes, op);
   }
 
   override handleLLMNewToken(token: unknown, _idx: unknown, runId: string, _parentRunId?: string, _tags?: string[], fields?: unknown): void {
@@ -536,7 +526,6 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         if (intervals.length < MAX_CHUNK_INTERVALS) intervals.push(now - op.lastChunkAt);
       }
       op.lastChunkAt = now;
-      op.chunks++;
     } catch (e) {
       this.internalError("handleLLMNewToken", e);
     }
@@ -617,7 +606,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   /** Captured content for a log record, structured; `GenAiLogs` bounds it to the record budget. */
-  private logContent(op: OperationState, output: unknown): Record<string, unknown> {
+  private logContent(op: InferenceState, output: unknown): Record<string, unknown> {
     const content: Record<string, unknown> = {};
     if (op.system !== undefined) content[S.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS] = op.system;
     if (op.toolDefinitions !== undefined) content[S.ATTR_GEN_AI_TOOL_DEFINITIONS] = op.toolDefinitions;
@@ -698,7 +687,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       if (typeof toolCallId === "string" && toolCallId) attributes[S.ATTR_GEN_AI_TOOL_CALL_ID] = identifier(toolCallId);
       const description = isRecord(tool) && typeof tool.description === "string" ? tool.description : undefined;
       if (description) attributes[S.ATTR_GEN_AI_TOOL_DESCRIPTION] = cutString(description, 1024);
-      const op: ToolState = { operation: S.OP_EXECUTE_TOOL, name, chunks: 0, conversationId: conversationId(metadata) };
+      const op: ToolState = { operation: S.OP_EXECUTE_TOOL, name, conversationId: conversationId(metadata) };
       // createAgent's metadata (inherited by its tool runs) names the agent that called the tool.
       if (typeof metadata?.lc_agent_name === "string" && metadata.lc_agent_name) op.agentName = identifier(metadata.lc_agent_name);
       if (typeof toolCallId === "string" && toolCallId) op.toolCallId = identifier(toolCallId);
@@ -708,7 +697,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         attributes[S.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = boundedText(input, this.maxContent);
         op.input = input;
       }
-      this.open(runId, parentRunId, RunKind.Tool, `${S.OP_EXECUTE_TOOL} ${name}`, SpanKind.INTERNAL, attributes, op);
+      this.open(runId, parentRunId, `${S.OP_EXECUTE_TOOL} ${name}`, SpanKind.INTERNAL, attributes, op);
     } catch (e) {
       this.internalError("handleToolStart", e);
     }
@@ -746,7 +735,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const op = run.op as ToolState | undefined;
     if (op === undefined) return;
     const durationS = seconds(run.start, performance.now());
-    const isTool = run.kind === RunKind.Tool;
+    const isTool = op.operation === S.OP_EXECUTE_TOOL;
     const attrs = isTool
       ? toolMetricAttributes(op.name, "function", op.agentName, error?.type, op.metricAttrs)
       : agentMetricAttributes(op.name, error?.type, op.metricAttrs);
@@ -793,7 +782,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const source = runNameOf(retriever, name, "retriever");
       const attributes: Attributes = { [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_RETRIEVAL, [S.ATTR_GEN_AI_DATA_SOURCE_ID]: source };
       if (this.captureContent) attributes[S.ATTR_GEN_AI_RETRIEVAL_QUERY_TEXT] = boundedText(query, this.maxContent);
-      this.open(runId, parentRunId, RunKind.Retriever, `${S.OP_RETRIEVAL} ${source}`, SpanKind.CLIENT, attributes, undefined);
+      this.open(runId, parentRunId, `${S.OP_RETRIEVAL} ${source}`, SpanKind.CLIENT, attributes, undefined);
     } catch (e) {
       this.internalError("handleRetrieverStart", e);
     }
@@ -836,7 +825,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     try {
       const span = this.runs.get(runId)?.span;
       if (span === undefined || typeof eventName !== "string") return;
-      span.addEvent(cutString(eventName, 256), this.captureContent ? { "langchain.event.data": boundedText(toPlain(data, this.maxContent), this.maxContent) } : undefined);
+      span.addEvent(cutString(eventName, 256), this.captureContent ? { "langchain.event.data": boundedText(data, this.maxContent) } : undefined);
     } catch (e) {
       this.internalError("handleCustomEvent", e);
     }

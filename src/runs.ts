@@ -4,15 +4,6 @@
  */
 import { trace, type Attributes, type Context, type Span } from "@opentelemetry/api";
 
-export const enum RunKind {
-  Chain,
-  Agent,
-  Workflow,
-  LLM,
-  Tool,
-  Retriever,
-}
-
 /** One open run. Hidden runs (LangGraph internals) are aliases with no span of their own. */
 export interface Run {
   /** `undefined` for an alias (a hidden run): its children attach to `target`. */
@@ -23,7 +14,6 @@ export interface Run {
   parentCtx: Context;
   /** Context with this run's span active; built on first use. */
   ctx: Context | undefined;
-  kind: RunKind;
   /** `performance.now()` at start. */
   start: number;
   isRoot: boolean;
@@ -42,12 +32,8 @@ export interface OperationState {
   serverAddress?: string;
   serverPort?: number;
   conversationId?: string;
-  firstChunkAt?: number;
-  chunks: number;
   /** Captured content (only when capture is on), structured, for log records. */
   input?: unknown;
-  system?: unknown;
-  toolDefinitions?: unknown;
   /** Opted-in run metadata for metrics. */
   metricAttrs?: Attributes;
 }
