@@ -36,7 +36,7 @@ import {
   usageOf,
 } from "./attributes.js";
 import { boundedJson, boundedText, cutString } from "./content.js";
-import { EVENT_OPERATION_DETAILS, exceptionAttributes, GenAiLogs, inferenceBody, operationBody, SeverityNumber } from "./logs.js";
+import { EVENT_OPERATION_DETAILS, exceptionAttributes, GenAiLogs, globalLoggerProvider, inferenceBody, operationBody, SeverityNumber } from "./logs.js";
 import { outputMessages, promptMessages, splitInput, toolDefinitions, toOutputMessage } from "./messages.js";
 import { agentMetricAttributes, GenAiMetrics, toolMetricAttributes } from "./metrics.js";
 import { captureContentFromEnv, DEFAULT_MAX_CONTENT_LENGTH, type OpenTelemetryCallbackHandlerOptions } from "./options.js";
@@ -196,7 +196,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const providers = [
       this.tracerProvider ?? trace.getTracerProvider(),
       this.meterProvider ?? metricsApi.getMeterProvider(),
-      this.loggerProvider,
+      this.loggerProvider ?? globalLoggerProvider(),
     ];
     await Promise.all(
       providers.map(async (p) => {

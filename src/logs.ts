@@ -40,23 +40,31 @@ const SEVERITY_TEXT: Partial<Record<SeverityNumber, string>> = {
   [SeverityNumber.ERROR]: "ERROR",
 };
 
+type LoggerProviderLike = { getLogger(name: string, version?: string): Logger };
+
 /**
- * The logger of the global provider. OpenTelemetry JS 2.x registers providers in
+ * The global logger provider. OpenTelemetry JS 2.x registers providers in
  * `@opentelemetry/api-logs`, 3.x in `@opentelemetry/api` >= 1.10: two separate globals. The
- * first registered one wins; looked up per record so a provider registered after the handler
- * was built is still used.
+ * first registered one wins; with neither registered, api-logs' no-op proxy.
+ */
+export function globalLoggerProvider(): LoggerProviderLike | undefined {
+  const provider: LoggerProviderLike | undefined = apiLogs.getLoggerProvider();
+  const unregistered = provider === (apiLogs as unknown as { _proxyLoggerProvider?: unknown })._proxyLoggerProvider;
+  if (!unregistered) return provider;
+  const apiLogsGlobal = (api as unknown as { logs?: { getLoggerProvider?: () => LoggerProviderLike | undefined } }).logs;
+  return apiLogsGlobal?.getLoggerProvider?.() ?? provider;
+}
+
+/**
+ * The logger of the global provider, looked up per record so a provider registered after the
+ * handler was built is still used.
  */
 class GlobalLoggerSource {
   private provider: unknown;
   private logger: Logger | undefined;
 
   get(): Logger | undefined {
-    let provider: { getLogger(name: string, version?: string): Logger } | undefined = apiLogs.getLoggerProvider();
-    const unregistered = provider === (apiLogs as unknown as { _proxyLoggerProvider?: unknown })._proxyLoggerProvider;
-    if (unregistered) {
-      const apiLogsGlobal = (api as unknown as { logs?: { getLoggerProvider?: () => typeof provider } }).logs;
-      provider = apiLogsGlobal?.getLoggerProvider?.() ?? provider;
-    }
+    const provider = globalLoggerProvider();
     if (provider !== this.provider) {
       this.provider = provider;
       this.logger = provider?.getLogger(PACKAGE_NAME, PACKAGE_VERSION);

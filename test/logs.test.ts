@@ -7,7 +7,7 @@
 import { RunnableLambda } from "@langchain/core/runnables";
 import { tool } from "@langchain/core/tools";
 import { logs } from "@opentelemetry/api-logs";
-import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor, type ReadableLogRecord } from "@opentelemetry/sdk-logs";
+import { BatchLogRecordProcessor, InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor, type ReadableLogRecord } from "@opentelemetry/sdk-logs";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { SeverityNumber } from "@opentelemetry/api-logs";
 import { OpenTelemetryCallbackHandler } from "langchain-opentelemetry";
@@ -266,6 +266,18 @@ describe("switches", () => {
     await chatModel([OK_REPLY]).invoke("Hello", { callbacks: [given] });
     await expect(chatModel([{ text: "", error: new Error("boom") }]).invoke("Hello", { callbacks: [global] })).rejects.toThrow();
     expect(records()).toEqual([]);
+  });
+
+  it("handler.forceFlush() with no loggerProvider given flushes the global logger provider", async () => {
+    const batched = new InMemoryLogRecordExporter();
+    const globalProvider = new LoggerProvider({ processors: [new BatchLogRecordProcessor({ exporter: batched, scheduledDelayMillis: 3_600_000 })] });
+    logs.setGlobalLoggerProvider(globalProvider);
+    const handler = new OpenTelemetryCallbackHandler({ tracerProvider, metrics: false });
+    await chatModel([OK_REPLY]).invoke("Hello", { callbacks: [handler] });
+    expect(batched.getFinishedLogRecords()).toEqual([]); // still in the batch
+    await handler.forceFlush();
+    expect(batched.getFinishedLogRecords().map((r) => r.eventName)).toEqual([INFERENCE_DETAILS]);
+    await globalProvider.shutdown();
   });
 
   it("a handler built with no loggerProvider emits through a global provider registered later", async () => {
