@@ -13,7 +13,7 @@ small OTLP export per enabled signal and reports the URL, the headers (masked), 
 and what to do. Exit code 0 when every signal was accepted, 1 when one failed, 2 on bad input.
 
   --endpoint URL     base URL for every signal (like OTEL_EXPORTER_OTLP_ENDPOINT; wins over it)
-  --timeout MILLIS   maximum time per export, retries included (default 5000)`;
+  --timeout MILLIS   maximum time per export, retries included (default: the configured timeout, at most 5000)`;
 
 /** Parses argv (without node and script) and runs the command; resolves to the exit code. */
 async function main(argv: string[]): Promise<number> {

@@ -15,6 +15,7 @@ import {
   tracedChainScript,
   type PackedPackage,
 } from "./helpers/pack.js";
+import { startOtlpReceiver } from "./helpers/otlp-receiver.js";
 
 let packed: PackedPackage;
 beforeAll(async () => {
@@ -90,6 +91,25 @@ describe("packed package", () => {
       expect(result.stdout).toContain("langchain-opentelemetry doctor  (service.name=unknown_service:node)");
       expect(result.stdout).toContain("nothing was sent: no signal exports over OTLP with this configuration");
       expect(result.code).toBe(0);
+    });
+
+    it("the installed doctor exports to a receiver (the bundled SDK and exporters load without being installed)", async () => {
+      const receiver = await startOtlpReceiver();
+      try {
+        const result = await runCommand(
+          join(app, "node_modules", ".bin", "langchain-opentelemetry"),
+          ["doctor", "--endpoint", receiver.url, "--timeout", "2000"],
+          app,
+          { PATH: process.env.PATH },
+        );
+        expect(result.stdout).toContain("traces   OK  HTTP 200 OK");
+        expect(result.stdout).toContain("metrics  OK  HTTP 200 OK");
+        expect(result.stdout).toContain("logs     OK  HTTP 200 OK");
+        expect(result.code).toBe(0);
+        expect(receiver.requests.map((r) => r.path).sort()).toEqual(["/v1/logs", "/v1/metrics", "/v1/traces"]);
+      } finally {
+        await receiver.close();
+      }
     });
   });
 });
