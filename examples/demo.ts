@@ -15,7 +15,7 @@
  */
 import { ChatOpenAI } from "@langchain/openai";
 import { createAgent } from "langchain";
-import { setupTelemetry, type TelemetryHandle } from "langchain-opentelemetry";
+import { redactUrl, setupTelemetry, type TelemetryHandle } from "langchain-opentelemetry";
 import { startFakeOpenAIServer } from "./support/fake-openai-server.js";
 import { travelTools } from "./support/travel-tools.js";
 
@@ -27,7 +27,7 @@ export function describeDestination(telemetry: TelemetryHandle): string {
   if (signals.every((s) => s.mode === "console")) {
     return "Telemetry: no OTLP endpoint configured, printing traces, metrics and logs to stderr (set OTEL_EXPORTER_OTLP_ENDPOINT to send them to a collector).";
   }
-  return `Telemetry: sending over OTLP (${traces.protocol}) to ${signals.map((s) => `${s.signal} -> ${s.mode === "otlp" ? s.url : s.mode}`).join(", ")}.`;
+  return `Telemetry: sending over OTLP (${traces.protocol}) to ${signals.map((s) => `${s.signal} -> ${s.mode === "otlp" && s.url ? redactUrl(s.url) : s.mode}`).join(", ")}.`;
 }
 
 export async function main(): Promise<void> {

@@ -17,6 +17,7 @@
  */
 
 import type { OpenTelemetryCallbackHandlerOptions } from "./options.js";
+import { maskHeaderValue, maskHeaders, redactText, redactUrl } from "./redact.js";
 
 /** One of the three OpenTelemetry signals. */
 export type Signal = "traces" | "metrics" | "logs";
@@ -153,7 +154,8 @@ export interface ResolvedTelemetryConfig {
 /** Thrown by {@link resolveTelemetryConfig} (and so by `setupTelemetry()`) on invalid input; the message names the option. */
 export class TelemetryConfigError extends Error {
   constructor(message: string) {
-    super(message);
+    // Messages quote the offending value: a URL in it is redacted (userinfo, credential parameters).
+    super(redactText(message));
     this.name = "TelemetryConfigError";
   }
 }
@@ -236,7 +238,8 @@ export function resolveTelemetryConfig(
       );
     });
 
-  const resolveSignal = (signal: Signal): ResolvedSignalConfig => {
+  const resolveSignal = (signal: Signal): ResolvedSignalConfig => printable(resolveSignalFields(signal));
+  const resolveSignalFields = (signal: Signal): ResolvedSignalConfig => {
     const raw = options[signal];
     const ENV = SIGNAL_ENV[signal];
     if (raw !== undefined && raw !== false && (raw === null || typeof raw !== "object")) {
@@ -309,6 +312,25 @@ export function resolveTelemetryConfig(
   };
 }
 
+const INSPECT = Symbol.for("nodejs.util.inspect.custom");
+
+/**
+ * The resolved signal config keeps the real URL and headers (the exporters need them), but prints
+ * redacted: `console.log(config)`, `util.inspect` and `JSON.stringify` show the URL through
+ * `redactUrl` and masked header values. The two methods are non-enumerable, so spreading or
+ * comparing the object sees only its fields.
+ */
+function printable(cfg: ResolvedSignalConfig): ResolvedSignalConfig {
+  const redacted = (): Record<string, unknown> => ({
+    ...cfg,
+    ...(cfg.url === undefined ? {} : { url: redactUrl(cfg.url) }),
+    headers: maskHeaders(cfg.headers),
+  });
+  Object.defineProperty(cfg, "toJSON", { value: redacted, enumerable: false });
+  Object.defineProperty(cfg, INSPECT, { value: redacted, enumerable: false });
+  return cfg;
+}
+
 /** `endpoint` + `/v1/<signal>`, keeping the endpoint's base path (a trailing slash is not doubled). */
 function appendSignalPath(endpoint: string, signal: Signal): string {
   const u = new URL(endpoint);
@@ -324,21 +346,23 @@ function appendSignalPath(endpoint: string, signal: Signal): string {
 export function parseKeyValueList(raw: string | undefined, name: string): Record<string, string> {
   const out: Record<string, string> = {};
   if (raw === undefined || raw.trim() === "") return out;
-  for (const entry of raw.split(",")) {
-    if (entry.trim() === "") continue;
+  // The entries are header values (credentials): an error names the entry by position, masked.
+  raw.split(",").forEach((entry, i) => {
+    if (entry.trim() === "") return;
     const eq = entry.indexOf("=");
-    if (eq <= 0) throw new TelemetryConfigError(`${name}: entry "${entry.trim()}" is not key=value`);
-    const key = decode(entry.slice(0, eq).trim(), name);
-    out[key] = decode(entry.slice(eq + 1).trim(), name);
-  }
+    const where = `${name}: entry ${i + 1}`;
+    if (eq <= 0) throw new TelemetryConfigError(`${where} ("${maskHeaderValue(entry.trim())}") is not key=value`);
+    const key = decode(entry.slice(0, eq).trim(), `${where} (key "${maskHeaderValue(entry.slice(0, eq).trim())}")`);
+    out[key] = decode(entry.slice(eq + 1).trim(), `${where} (the value of ${key})`);
+  });
   return out;
 }
 
-function decode(s: string, name: string): string {
+function decode(s: string, what: string): string {
   try {
     return decodeURIComponent(s);
   } catch {
-    throw new TelemetryConfigError(`${name}: "${s}" is not valid percent-encoding`);
+    throw new TelemetryConfigError(`${what} is not valid percent-encoding`);
   }
 }
 

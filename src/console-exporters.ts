@@ -23,6 +23,7 @@ import {
   type ResourceMetrics,
 } from "@opentelemetry/sdk-metrics";
 import type { LogRecordExporter, ReadableLogRecord } from "@opentelemetry/sdk-logs";
+import { redactText } from "./redact.js";
 
 /** Receives one printed line (without a trailing newline). */
 export type ConsoleLineWriter = (line: string) => void;
@@ -55,10 +56,11 @@ const writeToStderr: ConsoleLineWriter = (line) => {
  * @param out - where each line goes; defaults to stderr (see the module description for why).
  */
 export function createConsoleExporters(out: ConsoleLineWriter = writeToStderr): ConsoleExporters {
-  // Never let a broken writer (closed pipe, throwing test double) reach the application.
+  // Never let a broken writer (closed pipe, throwing test double) reach the application; never
+  // print a credential that a URL in an attribute or a message carries.
   const safeOut: ConsoleLineWriter = (line) => {
     try {
-      out(line);
+      out(redactText(line));
     } catch {}
   };
   return {

@@ -21,6 +21,7 @@ import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from "@opentelemetry/sdk-logs";
 import { createOtlpLogExporter, createOtlpMetricExporter, createOtlpSpanExporter } from "./exporters.js";
 import { TLS_ERROR_CODES } from "./export-diagnostics.js";
+import { maskHeaders, redactText, redactUrl } from "./redact.js";
 
 /** Options of {@link runDoctor}. */
 export interface DoctorOptions {
@@ -45,6 +46,7 @@ export interface SignalCheck {
   signal: Signal;
   /** `ok`: the receiver accepted the export; `skipped`: signal off, console or custom exporter. */
   outcome: "ok" | "failed" | "skipped";
+  /** The URL posted to, redacted (userinfo and credential query values `***`, see `redactUrl`). Every printed line is redacted too. */
   url?: string;
   /** Header names with masked values, exactly the headers the exporter was given. */
   maskedHeaders: Record<string, string>;
@@ -65,16 +67,20 @@ export interface SignalCheck {
  * to be checked), 1 when any export failed, 2 when the configuration itself is invalid.
  */
 export async function runDoctor(opts: DoctorOptions = {}): Promise<number> {
-  const out = opts.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const write = opts.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const env = opts.env ?? process.env;
   let config: ResolvedTelemetryConfig;
   try {
     config = resolveTelemetryConfig(opts.options ?? {}, env);
   } catch (error) {
-    out(`langchain-opentelemetry doctor`);
-    out(`configuration error: ${errorMessage(error)}`);
+    write(`langchain-opentelemetry doctor`);
+    write(`configuration error: ${redactText(errorMessage(error))}`);
     return 2;
   }
+  // Every line is redacted: URLs anywhere in it (an error message, a response body) and every
+  // configured header value, which a receiver may echo back.
+  const secrets = [config.traces, config.metrics, config.logs].flatMap((c) => Object.values(c.headers));
+  const out = (line: string): void => write(redactText(line, secrets));
   out(`langchain-opentelemetry doctor  (service.name=${config.serviceName})`);
   const signals = [config.traces, config.metrics, config.logs];
   const checks = await withResponseRecorder((recorder) =>
@@ -127,17 +133,18 @@ async function checkSignal(
     return { ...base, hints: ["a custom exporter instance is configured: the doctor cannot check it"] };
   }
   const url = signalConfig.url;
+  const printedUrl = redactUrl(url);
   const timeoutMillis = timeoutOverride ?? Math.min(signalConfig.timeoutMillis, DEFAULT_DOCTOR_TIMEOUT_MILLIS);
   let result: ExportOutcome;
   try {
     result = await exportOnce(config, { ...signalConfig, timeoutMillis });
   } catch (error) {
-    return { ...base, url, outcome: "failed", error: errorMessage(error), hints: [errorMessage(error)] };
+    return { ...base, url: printedUrl, outcome: "failed", error: errorMessage(error), hints: [errorMessage(error)] };
   }
   const response = recorder.last(url);
   const check: SignalCheck = {
     ...base,
-    url,
+    url: printedUrl,
     outcome: result.ok ? "ok" : "failed",
     status: response?.status ?? result.errorStatus,
     statusText: response?.statusText,
@@ -350,16 +357,6 @@ function printCheck(check: SignalCheck, out: (line: string) => void): void {
   for (const hint of check.hints) out(`  -> ${hint}`);
 }
 
-/** `X-Scope-OrgID: rca` -> `r***`; values of one character or less are fully masked. */
-function maskHeaders(headers: Record<string, string>): Record<string, string> {
-  const masked: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) masked[name] = maskValue(value);
-  return masked;
-}
-
-function maskValue(value: string): string {
-  return value.length <= 1 ? "***" : `${value[0]}***`;
-}
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -5,6 +5,7 @@
 import { SpanStatusCode, type Span } from "@opentelemetry/api";
 import { identifier, isRecord } from "./attributes.js";
 import { cutString } from "./content.js";
+import { redactText } from "./redact.js";
 import { ATTR_ERROR_TYPE } from "./semconv.js";
 
 export interface ErrorInfo {
@@ -14,7 +15,17 @@ export interface ErrorInfo {
   stack?: string;
 }
 
+/**
+ * The thrown value as {@link ErrorInfo}. Message and stack go through `redactText`: provider SDK
+ * errors often quote the request URL, and a key in its query string must not reach a span or a
+ * log record.
+ */
 export function describeError(err: unknown): ErrorInfo {
+  const info = describeRaw(err);
+  return { type: info.type, message: redactText(info.message), ...(info.stack === undefined ? {} : { stack: redactText(info.stack) }) };
+}
+
+function describeRaw(err: unknown): ErrorInfo {
   if (err instanceof Error) {
     const ctorName = err.constructor?.name;
     // DOMException is one class for many errors: its name says which (AbortError, TimeoutError).

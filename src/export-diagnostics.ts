@@ -11,6 +11,7 @@
 import type { ExportResult } from "@opentelemetry/core";
 import { TraceFlags, type Context } from "@opentelemetry/api";
 import type { Signal } from "./config.js";
+import { redactText, redactUrl } from "./redact.js";
 
 // ExportResultCode values of @opentelemetry/core, inlined so this module imports no SDK package.
 const SUCCESS = 0;
@@ -24,10 +25,14 @@ export const consoleWarningSink: WarningSink = (message) => {
   console.warn(`[langchain-opentelemetry] ${message}`);
 };
 
-/** Calls the sink and swallows anything it throws: telemetry never throws into the app. */
-export function safeWarn(sink: WarningSink, message: string): void {
+/**
+ * Calls the sink with `message` redacted (every URL in it, see `redactUrl`, and each of `secrets`)
+ * and swallows anything the sink throws: telemetry never throws into the app, and never prints a
+ * credential.
+ */
+export function safeWarn(sink: WarningSink, message: string, secrets?: Iterable<string>): void {
   try {
-    sink(message);
+    sink(redactText(message, secrets));
   } catch {}
 }
 
@@ -136,7 +141,8 @@ function describeNetworkError(info: ExportFailureInfo, code: string, message: st
     };
   }
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
-    return { status: `host not found (${code})`, hint: `The host name in ${info.url ?? "the URL"} does not resolve from here.` };
+    const where = info.url === undefined ? "the URL" : redactUrl(info.url);
+    return { status: `host not found (${code})`, hint: `The host name in ${where} does not resolve from here.` };
   }
   if (TLS_ERROR_CODES.has(code) || /ssl|tls|certificate/i.test(message)) {
     return {
@@ -162,32 +168,60 @@ function hostOf(url: string | undefined): string {
   }
 }
 
+/** What an {@link ExportFailureTracker} needs to know about its signal. */
+export interface ExportFailureTrackerOptions {
+  signal: Signal;
+  /** The URL posted to; undefined for a custom exporter. Printed redacted. */
+  url?: string;
+  /** The configured timeout, for the wording of timeouts and retries. */
+  timeoutMillis?: number;
+  warn: WarningSink;
+  /**
+   * Values never to print (the signal's header values): scrubbed from every warning, e.g. from a
+   * response body that echoes a header back. Default: none.
+   */
+  secrets?: readonly string[];
+}
+
 /** Per-signal failure state: warns once, counts the rest. */
 export class ExportFailureTracker {
   private failures = 0;
   private firstStatus = "";
+  private readonly signal: Signal;
+  private readonly url: string | undefined;
+  private readonly printedUrl: string | undefined;
+  private readonly timeoutMillis: number | undefined;
+  private readonly warn: WarningSink;
+  private readonly secrets: readonly string[];
 
-  constructor(
-    private readonly signal: Signal,
-    private readonly url: string | undefined,
-    private readonly timeoutMillis: number | undefined,
-    private readonly warn: WarningSink,
-  ) {}
+  constructor(options: ExportFailureTrackerOptions) {
+    this.signal = options.signal;
+    this.url = options.url;
+    this.printedUrl = options.url === undefined ? undefined : redactUrl(options.url);
+    this.timeoutMillis = options.timeoutMillis;
+    this.warn = options.warn;
+    this.secrets = options.secrets ?? [];
+  }
 
   /** Records one failed export; warns on the first one only. */
   recordFailure(error: unknown): void {
     this.failures++;
     if (this.failures > 1) return;
     const { status, hint } = describeExportFailure({ signal: this.signal, url: this.url, error, timeoutMillis: this.timeoutMillis });
-    this.firstStatus = status;
-    const where = this.url ? ` to ${this.url}` : " (custom exporter)";
-    safeWarn(this.warn, `${this.signal} export${where} failed: ${status}. ${hint} Further ${this.signal} export failures are counted, not repeated.`);
+    this.firstStatus = redactText(status, this.secrets);
+    const where = this.printedUrl ? ` to ${this.printedUrl}` : " (custom exporter)";
+    safeWarn(
+      this.warn,
+      `${this.signal} export${where} failed: ${status}. ${hint} Further ${this.signal} export failures are counted, not repeated.`,
+      this.secrets,
+    );
   }
 
   /** One summary line when more than one export failed; called at shutdown. */
   summarize(): void {
     if (this.failures > 1) {
-      safeWarn(this.warn, `${this.signal}: ${this.failures} exports failed in total${this.url ? ` to ${this.url}` : ""} (first: ${this.firstStatus}).`);
+      const where = this.printedUrl ? ` to ${this.printedUrl}` : "";
+      safeWarn(this.warn, `${this.signal}: ${this.failures} exports failed in total${where} (first: ${this.firstStatus}).`, this.secrets);
     }
   }
 }

@@ -27,6 +27,7 @@ export { registerGlobalHandler } from "./global.js";
 export { createConsoleExporters } from "./console-exporters.js";
 export type { ConsoleExporters, ConsoleLineWriter } from "./console-exporters.js";
 export { runDoctor } from "./doctor.js";
+export { redactUrl } from "./redact.js";
 export type { DoctorOptions, SignalCheck } from "./doctor.js";
 
 export {

@@ -135,7 +135,13 @@ export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHa
     bound?: QueueBound,
   ): T => {
     const raw = cfg.mode === "custom" ? (cfg.exporter as T) : cfg.mode === "console" ? fromConsole(getConsole()) : createOtlp(cfg);
-    const tracker = new ExportFailureTracker(cfg.signal, cfg.mode === "otlp" ? cfg.url : undefined, cfg.timeoutMillis, warn);
+    const tracker = new ExportFailureTracker({
+      signal: cfg.signal,
+      url: cfg.mode === "otlp" ? cfg.url : undefined,
+      timeoutMillis: cfg.timeoutMillis,
+      warn,
+      secrets: Object.values(cfg.headers),
+    });
     trackers.push(tracker);
     return withExportDiagnostics(raw, tracker, bound && ((n) => bound.handedOver(n)));
   };
