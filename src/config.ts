@@ -394,29 +394,30 @@ function checkUrl(value: unknown, name: string): string | undefined {
   try {
     u = new URL(value);
   } catch {
-    throw new TelemetryConfigError(`${name} is not a valid URL: "${value}" (expected e.g. http://collector:4318)`);
+    throw new TelemetryConfigError(`${name} is not a valid URL: "${redactUrl(value)}" (expected e.g. http://collector:4318)`);
   }
   if (u.protocol !== "http:" && u.protocol !== "https:") {
     const hint = !value.includes("//") ? ' (missing "http://"?)' : u.protocol === "grpc:" ? " (OTLP/gRPC is not supported: use OTLP/HTTP, port 4318)" : "";
-    throw new TelemetryConfigError(`${name} must be an http:// or https:// URL, got "${value}"${hint}`);
+    throw new TelemetryConfigError(`${name} must be an http:// or https:// URL, got "${redactUrl(value)}"${hint}`);
   }
   return value;
 }
 
 function checkHeaders(value: unknown, name: string): Record<string, string> | undefined {
-  const rec = checkHeaderLikeRecord(value, name);
+  // Header values are credentials: a wrong one is named by its kind, never quoted.
+  const rec = checkHeaderLikeRecord(value, name, kindOf);
   if (rec) checkHeaderNames(rec, name);
   return rec;
 }
 
-function checkHeaderLikeRecord(value: unknown, name: string): Record<string, string> | undefined {
+function checkHeaderLikeRecord(value: unknown, name: string, show: (v: unknown) => string = describe): Record<string, string> | undefined {
   if (value === undefined) return undefined;
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new TelemetryConfigError(`${name} must be an object of string values, got ${describe(value)}`);
+    throw new TelemetryConfigError(`${name} must be an object of string values, got ${show(value)}`);
   }
   for (const [k, v] of Object.entries(value)) {
     if (typeof v !== "string") {
-      throw new TelemetryConfigError(`${name}["${k}"] must be a string, got ${describe(v)}`);
+      throw new TelemetryConfigError(`${name}["${k}"] must be a string, got ${show(v)}`);
     }
   }
   return value as Record<string, string>;
@@ -489,6 +490,14 @@ function hasKeys(rec: Record<string, string>): boolean {
 
 function mapDefined<T, U>(v: T | undefined, f: (v: T) => U): U | undefined {
   return v === undefined ? undefined : f(v);
+}
+
+/** What `v` is, without its value: `a string`, `a number`, `null`, `an array`, `an object`... */
+function kindOf(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  const t = typeof v;
+  return t === "undefined" ? "undefined" : t === "object" ? "an object" : `a ${t}`;
 }
 
 function describe(v: unknown): string {

@@ -48,8 +48,8 @@ export function isCredentialName(name: string): boolean {
 
 /**
  * A URL safe to print: userinfo replaced by `***`, credential-like query and fragment parameter
- * values replaced by `***`. Never throws; a string that does not parse as a URL is redacted by
- * the same rules applied to its text.
+ * values replaced by `***`. Never throws; in a string that does not parse as a URL, everything
+ * before its last `@` (after `//`, if any) becomes `***` too, and its query is redacted as above.
  *
  * @example redactUrl("http://u:p@collector:4318/v1/traces?api_key=k&x=1")
  * // "http://***@collector:4318/v1/traces?api_key=***&x=1"
@@ -63,7 +63,10 @@ export function redactUrl(url: string): string {
   const queryAt = beforeHash.indexOf("?");
   const base = queryAt < 0 ? beforeHash : beforeHash.slice(0, queryAt);
   const query = queryAt < 0 ? undefined : beforeHash.slice(queryAt + 1);
-  let out = redactUserinfo(base);
+  // Without `//` a string may still parse (`user:pass@host:4318` is scheme `user:`), so only a
+  // parsable URL with an authority gets the exact rule.
+  const exact = base.includes("//") && URL.canParse(url);
+  let out = exact ? redactUserinfo(base) : redactUserinfoConservatively(base);
   if (query !== undefined) out += `?${redactParams(query)}`;
   if (hash !== undefined) out += `#${redactParams(hash)}`;
   return out;
@@ -78,6 +81,19 @@ function redactUserinfo(base: string): string {
   const at = base.lastIndexOf("@", authorityEnd - 1);
   if (at < authorityStart) return base;
   return `${base.slice(0, authorityStart)}${REDACTED}${base.slice(at)}`;
+}
+
+/**
+ * For a string that is not a valid URL with an authority, nothing says where the userinfo ends (a password may hold
+ * a `/` or a space): everything before the last `@` goes, from just after `//` (or from the start
+ * when there is no `//`, as in `user:pass@host:4318`).
+ */
+function redactUserinfoConservatively(base: string): string {
+  const at = base.lastIndexOf("@");
+  if (at < 0) return base;
+  const schemeEnd = base.indexOf("//");
+  const start = schemeEnd >= 0 && schemeEnd < at ? schemeEnd + 2 : 0;
+  return `${base.slice(0, start)}${REDACTED}${base.slice(at)}`;
 }
 
 function redactParams(params: string): string {

@@ -64,7 +64,7 @@ export interface TelemetryHandle {
   readonly tracerProvider: NodeTracerProvider;
   readonly meterProvider: MeterProvider;
   readonly loggerProvider: LoggerProvider;
-  /** The configuration in force (URLs, headers, modes per signal). */
+  /** The configuration in force (real URLs and headers, modes per signal); prints redacted (`console.log`, `JSON.stringify`). */
   readonly config: ResolvedTelemetryConfig;
   /**
    * Exports everything pending now. Never rejects: failures are reported as warnings. Returns

@@ -120,6 +120,22 @@ describe("npm run demo (examples/demo.ts)", () => {
   });
 });
 
+describe("npm run demo with credentials in the endpoint", () => {
+  it("names the destination on its first line with the userinfo and the key redacted, and prints neither anywhere", async () => {
+    const u = new URL(receiver.url);
+    const endpoint = `http://otlpuser:hunter2pass@${u.host}/?api_key=qs-secret-77`;
+    const result = await runExample("demo.ts", { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_HEADERS: "Authorization=Bearer%20hdr-secret-99" });
+    expectClean(result);
+    const redacted = (signal: string) => `http://***@${u.host}/v1/${signal}?api_key=***`;
+    expect(result.stdout.split("\n")[0]).toBe(
+      `Telemetry: sending over OTLP (http/json) to traces -> ${redacted("traces")}, metrics -> ${redacted("metrics")}, logs -> ${redacted("logs")}.`,
+    );
+    for (const secret of ["hunter2pass", "qs-secret-77", "hdr-secret-99"]) expect(result.stdout + result.stderr).not.toContain(secret);
+    // It did send there.
+    expect(traces().map((s) => s.name)).toContain("invoke_agent travel_assistant");
+  });
+});
+
 describe("examples/callbacks-array.ts", () => {
   it("traces the call that passes the handler in callbacks, and only that one", async () => {
     const result = await runExample("callbacks-array.ts", otlpEnv());

@@ -53,6 +53,11 @@ describe("redactUrl", () => {
     ["http://collector:4318/v1/traces", "http://collector:4318/v1/traces"],
     ["http://host/@scope/pkg?x=1", "http://host/@scope/pkg?x=1"],
     ["not a url ://u:p@x?token=t", "not a url ://***@x?token=***"],
+    // Not parsable: everything before the last @ goes (a password may hold a space or a slash).
+    ["http://u:pa ss@h:4318/x?token=t", "http://***@h:4318/x?token=***"],
+    ["http://u:pa/ss@h:4318/x", "http://***@h:4318/x"],
+    // Parses, but as scheme "user:" without an authority.
+    ["user:pass@collector:4318", "***@collector:4318"],
   ])("%s -> %s", (input, expected) => {
     expect(redactUrl(input)).toBe(expected);
   });
@@ -112,6 +117,40 @@ describe("configuration errors and the printed configuration", () => {
       resolveTelemetryConfig({}, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: bad });
     } catch (error) {
       expectNoSecret(String((error as Error).message), "error message");
+    }
+  });
+
+  it.each([
+    ["an invalid port", `http://otlpuser:${USER_SECRET}@collector:99999?token=${QUERY_SECRET}`, /^endpoint is not a valid URL: "http:\/\/\*\*\*@collector:99999\?token=\*\*\*"/],
+    ["a password with a slash", `http://otlpuser:a/${USER_SECRET}@collector:4318`, /^endpoint is not a valid URL: "http:\/\/\*\*\*@collector:4318"/],
+    ["no scheme", `otlpuser:${USER_SECRET}@collector:4318`, /^endpoint must be an http:\/\/ or https:\/\/ URL, got "\*\*\*@collector:4318" \(missing "http:\/\/"\?\)$/],
+  ])("TelemetryConfigError quotes an unparsable URL conservatively redacted (%s)", (_, endpoint, expected) => {
+    let message = "";
+    try {
+      resolveTelemetryConfig({ endpoint }, {});
+    } catch (error) {
+      expect(error).toBeInstanceOf(TelemetryConfigError);
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(expected);
+    expectNoSecret(message, "error message");
+  });
+
+  it("TelemetryConfigError names a wrong header option by its kind, never by its value", () => {
+    const wrong: Array<[Record<string, unknown>, RegExp]> = [
+      [{ headers: `Authorization=Bearer ${HEADER_SECRET}` }, /^headers must be an object of string values, got a string$/],
+      [{ traces: { headers: { "X-Api-Key": 8675309 } } }, /^traces\.headers\["X-Api-Key"\] must be a string, got a number$/],
+    ];
+    for (const [options, expected] of wrong) {
+      let message = "";
+      try {
+        resolveTelemetryConfig(options as never, {});
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(expected);
+      expectNoSecret(message, "error message");
+      expect(message).not.toContain("8675309");
     }
   });
 
@@ -216,28 +255,32 @@ describe("exported telemetry", () => {
     });
   }
 
-  it("the console exporter prints no credential", async () => {
-    const lines: string[] = [];
-    const exporters = createConsoleExporters((l) => lines.push(l));
-    const modelUrl = withCredentials("http://model.internal:8443", "/v1");
-    telemetry = setupTelemetry({
-      onWarning: () => {},
-      disableBatch: true,
-      traces: { exporter: exporters.spanExporter },
-      metrics: { exporter: exporters.metricExporter },
-      logs: { exporter: exporters.logExporter },
+  for (const captureContent of [false, true]) {
+    it(`the console exporter prints no credential (capture ${captureContent ? "on" : "off"})`, async () => {
+      const lines: string[] = [];
+      const exporters = createConsoleExporters((l) => lines.push(l));
+      const modelUrl = withCredentials("http://model.internal:8443", "/v1");
+      telemetry = setupTelemetry({
+        onWarning: () => {},
+        disableBatch: true,
+        headers: secretHeaders,
+        handlerOptions: { captureContent },
+        traces: { exporter: exporters.spanExporter },
+        metrics: { exporter: exporters.metricExporter },
+        logs: { exporter: exporters.logExporter },
+      });
+      const failing = new ScriptedChatModel({ model: "m", baseURL: modelUrl, replies: [{ text: "", error: new Error(`request to ${modelUrl} failed`) }] });
+      await expect(failing.invoke("hello")).rejects.toThrow();
+      // A span of another instrumentation whose status message quotes the URL as it was requested.
+      const span = telemetry.tracerProvider.getTracer("undici-like").startSpan("GET");
+      span.setStatus({ code: 2, message: `fetch ${modelUrl} failed` });
+      span.end();
+      await telemetry.shutdown();
+      telemetry = undefined;
+      const text = lines.join("\n");
+      expect(text).toContain("request to http://***@model.internal:8443/v1?api_key=***&region=eu failed");
+      expect(text).toContain("fetch http://***@model.internal:8443/v1?api_key=***&region=eu failed");
+      expectNoSecret(text, "console output");
     });
-    const failing = new ScriptedChatModel({ model: "m", baseURL: modelUrl, replies: [{ text: "", error: new Error(`request to ${modelUrl} failed`) }] });
-    await expect(failing.invoke("hello")).rejects.toThrow();
-    // A span of another instrumentation whose status message quotes the URL as it was requested.
-    const span = telemetry.tracerProvider.getTracer("undici-like").startSpan("GET");
-    span.setStatus({ code: 2, message: `fetch ${modelUrl} failed` });
-    span.end();
-    await telemetry.shutdown();
-    telemetry = undefined;
-    const text = lines.join("\n");
-    expect(text).toContain("request to http://***@model.internal:8443/v1?api_key=***&region=eu failed");
-    expect(text).toContain("fetch http://***@model.internal:8443/v1?api_key=***&region=eu failed");
-    for (const secret of [USER_SECRET, QUERY_SECRET]) expect(text.includes(secret), secret).toBe(false);
-  });
+  }
 });
