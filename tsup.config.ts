@@ -1,7 +1,10 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: { index: "src/index.ts", cli: "src/cli.ts" },
+  entry: { index: "src/index.ts", setup: "src/setup/index.ts", cli: "src/setup/cli.ts" },
+  // The setup entry and the CLI reach the core through the package's own name: left external, so
+  // an app that imports both entries has one handler class and one set of context keys.
+  external: ["langchain-opentelemetry"],
   format: ["esm", "cjs"],
   dts: true,
   // No source maps in the package: the bundled SDK would make them over 1 MB each.

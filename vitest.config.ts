@@ -3,9 +3,13 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   resolve: {
-    alias: {
-      "langchain-opentelemetry": fileURLToPath(new URL("./src/index.ts", import.meta.url)),
-    },
+    alias: [
+      {
+        find: /^langchain-opentelemetry\/setup$/,
+        replacement: fileURLToPath(new URL("./src/setup/index.ts", import.meta.url)),
+      },
+      { find: /^langchain-opentelemetry$/, replacement: fileURLToPath(new URL("./src/index.ts", import.meta.url)) },
+    ],
   },
   test: {
     include: ["test/**/*.test.ts"],

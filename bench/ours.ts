@@ -19,7 +19,7 @@ const benchDir = dirname(fileURLToPath(import.meta.url));
 export const OURS_BUNDLE = join(benchDir, "node_modules", ".ours", "handler.mjs");
 /** Bundle of `BENCH_OURS_ALT` (another handler.ts, e.g. a modified copy of src/, for A/B runs). */
 export const OURS_ALT_BUNDLE = join(benchDir, "node_modules", ".ours", "alt", "handler.mjs");
-const ENTRY = join(benchDir, "..", "src", "handler.ts");
+const ENTRY = join(benchDir, "..", "src", "handler", "handler.ts");
 
 /** The subset of our handler's API the bench uses. */
 export interface OursHandler extends BaseCallbackHandler {
@@ -58,7 +58,7 @@ export async function loadOurs(
     // Query string: a fresh module instance if the bundle was rebuilt in this process.
     const mod = (await import(`${pathToFileURL(outfile).href}?t=${Date.now()}`)) as Record<string, unknown>;
     const ctor = mod.OpenTelemetryCallbackHandler as OursConstructor | undefined;
-    if (typeof ctor !== "function") return { error: "src/handler.ts does not export OpenTelemetryCallbackHandler" };
+    if (typeof ctor !== "function") return { error: "src/handler/handler.ts does not export OpenTelemetryCallbackHandler" };
     return { ctor };
   } catch (err) {
     return { error: `could not build/load ${entry}: ${(err as Error).message.split("\n")[0]}` };

@@ -15,7 +15,8 @@
  */
 import { ChatOpenAI } from "@langchain/openai";
 import { createAgent } from "langchain";
-import { redactUrl, setupTelemetry, type TelemetryHandle } from "langchain-opentelemetry";
+import { redactUrl } from "langchain-opentelemetry";
+import { setupTelemetry, type TelemetryHandle } from "langchain-opentelemetry/setup";
 import { startFakeOpenAIServer } from "./support/fake-openai-server.js";
 import { travelTools } from "./support/travel-tools.js";
 

@@ -22,7 +22,7 @@
  */
 import { ChatOpenAI } from "@langchain/openai";
 import { createAgent } from "langchain";
-import { setupTelemetry } from "langchain-opentelemetry";
+import { setupTelemetry } from "langchain-opentelemetry/setup";
 import { startFakeOpenAIServer } from "./support/fake-openai-server.js";
 import { travelTools } from "./support/travel-tools.js";
 

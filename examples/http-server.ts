@@ -23,7 +23,7 @@
 import { createRequire } from "node:module";
 import { registerInstrumentations } from "@opentelemetry/instrumentation";
 import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
-import { setupTelemetry } from "langchain-opentelemetry";
+import { setupTelemetry } from "langchain-opentelemetry/setup";
 
 const telemetry = setupTelemetry({ serviceName: "http-server-example" });
 

@@ -8,7 +8,7 @@
  * Run: `npx tsx examples/setup-global.ts`
  * (with `OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318` to send to a collector).
  */
-import { setupTelemetry } from "langchain-opentelemetry";
+import { setupTelemetry } from "langchain-opentelemetry/setup";
 
 import { StringOutputParser } from "@langchain/core/output_parsers";
 import { ChatPromptTemplate } from "@langchain/core/prompts";

@@ -9,7 +9,7 @@
 import { StringOutputParser } from "@langchain/core/output_parsers";
 import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { ChatOpenAI } from "@langchain/openai";
-import { setupTelemetry } from "langchain-opentelemetry";
+import { setupTelemetry } from "langchain-opentelemetry/setup";
 import { startFakeOpenAIServer } from "./support/fake-openai-server.js";
 
 const telemetry = setupTelemetry({ serviceName: "streaming-example" });

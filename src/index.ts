@@ -2,33 +2,19 @@
  * langchain-opentelemetry: OpenTelemetry traces, metrics and logs for LangChain.js.
  *
  * - {@link OpenTelemetryCallbackHandler}: LangChain runs as GenAI spans, metrics and log records.
- * - {@link setupTelemetry}: one call that sends traces, metrics and logs over OTLP.
  * - {@link registerGlobalHandler}: attach a handler to every LangChain run in the process.
  * - {@link traceWorkflow} & co., {@link withAssociationProperties}: annotate your own code.
  *
+ * The bundled OpenTelemetry SDK (`setupTelemetry()`, the doctor, the console exporters) is the
+ * separate entry `langchain-opentelemetry/setup`: this one loads no SDK code.
+ *
  * @packageDocumentation
  */
-export { OpenTelemetryCallbackHandler, HANDLER_NAME } from "./handler.js";
-export type { OpenTelemetryCallbackHandlerOptions } from "./options.js";
+export { OpenTelemetryCallbackHandler, HANDLER_NAME } from "./handler/handler.js";
+export type { OpenTelemetryCallbackHandlerOptions } from "./handler/options.js";
 
-export { setupTelemetry } from "./setup.js";
-export type { TelemetryHandle } from "./setup.js";
-export { resolveTelemetryConfig, TelemetryConfigError } from "./config.js";
-export type {
-  OtlpCompression,
-  OtlpProtocol,
-  ResolvedSignalConfig,
-  ResolvedTelemetryConfig,
-  SetupTelemetryOptions,
-  Signal,
-  SignalOptions,
-} from "./config.js";
-export { registerGlobalHandler } from "./global.js";
-export { createConsoleExporters } from "./console-exporters.js";
-export type { ConsoleExporters, ConsoleLineWriter } from "./console-exporters.js";
-export { runDoctor } from "./doctor.js";
-export { redactUrl } from "./redact.js";
-export type { DoctorOptions, SignalCheck } from "./doctor.js";
+export { registerGlobalHandler } from "./handler/global.js";
+export { redactUrl } from "./util/redact.js";
 
 export {
   ASSOCIATION_ATTRIBUTE_PREFIX,
@@ -38,7 +24,7 @@ export {
   getAssociationProperties,
   setAssociationProperties,
   withAssociationProperties,
-} from "./association.js";
-export type { AssociationProperties, AssociationValue, AttributeTarget } from "./association.js";
-export { contextForLangChainRun, traceAgent, traceTask, traceTool, traceWorkflow } from "./annotate.js";
-export type { AnnotationKind, AnyFunction, RunConfigLike, RunSpanLookup, TracedMethodDecorator, TraceOptions } from "./annotate.js";
+} from "./annotate/association.js";
+export type { AssociationProperties, AssociationValue, AttributeTarget } from "./annotate/association.js";
+export { contextForLangChainRun, traceAgent, traceTask, traceTool, traceWorkflow } from "./annotate/annotate.js";
+export type { AnnotationKind, AnyFunction, RunConfigLike, RunSpanLookup, TracedMethodDecorator, TraceOptions } from "./annotate/annotate.js";

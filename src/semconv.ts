@@ -1,7 +1,9 @@
 /**
- * Attribute, metric and event names of the OpenTelemetry GenAI semantic conventions v1.41.0
- * (and the few general conventions they reference). One place, so a reader can check every
- * name against the specification.
+ * Every attribute, metric and event name this package writes, in one place. First those of the
+ * OpenTelemetry GenAI semantic conventions v1.41.0 (and the few general conventions they
+ * reference), under the conventions' own identifiers, so a reader can check each against the
+ * specification; then, under "Ours", the names the conventions do not have (documented in the
+ * README as ours).
  */
 
 export const ATTR_GEN_AI_OPERATION_NAME = "gen_ai.operation.name";
@@ -79,3 +81,39 @@ export const DURATION_BUCKETS = [
 /** Event names (gen-ai-events.md, gen-ai-exceptions.md). */
 export const EVENT_INFERENCE_DETAILS = "gen_ai.client.inference.operation.details";
 export const EVENT_OPERATION_EXCEPTION = "gen_ai.client.operation.exception";
+
+// ---------------------------------------------------------------- Ours (not in the conventions)
+
+/**
+ * Event name of the details record of a tool or agent operation. The conventions (v1.41.0 and
+ * their development branch) define a details event for inference only; this name mirrors
+ * `gen_ai.client.inference.operation.details` without the `inference` qualifier and pairs with
+ * `gen_ai.client.operation.exception`, which the conventions already use for every GenAI
+ * operation. Documented in the README as ours, not the conventions'.
+ */
+export const EVENT_OPERATION_DETAILS = "gen_ai.client.operation.details";
+
+/** Why a run that never ended was ended (`timeout`, `open_run_limit`, `shutdown`, ...). */
+export const ATTR_RUN_INCOMPLETE = "langchain.run.incomplete";
+export const ATTR_CACHE_HIT = "langchain.cache_hit";
+/** A LangGraph control-flow signal (`GraphInterrupt`, `ParentCommand`) that ended a run: no failure. */
+export const ATTR_CONTROL_FLOW = "langchain.control_flow";
+export const ATTR_CHAIN_INPUTS = "langchain.chain.inputs";
+export const ATTR_CHAIN_OUTPUTS = "langchain.chain.outputs";
+export const ATTR_LANGGRAPH_NODE = "langgraph.node";
+export const ATTR_LANGGRAPH_STEP = "langgraph.step";
+/** Retrieved documents when some have no score (the conventions' `gen_ai.retrieval.documents` requires one). */
+export const ATTR_RETRIEVAL_DOCUMENTS = "langchain.retrieval.documents";
+/** Data of a custom event (`dispatchCustomEvent`), on the span event of that name. Content capture only. */
+export const ATTR_EVENT_DATA = "langchain.event.data";
+
+/** Which of the four annotations made a span: `workflow`, `task`, `agent` or `tool`. */
+export const ATTR_SPAN_KIND = "langchain_otel.span.kind";
+/** Name of a task span (tasks have no GenAI-convention attribute of their own). */
+export const ATTR_TASK_NAME = "langchain_otel.task.name";
+/** JSON of a workflow/task/agent's arguments (one argument: that value; several: an array). Content capture only. */
+export const ATTR_INPUT = "langchain_otel.input";
+/** JSON of a workflow/task/agent's return value (resolved value for async functions). Content capture only. */
+export const ATTR_OUTPUT = "langchain_otel.output";
+/** Prefix of the span/log attribute that carries association property `<key>`. */
+export const ASSOCIATION_ATTRIBUTE_PREFIX = "langchain_otel.association.";

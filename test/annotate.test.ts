@@ -12,16 +12,16 @@ import { tool } from "@langchain/core/tools";
 import ts from "typescript";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
-import * as annotate from "../src/annotate.js";
+import * as annotate from "../src/annotate/annotate.js";
 import {
   contextForLangChainRun,
   traceAgent,
   traceTask,
   traceTool,
   traceWorkflow,
-} from "../src/annotate.js";
-import { OpenTelemetryCallbackHandler } from "../src/handler.js";
-import { LANGCHAIN_RUN_KEY } from "../src/run-context.js";
+} from "../src/annotate/annotate.js";
+import { OpenTelemetryCallbackHandler } from "../src/handler/handler.js";
+import { LANGCHAIN_RUN_KEY } from "../src/handler/run-context.js";
 import { only, parentId, spanId } from "./helpers/spans.js";
 
 const exporter = new InMemorySpanExporter();
@@ -464,7 +464,7 @@ describe("decorators, compiled by TypeScript's own emit (tsc API)", () => {
     experimentalDecorators: boolean,
   ): Promise<{ build: (api: typeof annotate, tp: typeof tracerProvider) => Service }> {
     const dir = mkdtempSync(join(tmpdir(), "annotate-tsc-"));
-    const annotatePath = fileURLToPath(new URL("../src/annotate.js", import.meta.url));
+    const annotatePath = fileURLToPath(new URL("../src/annotate/annotate.js", import.meta.url));
     const source = `
       type Api = typeof import(${JSON.stringify(annotatePath)});
       type Provider = NonNullable<import(${JSON.stringify(annotatePath)}).TraceOptions["tracerProvider"]>;

@@ -8,7 +8,7 @@ import { tool } from "@langchain/core/tools";
 import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { traceTask, traceWorkflow } from "../src/annotate.js";
+import { traceTask, traceWorkflow } from "../src/annotate/annotate.js";
 import {
   ASSOCIATION_KEY,
   AssociationLogRecordProcessor,
@@ -20,8 +20,8 @@ import {
   setAssociationProperties,
   withAssociationProperties,
   type AssociationProperties,
-} from "../src/association.js";
-import { OpenTelemetryCallbackHandler } from "../src/handler.js";
+} from "../src/annotate/association.js";
+import { OpenTelemetryCallbackHandler } from "../src/handler/handler.js";
 import { only } from "./helpers/spans.js";
 
 const exporter = new InMemorySpanExporter();

@@ -4,7 +4,7 @@ import { BasicTracerProvider, SimpleSpanProcessor, BatchSpanProcessor } from "@o
 import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
 import { LoggerProvider, SimpleLogRecordProcessor } from "@opentelemetry/sdk-logs";
 import { SeverityNumber } from "@opentelemetry/api-logs";
-import { createConsoleExporters } from "../src/console-exporters.js";
+import { createConsoleExporters } from "../src/setup/console-exporters.js";
 
 const T0 = 1_700_000_000_000; // epoch millis: span times are explicit so durations are exact
 

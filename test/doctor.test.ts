@@ -3,7 +3,7 @@ import http from "node:http";
 import net from "node:net";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { runDoctor } from "../src/doctor.js";
+import { runDoctor } from "../src/setup/doctor.js";
 
 interface Received {
   path: string;

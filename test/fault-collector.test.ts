@@ -14,7 +14,7 @@ import { StringOutputParser } from "@langchain/core/output_parsers";
 import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { setupTelemetry, type TelemetryHandle } from "../src/setup.js";
+import { setupTelemetry, type TelemetryHandle } from "../src/setup/setup.js";
 import { startFaultyCollector, type Answer, type FaultyCollector } from "./helpers/faulty-collector.js";
 import { heapAfterGc } from "./helpers/heap.js";
 import { refusedUrl } from "./helpers/otlp-receiver.js";

@@ -17,7 +17,7 @@ import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-base";
 import { createAgent, FakeToolCallingModel } from "langchain";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { setupTelemetry, type TelemetryHandle } from "../src/setup.js";
+import { setupTelemetry, type TelemetryHandle } from "../src/setup/setup.js";
 import { startOpenAIMock, type OpenAIMock } from "./helpers/openai-mock.js";
 
 const MARK = {

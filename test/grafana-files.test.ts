@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { GenAiMetrics } from "../src/metrics.js";
+import { GenAiMetrics } from "../src/signals/metrics.js";
 import * as S from "../src/semconv.js";
 import { repoRoot } from "./helpers/example-runner.js";
 

@@ -129,7 +129,7 @@ describe.skipIf(!registryReachable)("install matrix", () => {
     it.skipIf(!exportsSetup)("setupTelemetry() works out of the box: the trace is printed on the embedded default, with no warning", async () => {
       await writeFile(
         join(app, "setup.mjs"),
-        `import { setupTelemetry } from "langchain-opentelemetry";
+        `import { setupTelemetry } from "langchain-opentelemetry/setup";
 import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { ChatPromptTemplate } from "@langchain/core/prompts";
 const telemetry = setupTelemetry({ serviceName: "matrix", disableBatch: true });

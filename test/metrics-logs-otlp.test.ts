@@ -8,7 +8,7 @@
 import { StringOutputParser } from "@langchain/core/output_parsers";
 import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
-import { setupTelemetry, type TelemetryHandle } from "../src/setup.js";
+import { setupTelemetry, type TelemetryHandle } from "../src/setup/setup.js";
 import { ScriptedChatModel, TestClock } from "./helpers/models.js";
 import { clearOtelEnv, snapshotEnv } from "./helpers/env.js";
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedRequest } from "./helpers/otlp-receiver.js";

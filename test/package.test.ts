@@ -4,7 +4,7 @@
  * from both `import` and `require`.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   EXPECTED_CHAIN_SPANS,
@@ -82,6 +82,65 @@ describe("packed package", () => {
       expect(report.output).toBe("hello");
       expect(report.traceCount).toBe(1);
       expect(report.spans).toEqual(EXPECTED_CHAIN_SPANS);
+    });
+
+    // The root entry is the handler, global attach and annotations: no OpenTelemetry SDK code.
+    // A resolve hook (ESM) and require.cache (CommonJS) list every module the import loads.
+    const SDK_MODULE = /@opentelemetry\/(sdk-|exporter-|otlp-|resources|core\/|context-async-hooks)|langchain-opentelemetry\/dist\/(setup|cli)/;
+    it("`import` of the root entry loads no OpenTelemetry SDK module", async () => {
+      await writeFile(
+        join(app, "record-hooks.mjs"),
+        `import { appendFileSync } from "node:fs";
+export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context);
+  appendFileSync(process.env.LOADED_LIST, result.url + "\\n");
+  return result;
+}
+`,
+      );
+      await writeFile(
+        join(app, "record.mjs"),
+        `import { register } from "node:module";\nregister("./record-hooks.mjs", import.meta.url);\n`,
+      );
+      await writeFile(join(app, "root.mjs"), `import { OpenTelemetryCallbackHandler } from "langchain-opentelemetry";\nnew OpenTelemetryCallbackHandler();\n`);
+      const list = join(app, "loaded-esm.txt");
+      const result = await runCommand("node", ["--import", "./record.mjs", "root.mjs"], app, { ...process.env, LOADED_LIST: list });
+      expect(result.stderr).toBe("");
+      const loaded = (await readFile(list, "utf8")).split("\n").filter(Boolean);
+      expect(loaded.some((url) => url.endsWith("/node_modules/langchain-opentelemetry/dist/index.js"))).toBe(true);
+      expect(loaded.filter((url) => SDK_MODULE.test(url))).toEqual([]);
+    });
+
+    it("`require` of the root entry loads no OpenTelemetry SDK module", async () => {
+      await writeFile(
+        join(app, "root.cjs"),
+        `const { OpenTelemetryCallbackHandler } = require("langchain-opentelemetry");\nnew OpenTelemetryCallbackHandler();\nprocess.stdout.write(JSON.stringify(Object.keys(require.cache)));\n`,
+      );
+      const result = await runCommand("node", ["root.cjs"], app);
+      expect(result.stderr).toBe("");
+      const loaded: string[] = JSON.parse(result.stdout);
+      expect(loaded.some((file) => file.endsWith("/node_modules/langchain-opentelemetry/dist/index.cjs"))).toBe(true);
+      expect(loaded.filter((file) => SDK_MODULE.test(file))).toEqual([]);
+    });
+
+    it("`langchain-opentelemetry/setup` works from `import` and `require`, sharing the root's handler class", async () => {
+      const check = (format: "esm" | "cjs") => {
+        const load =
+          format === "esm"
+            ? `import { setupTelemetry } from "langchain-opentelemetry/setup";\nimport { OpenTelemetryCallbackHandler } from "langchain-opentelemetry";\n`
+            : `const { setupTelemetry } = require("langchain-opentelemetry/setup");\nconst { OpenTelemetryCallbackHandler } = require("langchain-opentelemetry");\n`;
+        return `${load}const handle = setupTelemetry({ traces: false, metrics: false, logs: false, global: false });
+process.stdout.write(String(handle.handler instanceof OpenTelemetryCallbackHandler));
+handle.shutdown();
+`;
+      };
+      await writeFile(join(app, "setup.mjs"), check("esm"));
+      await writeFile(join(app, "setup.cjs"), check("cjs"));
+      for (const file of ["setup.mjs", "setup.cjs"]) {
+        const result = await runCommand("node", [file], app);
+        expect(result.stderr).toBe("");
+        expect(result.stdout).toBe("true");
+      }
     });
 
     it("installs the doctor as the `langchain-opentelemetry` bin", async () => {

@@ -8,8 +8,8 @@ import { logs, SeverityNumber } from "@opentelemetry/api-logs";
 import { InMemoryLogRecordExporter } from "@opentelemetry/sdk-logs";
 import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-node";
 import { expect, it } from "vitest";
-import { withAssociationProperties } from "../src/association.js";
-import { setupTelemetry } from "../src/setup.js";
+import { withAssociationProperties } from "../src/annotate/association.js";
+import { setupTelemetry } from "../src/setup/setup.js";
 
 it("spans and log records of any instrumentation inside the scope carry the association properties", async () => {
   const spans = new InMemorySpanExporter();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseKeyValueList, resolveTelemetryConfig, TelemetryConfigError, type SetupTelemetryOptions } from "../src/config.js";
+import { parseKeyValueList, resolveTelemetryConfig, TelemetryConfigError, type SetupTelemetryOptions } from "../src/setup/config.js";
 
 const grafana: SetupTelemetryOptions = {
   serviceName: "root_cause_analysis",

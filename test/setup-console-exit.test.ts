@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { setupTelemetry } from "../src/setup.js";
+import { setupTelemetry } from "../src/setup/setup.js";
 import { startOtlpReceiver, type OtlpReceiver } from "./helpers/otlp-receiver.js";
 import { pingChain } from "./helpers/langchain-fixtures.js";
 import { clearOtelEnv, envWithoutOtel, snapshotEnv } from "./helpers/env.js";

@@ -6,8 +6,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-node";
 import type { ExportResult } from "@opentelemetry/core";
-import { setupTelemetry, type TelemetryHandle } from "../src/setup.js";
-import { describeExportFailure } from "../src/export-diagnostics.js";
+import { setupTelemetry, type TelemetryHandle } from "../src/setup/setup.js";
+import { describeExportFailure } from "../src/setup/export-diagnostics.js";
 import { refusedUrl, startOtlpReceiver, type OtlpReceiver } from "./helpers/otlp-receiver.js";
 import { pingChain } from "./helpers/langchain-fixtures.js";
 import { collectingExporter } from "./helpers/spans.js";

@@ -9,7 +9,7 @@ import { logs } from "@opentelemetry/api-logs";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-node";
 import { afterAll, expect, it } from "vitest";
-import { setupTelemetry } from "../src/setup.js";
+import { setupTelemetry } from "../src/setup/setup.js";
 import { startOtlpReceiver } from "./helpers/otlp-receiver.js";
 import { pingChain } from "./helpers/langchain-fixtures.js";
 

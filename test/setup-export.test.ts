@@ -4,7 +4,7 @@
  * OTLP JSON encoding of what arrives.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { setupTelemetry, type TelemetryHandle } from "../src/setup.js";
+import { setupTelemetry, type TelemetryHandle } from "../src/setup/setup.js";
 import { snapshotEnv } from "./helpers/env.js";
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedRequest } from "./helpers/otlp-receiver.js";
 import { pingChain } from "./helpers/langchain-fixtures.js";

@@ -8,7 +8,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, expect, it } from "vitest";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-node";
-import { setupTelemetry } from "../src/setup.js";
+import { setupTelemetry } from "../src/setup/setup.js";
 import { pingChain } from "./helpers/langchain-fixtures.js";
 import { collectingExporter } from "./helpers/spans.js";
 

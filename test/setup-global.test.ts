@@ -5,9 +5,9 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-node";
-import { setupTelemetry, type TelemetryHandle } from "../src/setup.js";
-import { registerGlobalHandler } from "../src/global.js";
-import { OpenTelemetryCallbackHandler } from "../src/handler.js";
+import { setupTelemetry, type TelemetryHandle } from "../src/setup/setup.js";
+import { registerGlobalHandler } from "../src/handler/global.js";
+import { OpenTelemetryCallbackHandler } from "../src/handler/handler.js";
 import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { pingChain, UsageFakeChatModel } from "./helpers/langchain-fixtures.js";
 import { collectingExporter } from "./helpers/spans.js";

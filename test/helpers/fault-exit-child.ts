@@ -12,7 +12,7 @@
 import { StringOutputParser } from "@langchain/core/output_parsers";
 import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { FakeListChatModel } from "@langchain/core/utils/testing";
-import { setupTelemetry } from "../../src/setup.js";
+import { setupTelemetry } from "../../src/setup/setup.js";
 
 const INVOKES = 5;
 

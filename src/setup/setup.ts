@@ -53,9 +53,14 @@ import {
   withExportDiagnostics,
   type WarningSink,
 } from "./export-diagnostics.js";
-import { registerGlobalHandler } from "./global.js";
-import { OpenTelemetryCallbackHandler } from "./handler.js";
-import { AssociationLogRecordProcessor, AssociationSpanProcessor } from "./association.js";
+// The core through the package's own name (external in the build): one copy of the handler and of
+// its context keys, whether an app imports the root, the setup entry, or both.
+import {
+  AssociationLogRecordProcessor,
+  AssociationSpanProcessor,
+  OpenTelemetryCallbackHandler,
+  registerGlobalHandler,
+} from "langchain-opentelemetry";
 
 /** What `setupTelemetry()` returns. */
 export interface TelemetryHandle {

@@ -7,7 +7,9 @@
  * conversation, session or thread id is given.
  */
 import { context, createContextKey, diag, type Attributes, type AttributeValue, type Context } from "@opentelemetry/api";
-import { ATTR_GEN_AI_CONVERSATION_ID } from "./semconv.js";
+import { ASSOCIATION_ATTRIBUTE_PREFIX, ATTR_GEN_AI_CONVERSATION_ID } from "../semconv.js";
+
+export { ASSOCIATION_ATTRIBUTE_PREFIX };
 
 /**
  * Association properties travel in the OpenTelemetry context under this key, as ready-made span
@@ -20,8 +22,6 @@ export function getAssociationAttributes(ctx: Context): Attributes | undefined {
   return ctx.getValue(ASSOCIATION_KEY) as Attributes | undefined;
 }
 
-/** Prefix of the span/log attribute that carries association property `<key>`. */
-export const ASSOCIATION_ATTRIBUTE_PREFIX = "langchain_otel.association.";
 /** At most this many properties are in force at once (nested scopes included). */
 export const MAX_ASSOCIATION_PROPERTIES = 32;
 /** Longest key accepted, after sanitising. Longer keys are dropped (cutting them could collide). */

@@ -21,7 +21,7 @@ import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from "@opentelemetry/sdk-logs";
 import { createOtlpLogExporter, createOtlpMetricExporter, createOtlpSpanExporter } from "./exporters.js";
 import { TLS_ERROR_CODES } from "./export-diagnostics.js";
-import { maskHeaders, redactText, redactUrl } from "./redact.js";
+import { maskHeaders, redactText, redactUrl } from "../util/redact.js";
 
 /** Options of {@link runDoctor}. */
 export interface DoctorOptions {

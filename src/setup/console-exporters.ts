@@ -23,7 +23,7 @@ import {
   type ResourceMetrics,
 } from "@opentelemetry/sdk-metrics";
 import type { LogRecordExporter, ReadableLogRecord } from "@opentelemetry/sdk-logs";
-import { redactText } from "./redact.js";
+import { redactText } from "../util/redact.js";
 
 /** Receives one printed line (without a trailing newline). */
 export type ConsoleLineWriter = (line: string) => void;

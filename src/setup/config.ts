@@ -16,8 +16,8 @@
  * another signal's requests, also when `OTEL_EXPORTER_OTLP_HEADERS` is set.
  */
 
-import type { OpenTelemetryCallbackHandlerOptions } from "./options.js";
-import { maskHeaderValue, maskHeaders, redactText, redactUrl } from "./redact.js";
+import type { OpenTelemetryCallbackHandlerOptions } from "../handler/options.js";
+import { maskHeaderValue, maskHeaders, redactText, redactUrl } from "../util/redact.js";
 
 /** One of the three OpenTelemetry signals. */
 export type Signal = "traces" | "metrics" | "logs";

@@ -7,8 +7,8 @@
  * tool or agent name, error type, and only the run-metadata keys a user opted in.
  */
 import type { Attributes, Histogram, MeterProvider } from "@opentelemetry/api";
-import * as S from "./semconv.js";
-import { PACKAGE_NAME, PACKAGE_VERSION } from "./version.js";
+import * as S from "../semconv.js";
+import { PACKAGE_NAME, PACKAGE_VERSION } from "../util/package.js";
 
 /**
  * Buckets of `gen_ai.invoke_agent.duration` (development branch): an agent run is many model

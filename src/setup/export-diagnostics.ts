@@ -11,7 +11,7 @@
 import type { ExportResult } from "@opentelemetry/core";
 import { TraceFlags, type Context } from "@opentelemetry/api";
 import type { Signal } from "./config.js";
-import { redactText, redactUrl } from "./redact.js";
+import { redactText, redactUrl } from "../util/redact.js";
 
 // ExportResultCode values of @opentelemetry/core, inlined so this module imports no SDK package.
 const SUCCESS = 0;

@@ -4,8 +4,8 @@
  * tolerates missing or wrongly typed input.
  */
 import type { Attributes } from "@opentelemetry/api";
-import { cutString } from "./content.js";
-import * as S from "./semconv.js";
+import { cutString } from "../util/content.js";
+import * as S from "../semconv.js";
 
 /**
  * Longest identifier recorded (run, model, provider, tool names; response ids; finish reasons;

@@ -7,18 +7,9 @@
 import * as api from "@opentelemetry/api";
 import type { AnyValueMap, Logger, LoggerProvider } from "@opentelemetry/api-logs";
 import { logs as apiLogs, SeverityNumber } from "@opentelemetry/api-logs";
-import { boundedJson, cutString } from "./content.js";
-import * as S from "./semconv.js";
-import { PACKAGE_NAME, PACKAGE_VERSION } from "./version.js";
-
-/**
- * Event name of the details record of a tool or agent operation. The conventions (v1.41.0 and
- * their development branch) define a details event for inference only; this name mirrors
- * `gen_ai.client.inference.operation.details` without the `inference` qualifier and pairs with
- * `gen_ai.client.operation.exception`, which the conventions already use for every GenAI
- * operation. Documented in the README as ours, not the conventions'.
- */
-export const EVENT_OPERATION_DETAILS = "gen_ai.client.operation.details";
+import { boundedJson, cutString } from "../util/content.js";
+import * as S from "../semconv.js";
+import { PACKAGE_NAME, PACKAGE_VERSION } from "../util/package.js";
 
 /**
  * What one record's own attributes may use. Loki's default per-line limits are 64 KiB of

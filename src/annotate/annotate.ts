@@ -19,12 +19,16 @@ import {
 } from "@opentelemetry/api";
 import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
 import { getAssociationAttributes, setAssociationProperties, type AssociationProperties } from "./association.js";
-import { boundedJson } from "./content.js";
-import { describeError, recordFailure } from "./errors.js";
-import { captureContentFromEnv, DEFAULT_MAX_CONTENT_LENGTH } from "./options.js";
-import { LANGCHAIN_RUN_KEY } from "./run-context.js";
+import { boundedJson } from "../util/content.js";
+import { describeError, recordFailure } from "../signals/errors.js";
+import { captureContentFromEnv, DEFAULT_MAX_CONTENT_LENGTH } from "../handler/options.js";
+import { LANGCHAIN_RUN_KEY } from "../handler/run-context.js";
 import {
   ATTR_GEN_AI_AGENT_NAME,
+  ATTR_INPUT,
+  ATTR_OUTPUT,
+  ATTR_SPAN_KIND,
+  ATTR_TASK_NAME,
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
   ATTR_GEN_AI_TOOL_CALL_RESULT,
@@ -34,17 +38,8 @@ import {
   OP_EXECUTE_TOOL,
   OP_INVOKE_AGENT,
   OP_INVOKE_WORKFLOW,
-} from "./semconv.js";
-import { PACKAGE_NAME } from "./version.js";
-
-/** Which of the four annotations made a span: `workflow`, `task`, `agent` or `tool`. */
-const ATTR_SPAN_KIND = "langchain_otel.span.kind";
-/** Name of a task span (tasks have no GenAI-convention attribute of their own). */
-const ATTR_TASK_NAME = "langchain_otel.task.name";
-/** JSON of a workflow/task/agent's arguments (one argument: that value; several: an array). Content capture only. */
-const ATTR_INPUT = "langchain_otel.input";
-/** JSON of a workflow/task/agent's return value (resolved value for async functions). Content capture only. */
-const ATTR_OUTPUT = "langchain_otel.output";
+} from "../semconv.js";
+import { PACKAGE_NAME } from "../util/package.js";
 
 /** The kinds of annotated spans. */
 export type AnnotationKind = "workflow" | "task" | "agent" | "tool";

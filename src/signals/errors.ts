@@ -3,10 +3,10 @@
  * rule for the handler and the annotations, so the same failure reads the same everywhere.
  */
 import { SpanStatusCode, type Span } from "@opentelemetry/api";
-import { identifier, isRecord } from "./attributes.js";
-import { cutString } from "./content.js";
-import { redactText } from "./redact.js";
-import { ATTR_ERROR_TYPE } from "./semconv.js";
+import { identifier, isRecord } from "../langchain/attributes.js";
+import { cutString } from "../util/content.js";
+import { redactText } from "../util/redact.js";
+import { ATTR_ERROR_TYPE } from "../semconv.js";
 
 export interface ErrorInfo {
   /** `error.type`: the class name; `name` for plain `Error` and `DOMException` (`AbortError`); `_OTHER` for a thrown non-object. */

@@ -20,8 +20,8 @@ import {
   type TracerProvider,
 } from "@opentelemetry/api";
 import type { AnyValueMap } from "@opentelemetry/api-logs";
-import { getAssociationAttributes } from "./association.js";
-import { describeError, recordFailure, type ErrorInfo } from "./errors.js";
+import { getAssociationAttributes } from "../annotate/association.js";
+import { describeError, recordFailure, type ErrorInfo } from "../signals/errors.js";
 import { LANGCHAIN_RUN_KEY } from "./run-context.js";
 import {
   addRequestParams,
@@ -34,29 +34,18 @@ import {
   runNameOf,
   serverOf,
   usageOf,
-} from "./attributes.js";
-import { boundedJson, boundedText, cutString } from "./content.js";
-import { EVENT_OPERATION_DETAILS, exceptionAttributes, GenAiLogs, globalLoggerProvider, inferenceBody, operationBody, SeverityNumber } from "./logs.js";
-import { outputMessages, promptMessages, splitInput, toolDefinitions, toOutputMessage } from "./messages.js";
-import { agentMetricAttributes, GenAiMetrics, toolMetricAttributes } from "./metrics.js";
+} from "../langchain/attributes.js";
+import { boundedJson, boundedText, cutString } from "../util/content.js";
+import { exceptionAttributes, GenAiLogs, globalLoggerProvider, inferenceBody, operationBody, SeverityNumber } from "../signals/logs.js";
+import { outputMessages, promptMessages, splitInput, toolDefinitions, toOutputMessage } from "../langchain/messages.js";
+import { agentMetricAttributes, GenAiMetrics, toolMetricAttributes } from "../signals/metrics.js";
 import { captureContentFromEnv, DEFAULT_MAX_CONTENT_LENGTH, type OpenTelemetryCallbackHandlerOptions } from "./options.js";
 import { contextOf, RunRegistry, type OperationState, type Run } from "./runs.js";
-import * as S from "./semconv.js";
-import { PACKAGE_NAME, PACKAGE_VERSION } from "./version.js";
+import * as S from "../semconv.js";
+import { PACKAGE_NAME, PACKAGE_VERSION } from "../util/package.js";
 
 /** The handler's constant name: LangChain de-duplicates configure-hook handlers by name. */
 export const HANDLER_NAME = "langchain_opentelemetry";
-
-/** Our own attributes (not in the GenAI conventions); documented in the README. */
-export const ATTR_RUN_INCOMPLETE = "langchain.run.incomplete";
-export const ATTR_CACHE_HIT = "langchain.cache_hit";
-export const ATTR_CONTROL_FLOW = "langchain.control_flow";
-export const ATTR_CHAIN_INPUTS = "langchain.chain.inputs";
-export const ATTR_CHAIN_OUTPUTS = "langchain.chain.outputs";
-export const ATTR_LANGGRAPH_NODE = "langgraph.node";
-export const ATTR_LANGGRAPH_STEP = "langgraph.step";
-/** Retrieved documents when some have no score (the conventions' `gen_ai.retrieval.documents` requires one). */
-export const ATTR_RETRIEVAL_DOCUMENTS = "langchain.retrieval.documents";
 
 const HIDDEN_TAG = "langsmith:hidden";
 const CREATE_AGENT_INTEGRATION = "langchain_create_agent";
@@ -261,7 +250,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   private expire(run: Run, reason: string): void {
     const span = run.span;
     if (span === undefined) return;
-    span.setAttribute(ATTR_RUN_INCOMPLETE, reason);
+    span.setAttribute(S.ATTR_RUN_INCOMPLETE, reason);
     span.setAttribute(S.ATTR_ERROR_TYPE, "incomplete");
     span.setStatus({ code: SpanStatusCode.ERROR, message: `run did not end (${reason})` });
     span.end();
@@ -347,13 +336,13 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         attributes = { [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_INVOKE_WORKFLOW, [S.ATTR_GEN_AI_WORKFLOW_NAME]: name };
         const conv = conversationId(metadata);
         if (conv) attributes[S.ATTR_GEN_AI_CONVERSATION_ID] = conv;
-        if (this.captureContent) attributes[ATTR_CHAIN_INPUTS] = this.content(inputs);
+        if (this.captureContent) attributes[S.ATTR_CHAIN_INPUTS] = this.content(inputs);
       } else {
         if (node !== undefined && node === name) {
-          attributes = { [ATTR_LANGGRAPH_NODE]: identifier(String(node)) };
-          if (typeof metadata?.langgraph_step === "number") attributes[ATTR_LANGGRAPH_STEP] = metadata.langgraph_step;
+          attributes = { [S.ATTR_LANGGRAPH_NODE]: identifier(String(node)) };
+          if (typeof metadata?.langgraph_step === "number") attributes[S.ATTR_LANGGRAPH_STEP] = metadata.langgraph_step;
         }
-        if (this.captureContent) (attributes ??= {})[ATTR_CHAIN_INPUTS] = this.content(inputs);
+        if (this.captureContent) (attributes ??= {})[S.ATTR_CHAIN_INPUTS] = this.content(inputs);
       }
       this.open(runId, parentRunId, spanName, SpanKind.INTERNAL, attributes, op);
     } catch (e) {
@@ -388,7 +377,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       op.input = input;
       attributes[S.ATTR_GEN_AI_INPUT_MESSAGES] = this.content(input);
     } else {
-      attributes[ATTR_CHAIN_INPUTS] = this.content(inputs);
+      attributes[S.ATTR_CHAIN_INPUTS] = this.content(inputs);
     }
   }
 
@@ -401,7 +390,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     if (this.captureContent) {
       const messages = op && isRecord(outputs) && Array.isArray(outputs.messages) ? outputs.messages : undefined;
       if (messages) span.setAttribute(S.ATTR_GEN_AI_OUTPUT_MESSAGES, this.content(messages.slice(-1).map(toOutputMessage)));
-      else span.setAttribute(ATTR_CHAIN_OUTPUTS, this.content(outputs));
+      else span.setAttribute(S.ATTR_CHAIN_OUTPUTS, this.content(outputs));
     }
     span.end();
     if (op !== undefined) this.finishOperation(run, span, undefined);
@@ -414,7 +403,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   private chainFailed(run: Run, span: Span, err: unknown): void {
     if (isBubbleUp(err)) {
       // An interrupt or a command for the parent graph: control flow, the graph goes on.
-      span.setAttribute(ATTR_CONTROL_FLOW, describeError(err).type);
+      span.setAttribute(S.ATTR_CONTROL_FLOW, describeError(err).type);
       span.end();
       return;
     }
@@ -559,7 +548,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const ttfc = op.streamed && op.firstChunkAt !== undefined ? seconds(run.start, op.firstChunkAt) : undefined;
     if (op.streamed) ended[S.ATTR_GEN_AI_REQUEST_STREAM] = true;
     if (ttfc !== undefined) ended[S.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = ttfc;
-    if (cached) ended[ATTR_CACHE_HIT] = true;
+    if (cached) ended[S.ATTR_CACHE_HIT] = true;
     span.setAttributes(ended);
     let output_: unknown;
     if (this.captureContent) {
@@ -755,7 +744,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
           if (result !== undefined) content[S.ATTR_GEN_AI_TOOL_CALL_RESULT] = result;
         } else if (op.input !== undefined) content[S.ATTR_GEN_AI_INPUT_MESSAGES] = op.input;
       }
-      this.genAiLogs.emit(EVENT_OPERATION_DETAILS, severity, operationBody(op.operation, op.name, durationS, error?.type), logAttrs, contextOf(run), content);
+      this.genAiLogs.emit(S.EVENT_OPERATION_DETAILS, severity, operationBody(op.operation, op.name, durationS, error?.type), logAttrs, contextOf(run), content);
     }
     if (error) this.emitException(run, span, error, { [S.ATTR_GEN_AI_OPERATION_NAME]: op.operation, ...attrs });
   }
@@ -805,7 +794,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       });
       // The conventions' schema requires a score per document; most retrievers give none, and
       // then the list goes under our own attribute rather than break the schema.
-      span.setAttribute(scored ? S.ATTR_GEN_AI_RETRIEVAL_DOCUMENTS : ATTR_RETRIEVAL_DOCUMENTS, this.content(docs));
+      span.setAttribute(scored ? S.ATTR_GEN_AI_RETRIEVAL_DOCUMENTS : S.ATTR_RETRIEVAL_DOCUMENTS, this.content(docs));
     }
     span.end();
   }
@@ -825,7 +814,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     try {
       const span = this.runs.get(runId)?.span;
       if (span === undefined || typeof eventName !== "string") return;
-      span.addEvent(cutString(eventName, 256), this.captureContent ? { "langchain.event.data": boundedText(data, this.maxContent) } : undefined);
+      span.addEvent(cutString(eventName, 256), this.captureContent ? { [S.ATTR_EVENT_DATA]: boundedText(data, this.maxContent) } : undefined);
     } catch (e) {
       this.internalError("handleCustomEvent", e);
     }
