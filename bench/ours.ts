@@ -3,7 +3,7 @@
  *
  * `src/` resolves `@langchain/core` and `@opentelemetry/api` from the root node_modules, the
  * bench's LangChain code and the competitors from `bench/node_modules`: importing `../src` directly
- * would put two copies of each in one process. So `src/handler.ts` is bundled (our code only,
+ * would put two copies of each in one process. So `src/handler/handler.ts` is bundled (our code only,
  * every package left external) into `bench/node_modules/.ours/handler.mjs`, where bare imports
  * resolve to the bench's single copies. The bundle keeps esbuild's `// src/<file>.ts` markers,
  * which the profiler report uses to name source files.

@@ -18,6 +18,7 @@ import {
 } from "./contestants.js";
 import type { LeakResult } from "./leak.js";
 import { loadOurs } from "./ours.js";
+import { measureImportTimes, type ImportTimes } from "./import-time.js";
 import { measureSdkFloor, type SdkFloor } from "./sdk-floor.js";
 import { fmt, fmtBytes, fmtRatio, median, quantile, table } from "./stats.js";
 import { createTelemetry, isolateEnvironment, type Telemetry } from "./telemetry.js";
@@ -268,7 +269,11 @@ async function main(): Promise<void> {
     }),
   );
 
+  const imports = measureImportTimes(QUICK ? 3 : 7);
+  log("timed the imports");
+
   const report = buildReport(contestants, skipped, censusBy, timings, leaks, floor);
+  report.markdown = report.markdown.replace("## Budget", `${importSection(imports)}## Budget`);
   writeFileSync(join(benchDir, QUICK ? "results-quick.md" : "results.md"), report.markdown);
   process.stdout.write(`${report.markdown}\n\n${report.budgetLines.join("\n")}\n`);
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; wrote bench/${QUICK ? "results-quick.md" : "results.md"}`);
@@ -482,6 +487,20 @@ function buildReport(
     "",
   ].join("\n");
   return { markdown, budgetLines };
+}
+
+/** The import-time table: built `dist/` entries, each imported in fresh Node processes. */
+function importSection(imports: ImportTimes): string {
+  return [
+    "## Import time (built `dist/`, fresh process, median)",
+    "",
+    table(
+      ["entry", `ms (median of ${imports.runs} processes)`],
+      imports.medians.map((m) => [m.label, fmt(m.ms, 1)]),
+    ),
+    "",
+    "",
+  ].join("\n");
 }
 
 main().catch((err: unknown) => {
