@@ -8,7 +8,10 @@ export default defineConfig({
         find: /^langchain-opentelemetry\/setup$/,
         replacement: fileURLToPath(new URL("./src/setup/index.ts", import.meta.url)),
       },
-      { find: /^langchain-opentelemetry$/, replacement: fileURLToPath(new URL("./src/index.ts", import.meta.url)) },
+      {
+        find: /^langchain-opentelemetry$/,
+        replacement: fileURLToPath(new URL("./src/index.ts", import.meta.url)),
+      },
     ],
   },
   test: {

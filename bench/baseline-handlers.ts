@@ -14,7 +14,14 @@
  */
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { BaseTracer, type Run } from "@langchain/core/tracers/base";
-import { context, trace, type Span, type SpanOptions, type Tracer, type TracerProvider } from "@opentelemetry/api";
+import {
+  context,
+  trace,
+  type Span,
+  type SpanOptions,
+  type Tracer,
+  type TracerProvider,
+} from "@opentelemetry/api";
 
 type Serialized = { id?: string[] } | undefined;
 
@@ -106,7 +113,13 @@ export class MinimalSpanHandler extends BaseCallbackHandler {
     _runType?: string,
     runName?: string,
   ): Promise<void> {
-    this.start(chain, runId, parentRunId, runName, parentRunId === undefined ? this.rootShape : this.chainShape);
+    this.start(
+      chain,
+      runId,
+      parentRunId,
+      runName,
+      parentRunId === undefined ? this.rootShape : this.chainShape,
+    );
   }
   override async handleChatModelStart(
     llm: Serialized,

@@ -105,7 +105,9 @@ export function checkSingleCopies(): string[] {
       }
     }
     if (paths.size > 1) {
-      problems.push(`${shared}: ${[...paths].map(([p, who]) => `${p} <- ${who.join(", ")}`).join("; ")}`);
+      problems.push(
+        `${shared}: ${[...paths].map(([p, who]) => `${p} <- ${who.join(", ")}`).join("; ")}`,
+      );
     }
   }
   return problems;
@@ -115,13 +117,17 @@ type ConfigureSync = (...args: unknown[]) => unknown;
 const CM = CallbackManagerModule.CallbackManager as unknown as { _configureSync: ConfigureSync };
 
 /** Installs a patch with `install`, keeps the patched function, restores the original. */
-async function capturePatch(install: () => Promise<void> | void, settled: () => boolean): Promise<ConfigureSync> {
+async function capturePatch(
+  install: () => Promise<void> | void,
+  settled: () => boolean,
+): Promise<ConfigureSync> {
   const original = CM._configureSync;
   await install();
   // OpenLLMetry also patches from a dynamic import: wait until the patch is in place.
   for (let i = 0; i < 200 && !settled(); i++) await new Promise((r) => setTimeout(r, 5));
   const patched = CM._configureSync;
-  if (patched === original) throw new Error("the instrumentation did not patch CallbackManager._configureSync");
+  if (patched === original)
+    throw new Error("the instrumentation did not patch CallbackManager._configureSync");
   CM._configureSync = original;
   return patched;
 }
@@ -163,7 +169,13 @@ export async function buildContestants(
   const want = new Set(ids);
 
   if (want.has("none")) contestants.push({ id: "none", label: "no callbacks", kind: "baseline" });
-  if (want.has("noop")) contestants.push({ id: "noop", label: "no-op handler", callbacks: [new NoopHandler()], kind: "baseline" });
+  if (want.has("noop"))
+    contestants.push({
+      id: "noop",
+      label: "no-op handler",
+      callbacks: [new NoopHandler()],
+      kind: "baseline",
+    });
   if (want.has("minimal")) {
     contestants.push({
       id: "minimal",
@@ -183,9 +195,17 @@ export async function buildContestants(
 
   const variants = [
     { id: "ours", label: "**langchain-opentelemetry** (defaults)", options: {} },
-    { id: "ours-content", label: "**langchain-opentelemetry**, captureContent", options: { captureContent: true } },
+    {
+      id: "ours-content",
+      label: "**langchain-opentelemetry**, captureContent",
+      options: { captureContent: true },
+    },
     // Informational: what the spans alone cost (the part comparable with the minimal handler).
-    { id: "ours-spans", label: "langchain-opentelemetry, spans only (metrics, logs off)", options: { metrics: false, logs: false } },
+    {
+      id: "ours-spans",
+      label: "langchain-opentelemetry, spans only (metrics, logs off)",
+      options: { metrics: false, logs: false },
+    },
   ] as const;
   if (variants.some((v) => want.has(v.id)) || want.has("minimal-emitting")) {
     const loaded = await loadOurs();
@@ -195,7 +215,8 @@ export async function buildContestants(
         const rec = await recordInvoke(loaded.ctor);
         contestants.push({
           id: "minimal-emitting",
-          label: "minimal span handler + our attributes, metric points and log record as constants (in-situ SDK floor)",
+          label:
+            "minimal span handler + our attributes, metric points and log record as constants (in-situ SDK floor)",
           callbacks: [emittingMinimalHandler(tracerProvider, meterProvider, loggerProvider, rec)],
           kind: "baseline",
         });
@@ -207,8 +228,19 @@ export async function buildContestants(
         skipped.push({ id: v.id, reason: loaded.error });
         continue;
       }
-      const handler = new loaded.ctor({ tracerProvider, meterProvider, loggerProvider, ...v.options });
-      contestants.push({ id: v.id, label: v.label, callbacks: [handler], ours: handler, kind: "ours" });
+      const handler = new loaded.ctor({
+        tracerProvider,
+        meterProvider,
+        loggerProvider,
+        ...v.options,
+      });
+      contestants.push({
+        id: v.id,
+        label: v.label,
+        callbacks: [handler],
+        ours: handler,
+        kind: "ours",
+      });
     }
   }
 
@@ -219,13 +251,21 @@ export async function buildContestants(
     if ("error" in loaded) skipped.push({ id: "ours-alt", reason: loaded.error });
     else {
       const handler = new loaded.ctor({ tracerProvider, meterProvider, loggerProvider });
-      contestants.push({ id: "ours-alt", label: `ours-alt (${alt})`, callbacks: [handler], ours: handler, kind: "ours" });
+      contestants.push({
+        id: "ours-alt",
+        label: `ours-alt (${alt})`,
+        callbacks: [handler],
+        ours: handler,
+        kind: "ours",
+      });
     }
   }
 
   if (want.has("openllmetry")) {
     try {
-      const { LangChainInstrumentation } = await importByName("@traceloop/instrumentation-langchain");
+      const { LangChainInstrumentation } = await importByName(
+        "@traceloop/instrumentation-langchain",
+      );
       let instrumentation: any;
       const patched = await capturePatch(
         () => {
@@ -240,7 +280,12 @@ export async function buildContestants(
       // Let the constructor's own dynamic-import patch attempt settle (it sees the flag and skips).
       await new Promise((r) => setTimeout(r, 50));
       if (CM._configureSync === patched) throw new Error("late re-patch");
-      contestants.push({ id: "openllmetry", label: "OpenLLMetry-JS", ...swapIn(patched), kind: "competitor" });
+      contestants.push({
+        id: "openllmetry",
+        label: "OpenLLMetry-JS",
+        ...swapIn(patched),
+        kind: "competitor",
+      });
       void instrumentation;
     } catch (err) {
       skipped.push({ id: "openllmetry", reason: (err as Error).message });
@@ -249,7 +294,9 @@ export async function buildContestants(
 
   if (want.has("openinference")) {
     try {
-      const { LangChainInstrumentation } = await importByName("@arizeai/openinference-instrumentation-langchain");
+      const { LangChainInstrumentation } = await importByName(
+        "@arizeai/openinference-instrumentation-langchain",
+      );
       const patched = await capturePatch(
         () => {
           const instrumentation = new LangChainInstrumentation({ tracerProvider });
@@ -257,7 +304,12 @@ export async function buildContestants(
         },
         () => true,
       );
-      contestants.push({ id: "openinference", label: "OpenInference", ...swapIn(patched), kind: "competitor" });
+      contestants.push({
+        id: "openinference",
+        label: "OpenInference",
+        ...swapIn(patched),
+        kind: "competitor",
+      });
     } catch (err) {
       skipped.push({ id: "openinference", reason: (err as Error).message });
     }
@@ -289,7 +341,9 @@ export async function buildContestants(
  * For a process that measures one contestant (leak check, CPU profile): the environment isolated,
  * fresh telemetry, and that contestant alone; throws when it cannot be set up.
  */
-export async function buildSoleContestant(id: ContestantId): Promise<{ telemetry: Telemetry; contestant: Contestant }> {
+export async function buildSoleContestant(
+  id: ContestantId,
+): Promise<{ telemetry: Telemetry; contestant: Contestant }> {
   isolateEnvironment();
   const telemetry = createTelemetry();
   const { contestants, skipped } = await buildContestants(telemetry, [id]);

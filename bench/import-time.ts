@@ -22,22 +22,38 @@ export interface ImportTimes {
 
 function importOnce(url: string): number {
   const script = `const t = performance.now(); await import(${JSON.stringify(url)}); process.stdout.write(String(performance.now() - t));`;
-  const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: PKG_DIR, encoding: "utf8" });
+  const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+    cwd: PKG_DIR,
+    encoding: "utf8",
+  });
   return Number(out);
 }
 
 /** Builds dist/ into the bench's scratch package and times a fresh import of each entry. */
 export function measureImportTimes(runs = 7): ImportTimes {
   mkdirSync(PKG_DIR, { recursive: true });
-  execFileSync(join(repoDir, "node_modules", ".bin", "tsup"), ["--out-dir", join(PKG_DIR, "dist")], {
-    cwd: repoDir,
-    stdio: "ignore",
-  });
+  execFileSync(
+    join(repoDir, "node_modules", ".bin", "tsup"),
+    ["--out-dir", join(PKG_DIR, "dist")],
+    {
+      cwd: repoDir,
+      stdio: "ignore",
+    },
+  );
   copyFileSync(join(repoDir, "package.json"), join(PKG_DIR, "package.json"));
   const targets = [
-    { label: "`langchain-opentelemetry` (handler, global attach, annotations)", url: join(PKG_DIR, "dist", "index.js") },
-    { label: "`langchain-opentelemetry/setup` (the bundled SDK)", url: join(PKG_DIR, "dist", "setup.js") },
-    { label: "`@langchain/core/callbacks/base` alone (floor)", url: "@langchain/core/callbacks/base" },
+    {
+      label: "`langchain-opentelemetry` (handler, global attach, annotations)",
+      url: join(PKG_DIR, "dist", "index.js"),
+    },
+    {
+      label: "`langchain-opentelemetry/setup` (the bundled SDK)",
+      url: join(PKG_DIR, "dist", "setup.js"),
+    },
+    {
+      label: "`@langchain/core/callbacks/base` alone (floor)",
+      url: "@langchain/core/callbacks/base",
+    },
   ];
   const medians = targets.map(({ label, url }) => {
     const spec = url.startsWith("/") ? pathToFileURL(url).href : url;

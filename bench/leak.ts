@@ -66,6 +66,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stdout.write(`${JSON.stringify({ id: process.argv[2], error: String((err as Error)?.message ?? err) })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ id: process.argv[2], error: String((err as Error)?.message ?? err) })}\n`,
+  );
   process.exit(1);
 });

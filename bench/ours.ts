@@ -56,9 +56,13 @@ export async function loadOurs(
       logLevel: "silent",
     });
     // Query string: a fresh module instance if the bundle was rebuilt in this process.
-    const mod = (await import(`${pathToFileURL(outfile).href}?t=${Date.now()}`)) as Record<string, unknown>;
+    const mod = (await import(`${pathToFileURL(outfile).href}?t=${Date.now()}`)) as Record<
+      string,
+      unknown
+    >;
     const ctor = mod.OpenTelemetryCallbackHandler as OursConstructor | undefined;
-    if (typeof ctor !== "function") return { error: "src/handler/handler.ts does not export OpenTelemetryCallbackHandler" };
+    if (typeof ctor !== "function")
+      return { error: "src/handler/handler.ts does not export OpenTelemetryCallbackHandler" };
     return { ctor };
   } catch (err) {
     return { error: `could not build/load ${entry}: ${(err as Error).message.split("\n")[0]}` };

@@ -64,7 +64,12 @@ function bundleSections(bundle: string): (line: number) => string {
   };
 }
 
-function analyse(file: string, handlerMarker: (url: string) => boolean, bundle: string | undefined, invokes: number): void {
+function analyse(
+  file: string,
+  handlerMarker: (url: string) => boolean,
+  bundle: string | undefined,
+  invokes: number,
+): void {
   const prof = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
   const byId = new Map<number, ProfileNode>(prof.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -108,16 +113,25 @@ function analyse(file: string, handlerMarker: (url: string) => boolean, bundle: 
     // Inclusive time of every function of the handler's code on the stack (counted once per sample),
     // and of the SDK calls it makes directly (the first non-handler frame above a handler frame).
     const seen = new Set<string>();
-    for (let cur: number | undefined = id, below: CallFrame | undefined; cur !== undefined; below = byId.get(cur)!.callFrame, cur = parent.get(cur)) {
+    for (
+      let cur: number | undefined = id, below: CallFrame | undefined;
+      cur !== undefined;
+      below = byId.get(cur)!.callFrame, cur = parent.get(cur)
+    ) {
       const f = byId.get(cur)!.callFrame;
       if (!handlerMarker(f.url)) continue;
       seen.add(`${f.functionName || "(anonymous)"}  ${section(f.lineNumber + 1)}`);
-      if (below !== undefined && !handlerMarker(below.url)) seen.add(`  -> ${below.functionName || "(anonymous)"}  ${shortUrl(below.url, below.lineNumber)} (called from ${f.functionName})`);
+      if (below !== undefined && !handlerMarker(below.url))
+        seen.add(
+          `  -> ${below.functionName || "(anonymous)"}  ${shortUrl(below.url, below.lineNumber)} (called from ${f.functionName})`,
+        );
     }
     for (const key of seen) inclusive.set(key, (inclusive.get(key) ?? 0) + dt);
     byEntry.set(entry, (byEntry.get(entry) ?? 0) + dt);
     const f = byId.get(id)!.callFrame;
-    const where = handlerMarker(f.url) ? `${section(f.lineNumber + 1)} (bundle line ${f.lineNumber + 1})` : shortUrl(f.url, f.lineNumber);
+    const where = handlerMarker(f.url)
+      ? `${section(f.lineNumber + 1)} (bundle line ${f.lineNumber + 1})`
+      : shortUrl(f.url, f.lineNumber);
     const key = `${f.functionName || "(anonymous)"}  ${where}`;
     selfUnder.set(key, (selfUnder.get(key) ?? 0) + dt);
     if (handlerMarker(f.url)) selfOurs.set(key, (selfOurs.get(key) ?? 0) + dt);
@@ -166,10 +180,22 @@ async function main(): Promise<void> {
 
   rmSync(profDir, { recursive: true, force: true });
   mkdirSync(profDir, { recursive: true });
-  const r = spawnSync(process.execPath, ["--cpu-prof", `--cpu-prof-dir=${profDir}`, "--cpu-prof-interval=100", ...process.execArgv, fileURLToPath(import.meta.url), id, String(n)], {
-    stdio: "inherit",
-    env: { ...process.env, BENCH_PROFILE_CHILD: "1" },
-  });
+  const r = spawnSync(
+    process.execPath,
+    [
+      "--cpu-prof",
+      `--cpu-prof-dir=${profDir}`,
+      "--cpu-prof-interval=100",
+      ...process.execArgv,
+      fileURLToPath(import.meta.url),
+      id,
+      String(n),
+    ],
+    {
+      stdio: "inherit",
+      env: { ...process.env, BENCH_PROFILE_CHILD: "1" },
+    },
+  );
   if (r.status !== 0) throw new Error(`profiled run failed (${r.status})`);
   const file = readdirSync(profDir).find((f) => f.endsWith(".cpuprofile"));
   if (file === undefined) throw new Error("no profile written");
@@ -185,7 +211,8 @@ async function main(): Promise<void> {
   };
   const marker = markers[id];
   if (marker === undefined) throw new Error(`no handler code to attribute for ${id}`);
-  const bundle = id === "ours-alt" ? OURS_ALT_BUNDLE : id.startsWith("ours") ? OURS_BUNDLE : undefined;
+  const bundle =
+    id === "ours-alt" ? OURS_ALT_BUNDLE : id.startsWith("ours") ? OURS_BUNDLE : undefined;
   analyse(join(profDir, file), marker, bundle, n);
 }
 

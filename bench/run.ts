@@ -92,7 +92,12 @@ interface Census {
 }
 
 /** Runs a contestant `n` times on a workload and counts what reaches the exporters, per run. */
-async function census(telemetry: Telemetry, c: Contestant, w: Workload, n: number): Promise<Census> {
+async function census(
+  telemetry: Telemetry,
+  c: Contestant,
+  w: Workload,
+  n: number,
+): Promise<Census> {
   const { counts } = telemetry;
   await telemetry.flush();
   counts.reset();
@@ -150,7 +155,11 @@ async function sample(telemetry: Telemetry, c: Contestant, w: Workload): Promise
   return { cpu: (cpu.user + cpu.system) / n, wall: Number(wall) / 1000 / n };
 }
 
-async function timeWorkload(telemetry: Telemetry, contestants: Contestant[], w: Workload): Promise<Map<string, Sample[]>> {
+async function timeWorkload(
+  telemetry: Telemetry,
+  contestants: Contestant[],
+  w: Workload,
+): Promise<Map<string, Sample[]>> {
   const samples = new Map<string, Sample[]>(contestants.map((c) => [c.id, []]));
   for (const c of contestants) {
     c.enter?.();
@@ -172,12 +181,18 @@ async function timeWorkload(telemetry: Telemetry, contestants: Contestant[], w: 
 }
 
 function runLeakChild(id: string): Promise<LeakResult> {
-  const execArgv = process.execArgv.includes("--expose-gc") ? process.execArgv : ["--expose-gc", ...process.execArgv];
+  const execArgv = process.execArgv.includes("--expose-gc")
+    ? process.execArgv
+    : ["--expose-gc", ...process.execArgv];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...execArgv, join(benchDir, "leak.ts"), id, String(LEAK_N)], {
-      stdio: ["ignore", "pipe", "inherit"],
-      env: process.env,
-    });
+    const child = spawn(
+      process.execPath,
+      [...execArgv, join(benchDir, "leak.ts"), id, String(LEAK_N)],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+        env: process.env,
+      },
+    );
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.on("close", () => {
@@ -185,7 +200,15 @@ function runLeakChild(id: string): Promise<LeakResult> {
       try {
         resolve(JSON.parse(line) as LeakResult);
       } catch {
-        resolve({ id, n: LEAK_N, heapAfterWarmup: NaN, heapAtN: NaN, heapAt2N: NaN, growth: NaN, error: out.slice(-300) });
+        resolve({
+          id,
+          n: LEAK_N,
+          heapAfterWarmup: NaN,
+          heapAtN: NaN,
+          heapAt2N: NaN,
+          growth: NaN,
+          error: out.slice(-300),
+        });
       }
     });
   });
@@ -194,8 +217,14 @@ function runLeakChild(id: string): Promise<LeakResult> {
 function gitDescribe(): string {
   try {
     // The last commit that changed src/ (HEAD moves with unrelated commits).
-    const sha = execFileSync("git", ["log", "-1", "--format=%h", "--", "../src"], { cwd: benchDir, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "../src"], { cwd: benchDir, encoding: "utf8" }).trim();
+    const sha = execFileSync("git", ["log", "-1", "--format=%h", "--", "../src"], {
+      cwd: benchDir,
+      encoding: "utf8",
+    }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "../src"], {
+      cwd: benchDir,
+      encoding: "utf8",
+    }).trim();
     return dirty === "" ? sha : `${sha} + uncommitted changes in src/`;
   } catch {
     return "unknown";
@@ -209,12 +238,15 @@ let loadTimed = Number.NaN;
 async function main(): Promise<void> {
   isolateEnvironment();
   const started = Date.now();
-  const log = (msg: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0)}s] ${msg}\n`);
+  const log = (msg: string) =>
+    process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0)}s] ${msg}\n`);
 
   const copies = checkSingleCopies();
   if (copies.length > 0) {
     for (const p of copies) log(`DUPLICATE PACKAGE COPY: ${p}`);
-    throw new Error("more than one copy of @langchain/core or @opentelemetry/api: fix bench/node_modules (npm ci --prefix bench)");
+    throw new Error(
+      "more than one copy of @langchain/core or @opentelemetry/api: fix bench/node_modules (npm ci --prefix bench)",
+    );
   }
   log("one copy each of @langchain/core and @opentelemetry/api");
 
@@ -227,7 +259,8 @@ async function main(): Promise<void> {
   const censusBy = new Map<string, Map<string, Census>>();
   for (const w of WORKLOADS) {
     const m = new Map<string, Census>();
-    for (const c of contestants) m.set(c.id, await census(telemetry, c, w, w.id === "concurrent" ? 1 : 10));
+    for (const c of contestants)
+      m.set(c.id, await census(telemetry, c, w, w.id === "concurrent" ? 1 : 10));
     censusBy.set(w.id, m);
   }
   for (const c of contestants) {
@@ -253,7 +286,9 @@ async function main(): Promise<void> {
     log("timed the SDK floor");
   }
 
-  const openRuns = contestants.filter((c) => c.ours).map((c) => `${c.id}: ${c.ours!.openRunCount ?? "?"}`);
+  const openRuns = contestants
+    .filter((c) => c.ours)
+    .map((c) => `${c.id}: ${c.ours!.openRunCount ?? "?"}`);
   if (openRuns.length > 0) log(`our open runs after timing: ${openRuns.join(", ")}`);
 
   // Heap checks in fresh processes, two at a time (heap sizes do not depend on CPU contention).
@@ -276,7 +311,9 @@ async function main(): Promise<void> {
   report.markdown = report.markdown.replace("## Budget", `${importSection(imports)}## Budget`);
   writeFileSync(join(benchDir, QUICK ? "results-quick.md" : "results.md"), report.markdown);
   process.stdout.write(`${report.markdown}\n\n${report.budgetLines.join("\n")}\n`);
-  log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; wrote bench/${QUICK ? "results-quick.md" : "results.md"}`);
+  log(
+    `done in ${((Date.now() - started) / 1000).toFixed(0)} s; wrote bench/${QUICK ? "results-quick.md" : "results.md"}`,
+  );
 
   for (const c of contestants) await c.ours?.shutdown?.();
   await telemetry.shutdown();
@@ -291,7 +328,11 @@ function buildReport(
   leaks: Map<string, LeakResult>,
   floor: SdkFloor | undefined,
 ): { markdown: string; budgetLines: string[] } {
-  const values = (w: string, id: string, clock: keyof Sample = "cpu") => timings.get(w)?.get(id)?.map((s) => s[clock]) ?? [];
+  const values = (w: string, id: string, clock: keyof Sample = "cpu") =>
+    timings
+      .get(w)
+      ?.get(id)
+      ?.map((s) => s[clock]) ?? [];
   const med = (w: string, id: string, clock: keyof Sample = "cpu") => {
     const s = values(w, id, clock);
     return s.length === 0 ? undefined : median(s);
@@ -300,7 +341,8 @@ function buildReport(
     const s = values(w, id);
     return s.length === 0 ? undefined : quantile(s, 0.75) - quantile(s, 0.25);
   };
-  const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a / b);
+  const ratio = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined ? undefined : a / b;
 
   const none = med("invoke", "none");
   const noop = med("invoke", "noop");
@@ -332,7 +374,10 @@ function buildReport(
       const m = med(w, c.id);
       cells.push(fmt(m, w === "concurrent" ? 1 : 0), fmtRatio(ratio(m, med(w, "none"))));
     }
-    cells.push(fmt(censusBy.get("stream")!.get(c.id)!.spans, 1), fmt(censusBy.get("agent")!.get(c.id)!.spans, 1));
+    cells.push(
+      fmt(censusBy.get("stream")!.get(c.id)!.spans, 1),
+      fmt(censusBy.get("agent")!.get(c.id)!.spans, 1),
+    );
     cells.push(fmt(censusBy.get("agent")!.get(c.id)!.traces, 1));
     return cells;
   });
@@ -421,7 +466,9 @@ function buildReport(
     `- langchain-opentelemetry: src at ${gitDescribe()}`,
     `- Packages: ${versions.join(", ")}`,
     `- Samples: interleaved rounds (order rotated each round); invoke ${w.invoke.rounds} × ${w.invoke.batch}, stream ${w.stream.rounds} × ${w.stream.batch}, agent ${w.agent.rounds} × ${w.agent.batch}, concurrent ${w.concurrent.rounds} × 200; heap: ${LEAK_N} + ${LEAK_N} invokes in a fresh process per contestant`,
-    ...(skipped.length > 0 ? [`- Not run: ${skipped.map((s) => `${s.id} (${s.reason})`).join("; ")}`] : []),
+    ...(skipped.length > 0
+      ? [`- Not run: ${skipped.map((s) => `${s.id} (${s.reason})`).join("; ")}`]
+      : []),
     "",
     `## Plain invoke: ${w.invoke.label} (4 runs per invoke)`,
     "",
@@ -471,10 +518,30 @@ function buildReport(
           table(
             ["step", "SDK calls per invoke", "CPU µs/invoke (median)", "added by the step"],
             [
-              ["bare spans (what the minimal handler emits)", `${floor.spans} spans`, fmt(floor.bare, 1), "–"],
-              ["+ our span attributes", `${floor.spanAttributes} attributes`, fmt(floor.attributes, 1), fmt(floor.attributes - floor.bare, 1)],
-              ["+ our histogram points", `${floor.points} \`record\` calls`, fmt(floor.metrics, 1), fmt(floor.metrics - floor.attributes, 1)],
-              ["+ our log records", `${floor.records} \`emit\` call${floor.records === 1 ? "" : "s"}`, fmt(floor.logs, 1), fmt(floor.logs - floor.metrics, 1)],
+              [
+                "bare spans (what the minimal handler emits)",
+                `${floor.spans} spans`,
+                fmt(floor.bare, 1),
+                "–",
+              ],
+              [
+                "+ our span attributes",
+                `${floor.spanAttributes} attributes`,
+                fmt(floor.attributes, 1),
+                fmt(floor.attributes - floor.bare, 1),
+              ],
+              [
+                "+ our histogram points",
+                `${floor.points} \`record\` calls`,
+                fmt(floor.metrics, 1),
+                fmt(floor.metrics - floor.attributes, 1),
+              ],
+              [
+                "+ our log records",
+                `${floor.records} \`emit\` call${floor.records === 1 ? "" : "s"}`,
+                fmt(floor.logs, 1),
+                fmt(floor.logs - floor.metrics, 1),
+              ],
             ],
           ),
           "",

@@ -24,7 +24,12 @@ import {
 } from "@opentelemetry/api";
 import type { LogRecord, LoggerProvider } from "@opentelemetry/api-logs";
 import { MinimalSpanHandler } from "./baseline-handlers.js";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from "@opentelemetry/sdk-trace-base";
 import type { OursConstructor } from "./ours.js";
 import { median } from "./stats.js";
 import { createTelemetry, type Telemetry } from "./telemetry.js";
@@ -43,7 +48,12 @@ export interface Recorded {
   spans: number;
   spanAttributes: number;
   /** Histogram `record` calls, in call order. */
-  points: { instrument: string; options: unknown; value: number; attributes: Attributes | undefined }[];
+  points: {
+    instrument: string;
+    options: unknown;
+    value: number;
+    attributes: Attributes | undefined;
+  }[];
   /** Log records, with the id of the span they were emitted in. */
   records: { record: LogRecord; spanId: string | undefined }[];
 }
@@ -51,16 +61,25 @@ export interface Recorded {
 /** Runs one plain invoke of our handler (defaults) on recording providers. */
 export async function recordInvoke(ctor: OursConstructor): Promise<Recorded> {
   const exporter = new InMemorySpanExporter();
-  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const tracerProvider = new BasicTracerProvider({
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  });
   let points: Recorded["points"] = [];
   let records: Recorded["records"] = [];
   const histogram = (instrument: string, options: unknown) => ({
-    record: (value: number, attributes?: Attributes) => points.push({ instrument, options, value, attributes }),
+    record: (value: number, attributes?: Attributes) =>
+      points.push({ instrument, options, value, attributes }),
   });
-  const meterProvider = { getMeter: () => ({ createHistogram: histogram }) } as unknown as MeterProvider;
+  const meterProvider = {
+    getMeter: () => ({ createHistogram: histogram }),
+  } as unknown as MeterProvider;
   const loggerProvider = {
     getLogger: () => ({
-      emit: (r: LogRecord) => records.push({ record: r, spanId: r.context ? trace.getSpan(r.context)?.spanContext().spanId : undefined }),
+      emit: (r: LogRecord) =>
+        records.push({
+          record: r,
+          spanId: r.context ? trace.getSpan(r.context)?.spanContext().spanId : undefined,
+        }),
     }),
   } as unknown as LoggerProvider;
   const handler = new ctor({ tracerProvider, meterProvider, loggerProvider });
@@ -92,7 +111,10 @@ export async function recordInvoke(ctor: OursConstructor): Promise<Recorded> {
     else throw new Error("the recorded invoke has more than one root span");
   }
   if (root === undefined) throw new Error("the recorded invoke exported no span");
-  const spanAttributes = finished.reduce((sum: number, s: ReadableSpan) => sum + Object.keys(s.attributes).length, 0);
+  const spanAttributes = finished.reduce(
+    (sum: number, s: ReadableSpan) => sum + Object.keys(s.attributes).length,
+    0,
+  );
   return { root, spans: finished.length, spanAttributes, points, records };
 }
 
@@ -108,7 +130,8 @@ function replayer(rec: Recorded, telemetry: Telemetry, step: Step): () => void {
   const instruments = new Map<string, { record(v: number, a?: Attributes): void }>();
   const points = step === "metrics" || step === "logs" ? rec.points : [];
   for (const p of points) {
-    if (!instruments.has(p.instrument)) instruments.set(p.instrument, meter.createHistogram(p.instrument, p.options as never));
+    if (!instruments.has(p.instrument))
+      instruments.set(p.instrument, meter.createHistogram(p.instrument, p.options as never));
   }
   const recordsBySpan = new Map<string, LogRecord[]>();
   if (step === "logs") {
@@ -123,7 +146,11 @@ function replayer(rec: Recorded, telemetry: Telemetry, step: Step): () => void {
   // recording does not say which span that is, so all go at the end of the deepest spans' turn
   // (the model span, in the plain invoke): the cost is the same wherever they go.
   const replaySpan = (node: SpanNode, parentCtx: Context): void => {
-    const span = tracer.startSpan(node.name, withAttributes ? { kind: node.kind, attributes: node.attributes } : undefined, parentCtx);
+    const span = tracer.startSpan(
+      node.name,
+      withAttributes ? { kind: node.kind, attributes: node.attributes } : undefined,
+      parentCtx,
+    );
     if (node.children.length > 0) {
       // As the minimal handler does: the parent's context, made again for each child.
       for (const child of node.children) replaySpan(child, trace.setSpan(context.active(), span));
@@ -160,10 +187,18 @@ export interface SdkFloor {
 }
 
 /** Records our handler's SDK calls for one plain invoke and times their replay. */
-export async function measureSdkFloor(ctor: OursConstructor, rounds: number, iterations: number): Promise<SdkFloor> {
+export async function measureSdkFloor(
+  ctor: OursConstructor,
+  rounds: number,
+  iterations: number,
+): Promise<SdkFloor> {
   const rec = await recordInvoke(ctor);
   const telemetry = createTelemetry({ register: false });
-  const runs = STEPS.map((step) => ({ step, run: replayer(rec, telemetry, step), samples: [] as number[] }));
+  const runs = STEPS.map((step) => ({
+    step,
+    run: replayer(rec, telemetry, step),
+    samples: [] as number[],
+  }));
   for (const r of runs) for (let i = 0; i < iterations; i++) r.run();
   await telemetry.flush();
   for (let round = 0; round < rounds; round++) {
@@ -223,7 +258,11 @@ export function emittingMinimalHandler(
   const histograms = new Map<string, Histogram>();
   const points = rec.points.map((p) => {
     let histogram = histograms.get(p.instrument);
-    if (histogram === undefined) histograms.set(p.instrument, (histogram = meter.createHistogram(p.instrument, p.options as never)));
+    if (histogram === undefined)
+      histograms.set(
+        p.instrument,
+        (histogram = meter.createHistogram(p.instrument, p.options as never)),
+      );
     return { histogram, value: p.value, attributes: p.attributes };
   });
   const records = rec.records.map((r) => {

@@ -29,7 +29,9 @@ export function fmtBytes(bytes: number | undefined): string {
   if (bytes === undefined || !Number.isFinite(bytes)) return "–";
   const sign = bytes < 0 ? "−" : "+";
   const abs = Math.abs(bytes);
-  return abs >= 1024 * 1024 ? `${sign}${(abs / 1024 / 1024).toFixed(2)} MB` : `${sign}${(abs / 1024).toFixed(0)} KB`;
+  return abs >= 1024 * 1024
+    ? `${sign}${(abs / 1024 / 1024).toFixed(2)} MB`
+    : `${sign}${(abs / 1024).toFixed(0)} KB`;
 }
 
 /** A markdown table from a header row and rows of cells. */

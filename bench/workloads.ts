@@ -4,7 +4,10 @@
  * handler's full code path (tokens, metrics, response attributes) is exercised.
  */
 import type { Callbacks } from "@langchain/core/callbacks/manager";
-import { BaseChatModel, type BaseChatModelParams } from "@langchain/core/language_models/chat_models";
+import {
+  BaseChatModel,
+  type BaseChatModelParams,
+} from "@langchain/core/language_models/chat_models";
 import { AIMessage, AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
 import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
 import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
@@ -42,7 +45,13 @@ export class BenchChatModel extends BaseChatModel {
   }
 
   override getLsParams(): any {
-    return { ls_provider: "openai", ls_model_name: MODEL, ls_model_type: "chat", ls_temperature: 0, ls_max_tokens: 256 };
+    return {
+      ls_provider: "openai",
+      ls_model_name: MODEL,
+      ls_model_type: "chat",
+      ls_temperature: 0,
+      ls_max_tokens: 256,
+    };
   }
 
   override bindTools(): any {
@@ -58,8 +67,18 @@ export class BenchChatModel extends BaseChatModel {
       if (toolResults < 2) {
         const call =
           toolResults === 0
-            ? { name: "get_weather", args: { city: "Paris" }, id: "call_weather", type: "tool_call" as const }
-            : { name: "get_time", args: { city: "Paris" }, id: "call_time", type: "tool_call" as const };
+            ? {
+                name: "get_weather",
+                args: { city: "Paris" },
+                id: "call_weather",
+                type: "tool_call" as const,
+              }
+            : {
+                name: "get_time",
+                args: { city: "Paris" },
+                id: "call_time",
+                type: "tool_call" as const,
+              };
         return new AIMessage({
           content: "",
           tool_calls: [call],
@@ -68,7 +87,11 @@ export class BenchChatModel extends BaseChatModel {
         });
       }
     }
-    return new AIMessage({ content: ANSWER, usage_metadata: USAGE, response_metadata: responseMeta });
+    return new AIMessage({
+      content: ANSWER,
+      usage_metadata: USAGE,
+      response_metadata: responseMeta,
+    });
   }
 
   async _generate(messages: BaseMessage[]): Promise<ChatResult> {
@@ -94,13 +117,27 @@ export class BenchChatModel extends BaseChatModel {
         message: new AIMessageChunk({
           content: text,
           ...(last
-            ? { usage_metadata: USAGE, response_metadata: { model_name: MODEL, model_provider: "openai", finish_reason: "stop" } }
+            ? {
+                usage_metadata: USAGE,
+                response_metadata: {
+                  model_name: MODEL,
+                  model_provider: "openai",
+                  finish_reason: "stop",
+                },
+              }
             : {}),
         }),
         ...(last ? { generationInfo: { finish_reason: "stop" } } : {}),
       });
       yield chunk;
-      await runManager?.handleLLMNewToken(text, { prompt: 0, completion: 0 }, undefined, undefined, undefined, { chunk });
+      await runManager?.handleLLMNewToken(
+        text,
+        { prompt: 0, completion: 0 },
+        undefined,
+        undefined,
+        undefined,
+        { chunk },
+      );
     }
   }
 }
@@ -129,7 +166,11 @@ export function buildAgent() {
     description: "Current local time in a city.",
     schema: z.object({ city: z.string() }),
   });
-  return createAgent({ model: new BenchChatModel(), tools: [getWeather, getTime], name: "geo_agent" });
+  return createAgent({
+    model: new BenchChatModel(),
+    tools: [getWeather, getTime],
+    name: "geo_agent",
+  });
 }
 
 export type Agent = ReturnType<typeof buildAgent>;
@@ -145,6 +186,9 @@ export async function streamOnce(chain: Chain, callbacks: Callbacks | undefined)
 }
 
 export async function agentOnce(agent: Agent, callbacks: Callbacks | undefined): Promise<number> {
-  const out = await agent.invoke({ messages: [{ role: "user", content: INPUT.question }] }, { callbacks });
+  const out = await agent.invoke(
+    { messages: [{ role: "user", content: INPUT.question }] },
+    { callbacks },
+  );
   return out.messages.length;
 }

@@ -19,7 +19,11 @@ const telemetry = setupTelemetry({ serviceName: "callbacks-array-example", globa
 const openai = await startFakeOpenAIServer(); // stands in for the OpenAI API: no key, no network
 
 try {
-  const model = new ChatOpenAI({ model: "gpt-4o-mini", apiKey: "local", configuration: { baseURL: openai.baseURL } });
+  const model = new ChatOpenAI({
+    model: "gpt-4o-mini",
+    apiKey: "local",
+    configuration: { baseURL: openai.baseURL },
+  });
   const prompt = ChatPromptTemplate.fromMessages([
     ["system", "You are a travel guide. Answer in one sentence."],
     ["human", "What is {city} like in spring?"],
@@ -27,7 +31,10 @@ try {
   const chain = prompt.pipe(model).pipe(new StringOutputParser());
 
   // Traced: the handler is in this call's callbacks; the prompt, model and parser runs inherit it.
-  const rome = await chain.invoke({ city: "Rome" }, { callbacks: [telemetry.handler], runName: "city_guide" });
+  const rome = await chain.invoke(
+    { city: "Rome" },
+    { callbacks: [telemetry.handler], runName: "city_guide" },
+  );
   console.log(`traced call: ${rome}`);
 
   // Not traced: no handler in callbacks, and global attach is off.

@@ -24,7 +24,8 @@ import { travelTools } from "./support/travel-tools.js";
 export function describeDestination(telemetry: TelemetryHandle): string {
   const { traces, metrics, logs } = telemetry.config;
   const signals = [traces, metrics, logs].filter((s) => s.enabled);
-  if (signals.length === 0) return "Telemetry: disabled (OTEL_SDK_DISABLED or every signal turned off).";
+  if (signals.length === 0)
+    return "Telemetry: disabled (OTEL_SDK_DISABLED or every signal turned off).";
   if (signals.every((s) => s.mode === "console")) {
     return "Telemetry: no OTLP endpoint configured, printing traces, metrics and logs to stderr (set OTEL_EXPORTER_OTLP_ENDPOINT to send them to a collector).";
   }
@@ -52,7 +53,11 @@ export async function main(): Promise<void> {
     });
 
     const result = await agent.invoke(
-      { messages: [{ role: "user", content: "I am flying to Paris tomorrow. What should I expect?" }] },
+      {
+        messages: [
+          { role: "user", content: "I am flying to Paris tomorrow. What should I expect?" },
+        ],
+      },
       { configurable: { thread_id: "demo-thread-1" } },
     );
     console.log(`Agent answer: ${String(result.messages.at(-1)?.content)}`);

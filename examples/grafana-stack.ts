@@ -51,9 +51,15 @@ for (const signal of [telemetry.config.traces, telemetry.config.metrics, telemet
 
 const openai = await startFakeOpenAIServer(); // stands in for the OpenAI API: no key, no network
 try {
-  const model = new ChatOpenAI({ model: "gpt-4o-mini", apiKey: "local", configuration: { baseURL: openai.baseURL } });
+  const model = new ChatOpenAI({
+    model: "gpt-4o-mini",
+    apiKey: "local",
+    configuration: { baseURL: openai.baseURL },
+  });
   const agent = createAgent({ model, tools: travelTools, name: "travel_assistant" });
-  const result = await agent.invoke({ messages: [{ role: "user", content: "Three days in Berlin: what should I pack?" }] });
+  const result = await agent.invoke({
+    messages: [{ role: "user", content: "Three days in Berlin: what should I pack?" }],
+  });
   console.log(`agent: ${String(result.messages.at(-1)?.content)}`);
 } finally {
   await telemetry.shutdown(); // flush before the process ends

@@ -46,12 +46,18 @@ const { startFakeOpenAIServer } = await import("./support/fake-openai-server.js"
 const { travelTools } = await import("./support/travel-tools.js");
 
 const openai = await startFakeOpenAIServer(); // stands in for the OpenAI API: no key, no network
-const model = new ChatOpenAI({ model: "gpt-4o-mini", apiKey: "local", configuration: { baseURL: openai.baseURL } });
+const model = new ChatOpenAI({
+  model: "gpt-4o-mini",
+  apiKey: "local",
+  configuration: { baseURL: openai.baseURL },
+});
 const agent = createAgent({ model, tools: travelTools, name: "concierge" });
 
 const server = createServer(async (req, res) => {
   if (req.method !== "POST" || req.url !== "/ask") {
-    res.writeHead(404, { "Content-Type": "application/json" }).end(JSON.stringify({ error: "POST /ask" }));
+    res
+      .writeHead(404, { "Content-Type": "application/json" })
+      .end(JSON.stringify({ error: "POST /ask" }));
     return;
   }
   try {
@@ -60,17 +66,25 @@ const server = createServer(async (req, res) => {
     const { question } = JSON.parse(body || "{}") as { question?: string };
     // No callbacks here: setupTelemetry() attached the handler globally, and the active span is
     // this request's SERVER span, so the agent's spans become its children.
-    const result = await agent.invoke({ messages: [{ role: "user", content: question ?? "Any tips for Paris?" }] });
-    res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ answer: result.messages.at(-1)?.content }));
+    const result = await agent.invoke({
+      messages: [{ role: "user", content: question ?? "Any tips for Paris?" }],
+    });
+    res
+      .writeHead(200, { "Content-Type": "application/json" })
+      .end(JSON.stringify({ answer: result.messages.at(-1)?.content }));
   } catch (err) {
-    res.writeHead(500, { "Content-Type": "application/json" }).end(JSON.stringify({ error: String(err) }));
+    res
+      .writeHead(500, { "Content-Type": "application/json" })
+      .end(JSON.stringify({ error: String(err) }));
   }
 });
 
 server.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : process.env.PORT;
-  console.log(`Listening on http://127.0.0.1:${port} (POST /ask {"question": "..."}; Ctrl+C to stop)`);
+  console.log(
+    `Listening on http://127.0.0.1:${port} (POST /ask {"question": "..."}; Ctrl+C to stop)`,
+  );
 });
 
 // A server never reaches the end of the event loop: flush in the signal handler.

@@ -21,13 +21,21 @@ const telemetry = setupTelemetry({ serviceName: "setup-global-example" });
 const openai = await startFakeOpenAIServer(); // stands in for the OpenAI API: no key, no network
 
 // Application code: nothing telemetry-specific below this line.
-const model = new ChatOpenAI({ model: "gpt-4o-mini", apiKey: "local", configuration: { baseURL: openai.baseURL } });
-const summarize = ChatPromptTemplate.fromTemplate("Describe {city} in one sentence.").pipe(model).pipe(new StringOutputParser());
+const model = new ChatOpenAI({
+  model: "gpt-4o-mini",
+  apiKey: "local",
+  configuration: { baseURL: openai.baseURL },
+});
+const summarize = ChatPromptTemplate.fromTemplate("Describe {city} in one sentence.")
+  .pipe(model)
+  .pipe(new StringOutputParser());
 const assistant = createAgent({ model, tools: travelTools, name: "trip_planner" });
 
 try {
   console.log(`chain: ${await summarize.invoke({ city: "Lisbon" })}`);
-  const result = await assistant.invoke({ messages: [{ role: "user", content: "Planning a weekend in Rome." }] });
+  const result = await assistant.invoke({
+    messages: [{ role: "user", content: "Planning a weekend in Rome." }],
+  });
   console.log(`agent: ${String(result.messages.at(-1)?.content)}`);
 } finally {
   await telemetry.shutdown(); // flush before the process ends

@@ -17,8 +17,14 @@ const openai = await startFakeOpenAIServer(); // stands in for the OpenAI API: n
 
 try {
   // streamUsage (default true) asks the API for token usage in the last chunk.
-  const model = new ChatOpenAI({ model: "gpt-4o-mini", apiKey: "local", configuration: { baseURL: openai.baseURL } });
-  const chain = ChatPromptTemplate.fromTemplate("Describe {city} in one sentence.").pipe(model).pipe(new StringOutputParser());
+  const model = new ChatOpenAI({
+    model: "gpt-4o-mini",
+    apiKey: "local",
+    configuration: { baseURL: openai.baseURL },
+  });
+  const chain = ChatPromptTemplate.fromTemplate("Describe {city} in one sentence.")
+    .pipe(model)
+    .pipe(new StringOutputParser());
 
   const started = performance.now();
   let firstChunkAt: number | undefined;
@@ -28,7 +34,9 @@ try {
     process.stdout.write(chunk);
   }
   process.stdout.write("\n");
-  console.log(`first chunk after ${((firstChunkAt ?? started) - started).toFixed(0)} ms (as seen by the app)`);
+  console.log(
+    `first chunk after ${((firstChunkAt ?? started) - started).toFixed(0)} ms (as seen by the app)`,
+  );
 } finally {
   await telemetry.shutdown(); // flush before the process ends
   await openai.close();

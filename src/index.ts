@@ -25,6 +25,23 @@ export {
   setAssociationProperties,
   withAssociationProperties,
 } from "./annotate/association.js";
-export type { AssociationProperties, AssociationValue, AttributeTarget } from "./annotate/association.js";
-export { contextForLangChainRun, traceAgent, traceTask, traceTool, traceWorkflow } from "./annotate/annotate.js";
-export type { AnnotationKind, AnyFunction, RunConfigLike, RunSpanLookup, TracedMethodDecorator, TraceOptions } from "./annotate/annotate.js";
+export type {
+  AssociationProperties,
+  AssociationValue,
+  AttributeTarget,
+} from "./annotate/association.js";
+export {
+  contextForLangChainRun,
+  traceAgent,
+  traceTask,
+  traceTool,
+  traceWorkflow,
+} from "./annotate/annotate.js";
+export type {
+  AnnotationKind,
+  AnyFunction,
+  RunConfigLike,
+  RunSpanLookup,
+  TracedMethodDecorator,
+  TraceOptions,
+} from "./annotate/annotate.js";

@@ -4,7 +4,11 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { context, diag, SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import {
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { RunnableLambda } from "@langchain/core/runnables";
@@ -91,7 +95,10 @@ describe("span names and attributes", () => {
   });
 
   it("extra attributes from the options are added, the kind's own attributes win", () => {
-    traceTask("t", () => 1, { tracerProvider, attributes: { team: "sre", "langchain_otel.span.kind": "x" } })();
+    traceTask("t", () => 1, {
+      tracerProvider,
+      attributes: { team: "sre", "langchain_otel.span.kind": "x" },
+    })();
     expect(byName("task t").attributes).toEqual({
       team: "sre",
       "langchain_otel.span.kind": "task",
@@ -102,7 +109,9 @@ describe("span names and attributes", () => {
   it("without a tracerProvider option the global provider is used, even one registered after wrapping", () => {
     const fn = traceTask("late_global", () => 1);
     const globalExporter = new InMemorySpanExporter();
-    const globalProvider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(globalExporter)] });
+    const globalProvider = new NodeTracerProvider({
+      spanProcessors: [new SimpleSpanProcessor(globalExporter)],
+    });
     trace.setGlobalTracerProvider(globalProvider);
     try {
       fn();
@@ -229,7 +238,9 @@ describe("errors", () => {
 
   it("a plain Error with a name of its own (AbortError) gets that name as error.type", async () => {
     const abort = Object.assign(new Error("aborted"), { name: "AbortError" });
-    await expect(traceTool("t", async () => Promise.reject(abort), { tracerProvider })()).rejects.toBe(abort);
+    await expect(
+      traceTool("t", async () => Promise.reject(abort), { tracerProvider })(),
+    ).rejects.toBe(abort);
     expect(byName("execute_tool t").attributes["error.type"]).toBe("AbortError");
   });
 
@@ -265,7 +276,8 @@ describe("generators and async iterators", () => {
     expect(spans().map((s) => s.name)).toEqual(["task step"]);
     expect([...it]).toEqual([1]);
     const wf = byName("invoke_workflow gen");
-    for (const s of spans().filter((x) => x.name === "task step")) expect(parentId(s)).toBe(spanId(wf));
+    for (const s of spans().filter((x) => x.name === "task step"))
+      expect(parentId(s)).toBe(spanId(wf));
     expect(wf.status.code).toBe(SpanStatusCode.UNSET);
   });
 
@@ -340,7 +352,11 @@ describe("generators and async iterators", () => {
     expect(children).toHaveLength(3);
     for (const c of children) expect(parentId(c)).toBe(spanId(agentSpan));
     // Finished spans are exported in end order: the agent span ends last, after the stream is consumed.
-    expect(spans().map((s) => s.name).at(-1)).toBe("invoke_agent streamer");
+    expect(
+      spans()
+        .map((s) => s.name)
+        .at(-1),
+    ).toBe("invoke_agent streamer");
   });
 
   it("an async generator returned early (break in for await) ends its span", async () => {
@@ -391,14 +407,20 @@ describe("content capture", () => {
 
   it("the option turns it on: one argument is recorded as its JSON, the resolved value as output", async () => {
     vi.stubEnv(ENV, "");
-    await traceWorkflow("w", async (_x: unknown) => output, { tracerProvider, captureContent: true })(input);
+    await traceWorkflow("w", async (_x: unknown) => output, {
+      tracerProvider,
+      captureContent: true,
+    })(input);
     const attrs = byName("invoke_workflow w").attributes;
     expect(attrs["langchain_otel.input"]).toBe(JSON.stringify(input));
     expect(attrs["langchain_otel.output"]).toBe(JSON.stringify(output));
   });
 
   it("several arguments are recorded as a JSON array; tools use gen_ai.tool.call.arguments/result", () => {
-    traceTool("add", (a: number, b: number) => a + b, { tracerProvider, captureContent: true })(2, 3);
+    traceTool("add", (a: number, b: number) => a + b, { tracerProvider, captureContent: true })(
+      2,
+      3,
+    );
     const attrs = byName("execute_tool add").attributes;
     expect(attrs["gen_ai.tool.call.arguments"]).toBe("[2,3]");
     expect(attrs["gen_ai.tool.call.result"]).toBe("5");
@@ -419,7 +441,11 @@ describe("content capture", () => {
   });
 
   it("long content is cut to maxContentLength and stays valid JSON", () => {
-    traceTask("t", (_x: unknown) => undefined, { tracerProvider, captureContent: true, maxContentLength: 100 })({
+    traceTask("t", (_x: unknown) => undefined, {
+      tracerProvider,
+      captureContent: true,
+      maxContentLength: 100,
+    })({
       text: "x".repeat(10_000),
     });
     const recorded = byName("task t").attributes["langchain_otel.input"] as string;
@@ -431,7 +457,10 @@ describe("content capture", () => {
     const a: Record<string, unknown> = { name: "a" };
     a.self = a;
     expect(traceTask("t", (x: unknown) => x, { tracerProvider, captureContent: true })(a)).toBe(a);
-    expect(JSON.parse(byName("task t").attributes["langchain_otel.input"] as string)).toEqual({ name: "a", self: "[Circular]" });
+    expect(JSON.parse(byName("task t").attributes["langchain_otel.input"] as string)).toEqual({
+      name: "a",
+      self: "[Circular]",
+    });
   });
 });
 
@@ -439,7 +468,10 @@ describe("decorator misuse", () => {
   it("on something other than a method it warns and leaves it unchanged, never throws", () => {
     const warn = vi.spyOn(diag, "warn");
     try {
-      const decorate = traceTask("x") as unknown as (value: unknown, ctx: { kind: string; name: string }) => unknown;
+      const decorate = traceTask("x") as unknown as (
+        value: unknown,
+        ctx: { kind: string; name: string },
+      ) => unknown;
       expect(decorate(undefined, { kind: "field", name: "f" })).toBeUndefined();
       expect(decorate(() => 1, { kind: "getter", name: "g" })).toBeUndefined();
       expect(warn).toHaveBeenCalledTimes(2);
@@ -577,7 +609,13 @@ class SpanPerRunHandler extends BaseCallbackHandler {
     this.spans.get(runId)?.end();
     this.spans.delete(runId);
   }
-  override handleChainStart(_c: unknown, _i: unknown, runId: string, parentRunId?: string, ...rest: unknown[]): void {
+  override handleChainStart(
+    _c: unknown,
+    _i: unknown,
+    runId: string,
+    parentRunId?: string,
+    ...rest: unknown[]
+  ): void {
     this.start(`chain ${String(rest[3])}`, runId, parentRunId);
   }
   override handleChainEnd(_o: unknown, runId: string): void {
@@ -586,7 +624,13 @@ class SpanPerRunHandler extends BaseCallbackHandler {
   override handleChainError(_e: unknown, runId: string): void {
     this.end(runId);
   }
-  override handleToolStart(_t: unknown, _i: string, runId: string, parentRunId?: string, ...rest: unknown[]): void {
+  override handleToolStart(
+    _t: unknown,
+    _i: string,
+    runId: string,
+    parentRunId?: string,
+    ...rest: unknown[]
+  ): void {
     this.start(`tool ${String(rest[2])}`, runId, parentRunId);
   }
   override handleToolEnd(_o: unknown, runId: string): void {
@@ -606,8 +650,14 @@ describe("nesting with LangChain runs (handler exposing spanForRun)", () => {
       description: "search",
       schema: z.object({ q: z.string() }),
     });
-    const chain = RunnableLambda.from(async (q: string) => search.invoke({ q })).withConfig({ runName: "research" });
-    const workflow = traceWorkflow("support", async (q: string) => chain.invoke(q, { callbacks: [handler] }), { tracerProvider });
+    const chain = RunnableLambda.from(async (q: string) => search.invoke({ q })).withConfig({
+      runName: "research",
+    });
+    const workflow = traceWorkflow(
+      "support",
+      async (q: string) => chain.invoke(q, { callbacks: [handler] }),
+      { tracerProvider },
+    );
     return workflow;
   }
 
@@ -629,7 +679,9 @@ describe("nesting with LangChain runs (handler exposing spanForRun)", () => {
 
   it("a wrapper called in a RunnableLambda nests under the lambda's run span", async () => {
     const inner = traceTool("calc", (x: number) => x + 1, { tracerProvider });
-    const lambda = RunnableLambda.from((x: number) => inner(x)).withConfig({ runName: "calc_lambda" });
+    const lambda = RunnableLambda.from((x: number) => inner(x)).withConfig({
+      runName: "calc_lambda",
+    });
     expect(await lambda.invoke(1, { callbacks: [new SpanPerRunHandler()] })).toBe(2);
     expect(parentId(byName("execute_tool calc"))).toBe(spanId(byName("chain calc_lambda")));
   });
@@ -641,7 +693,10 @@ describe("nesting with LangChain runs (handler exposing spanForRun)", () => {
       async (_input: { q: string }, config) => {
         const ctx = contextForLangChainRun(config);
         expect(ctx.getValue(LANGCHAIN_RUN_KEY)).toBeTypeOf("string");
-        manual = tracerProvider.getTracer("manual").startSpan("manual", {}, ctx).spanContext().spanId;
+        manual = tracerProvider
+          .getTracer("manual")
+          .startSpan("manual", {}, ctx)
+          .spanContext().spanId;
         const child = tracerProvider.getTracer("manual").startSpan("manual_child", {}, ctx);
         child.end();
         return "ok";
@@ -659,7 +714,11 @@ describe("nesting with LangChain runs (handler exposing spanForRun)", () => {
     })();
     const inner = traceTask("inner", () => 1, { tracerProvider });
     const t = tool(async () => inner(), { name: "plain_tool", schema: z.object({}) });
-    const outer = traceWorkflow("outer", async () => t.invoke({}, { callbacks: [handlerWithoutHook] }), { tracerProvider });
+    const outer = traceWorkflow(
+      "outer",
+      async () => t.invoke({}, { callbacks: [handlerWithoutHook] }),
+      { tracerProvider },
+    );
     await outer();
     expect(parentId(byName("task inner"))).toBe(spanId(byName("invoke_workflow outer")));
   });
@@ -683,8 +742,14 @@ describe("nesting with OpenTelemetryCallbackHandler", () => {
       description: "search",
       schema: z.object({ q: z.string() }),
     });
-    const chain = RunnableLambda.from(async (q: string) => search.invoke({ q })).withConfig({ runName: "research" });
-    const workflow = traceWorkflow("support", async (q: string) => chain.invoke(q, { callbacks: [h] }), { tracerProvider });
+    const chain = RunnableLambda.from(async (q: string) => search.invoke({ q })).withConfig({
+      runName: "research",
+    });
+    const workflow = traceWorkflow(
+      "support",
+      async (q: string) => chain.invoke(q, { callbacks: [h] }),
+      { tracerProvider },
+    );
     expect(await workflow("q")).toBe("q+e");
     const wf = byName("invoke_workflow support");
     const chainSpan = byName("invoke_workflow research");
@@ -698,21 +763,31 @@ describe("nesting with OpenTelemetryCallbackHandler", () => {
   it("workflow wrapper > createAgent (fake tool-calling model) > tool > wrapper: the wrapper is a child of execute_tool", async () => {
     const { createAgent, FakeToolCallingModel, tool: agentTool } = await import("langchain");
     const h = handler();
-    const fetchWeather = traceTask("fetch_weather", async (city: string) => `sunny in ${city}`, { tracerProvider });
+    const fetchWeather = traceTask("fetch_weather", async (city: string) => `sunny in ${city}`, {
+      tracerProvider,
+    });
     const weather = agentTool(async ({ city }: { city: string }) => fetchWeather(city), {
       name: "get_weather",
       description: "Weather for a city",
       schema: z.object({ city: z.string() }),
     });
-    const model = new FakeToolCallingModel({ toolCalls: [[{ name: "get_weather", args: { city: "Paris" }, id: "call_1" }], []] });
+    const model = new FakeToolCallingModel({
+      toolCalls: [[{ name: "get_weather", args: { city: "Paris" }, id: "call_1" }], []],
+    });
     const agent = createAgent({ model, tools: [weather], name: "travel_agent" });
     const trip = traceWorkflow(
       "plan_trip",
-      async () => agent.invoke({ messages: [{ role: "user", content: "Weather in Paris?" }] }, { callbacks: [h] }),
+      async () =>
+        agent.invoke(
+          { messages: [{ role: "user", content: "Weather in Paris?" }] },
+          { callbacks: [h] },
+        ),
       { tracerProvider },
     );
     const result = await trip();
-    expect(result.messages.filter((m) => m.getType() === "tool").map((m) => m.content)).toEqual(["sunny in Paris"]);
+    expect(result.messages.filter((m) => m.getType() === "tool").map((m) => m.content)).toEqual([
+      "sunny in Paris",
+    ]);
     const wf = byName("invoke_workflow plan_trip");
     expect(parentId(byName("invoke_agent travel_agent"))).toBe(spanId(wf));
     expect(parentId(byName("task fetch_weather"))).toBe(spanId(byName("execute_tool get_weather")));
@@ -726,7 +801,9 @@ describe("nesting with OpenTelemetryCallbackHandler", () => {
   // handler parents the run on the tool span, skipping the wrapper. Enable once it does.
   it("a LangChain run started inside a wrapper that runs inside a tool is a child of that wrapper", async () => {
     const h = handler();
-    const summarise = RunnableLambda.from(async (q: string) => q.length).withConfig({ runName: "summarise" });
+    const summarise = RunnableLambda.from(async (q: string) => q.length).withConfig({
+      runName: "summarise",
+    });
     const step = traceTask("step", async (q: string) => summarise.invoke(q), { tracerProvider });
     const search = tool(async ({ q }: { q: string }) => String(await step(q)), {
       name: "search",
@@ -745,16 +822,24 @@ describe("nesting inside a LangGraph graph (OpenTelemetryCallbackHandler)", () =
   it("a wrapped function called in a graph node is a child of that node's span, inside the outer workflow", async () => {
     const { Annotation, StateGraph, START, END } = await import("@langchain/langgraph");
     const h = new OpenTelemetryCallbackHandler({ tracerProvider, metrics: false, logs: false });
-    const collectLogs = traceTask("collect_logs", async (service: string) => [`${service}: timeout`], { tracerProvider });
+    const collectLogs = traceTask(
+      "collect_logs",
+      async (service: string) => [`${service}: timeout`],
+      { tracerProvider },
+    );
     const State = Annotation.Root({ service: Annotation<string>(), logs: Annotation<string[]>() });
     const graph = new StateGraph(State)
       .addNode("collect", async (s: typeof State.State) => ({ logs: await collectLogs(s.service) }))
       .addEdge(START, "collect")
       .addEdge("collect", END)
       .compile();
-    const rca = traceWorkflow("root_cause_analysis", async (service: string) => graph.invoke({ service }, { callbacks: [h] }), {
-      tracerProvider,
-    });
+    const rca = traceWorkflow(
+      "root_cause_analysis",
+      async (service: string) => graph.invoke({ service }, { callbacks: [h] }),
+      {
+        tracerProvider,
+      },
+    );
     const out = await rca("checkout");
     expect(out.logs).toEqual(["checkout: timeout"]);
     const wf = byName("invoke_workflow root_cause_analysis");

@@ -1,7 +1,15 @@
 import { context, diag, DiagLogLevel, type DiagLogger } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from "@opentelemetry/sdk-logs";
-import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import {
+  InMemoryLogRecordExporter,
+  LoggerProvider,
+  SimpleLogRecordProcessor,
+} from "@opentelemetry/sdk-logs";
+import {
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { RunnableLambda } from "@langchain/core/runnables";
 import { tool } from "@langchain/core/tools";
@@ -26,13 +34,18 @@ import { only } from "./helpers/spans.js";
 
 const exporter = new InMemorySpanExporter();
 // The association processor first, as documented; it only adds attributes at start.
-const provider = new NodeTracerProvider({ spanProcessors: [new AssociationSpanProcessor(), new SimpleSpanProcessor(exporter)] });
+const provider = new NodeTracerProvider({
+  spanProcessors: [new AssociationSpanProcessor(), new SimpleSpanProcessor(exporter)],
+});
 const tracerProvider = provider;
 const otherInstrumentation = provider.getTracer("some-http-instrumentation");
 
 const logExporter = new InMemoryLogRecordExporter();
 const loggerProvider = new LoggerProvider({
-  processors: [new AssociationLogRecordProcessor(), new SimpleLogRecordProcessor({ exporter: logExporter })],
+  processors: [
+    new AssociationLogRecordProcessor(),
+    new SimpleLogRecordProcessor({ exporter: logExporter }),
+  ],
 });
 
 const warnings: string[] = [];
@@ -68,7 +81,9 @@ function byName(name: string): ReadableSpan {
 }
 /** The attributes the association set on the active context (for the validation tests). */
 function inScope(props: AssociationProperties): Record<string, unknown> {
-  return withAssociationProperties(props, () => ({ ...getAssociationAttributes(context.active()) }));
+  return withAssociationProperties(props, () => ({
+    ...getAssociationAttributes(context.active()),
+  }));
 }
 
 describe("withAssociationProperties", () => {
@@ -87,8 +102,9 @@ describe("withAssociationProperties", () => {
   });
 
   it("annotated spans started in the scope carry langchain_otel.association.<key>", async () => {
-    await withAssociationProperties({ user_id: "u-42", tenant: "acme", premium: true, tier: 3 }, () =>
-      traceWorkflow("w", async () => "ok", { tracerProvider })(),
+    await withAssociationProperties(
+      { user_id: "u-42", tenant: "acme", premium: true, tier: 3 },
+      () => traceWorkflow("w", async () => "ok", { tracerProvider })(),
     );
     const attrs = byName("invoke_workflow w").attributes;
     expect(attrs["langchain_otel.association.user_id"]).toBe("u-42");
@@ -103,13 +119,17 @@ describe("withAssociationProperties", () => {
       otherInstrumentation.startSpan("GET /inventory").end();
     });
     otherInstrumentation.startSpan("outside").end();
-    expect(byName("GET /inventory").attributes).toEqual({ "langchain_otel.association.user_id": "u-7" });
+    expect(byName("GET /inventory").attributes).toEqual({
+      "langchain_otel.association.user_id": "u-7",
+    });
     expect(byName("outside").attributes).toEqual({});
   });
 
   it("the processor keeps an attribute the span was started with", () => {
     withAssociationProperties({ session_id: "from-scope" }, () => {
-      otherInstrumentation.startSpan("own", { attributes: { "gen_ai.conversation.id": "own-id" } }).end();
+      otherInstrumentation
+        .startSpan("own", { attributes: { "gen_ai.conversation.id": "own-id" } })
+        .end();
     });
     expect(byName("own").attributes).toEqual({
       "gen_ai.conversation.id": "own-id",
@@ -120,7 +140,11 @@ describe("withAssociationProperties", () => {
   it("nested scopes merge, the inner value wins, and the outer scope is intact afterwards", () => {
     withAssociationProperties({ user_id: "outer", tenant: "acme" }, () => {
       withAssociationProperties({ user_id: "inner", request_id: "r1" }, () => {
-        expect(getAssociationProperties()).toEqual({ user_id: "inner", tenant: "acme", request_id: "r1" });
+        expect(getAssociationProperties()).toEqual({
+          user_id: "inner",
+          tenant: "acme",
+          request_id: "r1",
+        });
       });
       expect(getAssociationProperties()).toEqual({ user_id: "outer", tenant: "acme" });
     });
@@ -130,7 +154,10 @@ describe("withAssociationProperties", () => {
   it("a wrapper's associationProperties option applies to its span and to everything inside it", () => {
     const inner = traceTask("inner", () => 1, { tracerProvider });
     withAssociationProperties({ user_id: "u1" }, () =>
-      traceWorkflow("w", () => inner(), { tracerProvider, associationProperties: { tenant: "t1" } })(),
+      traceWorkflow("w", () => inner(), {
+        tracerProvider,
+        associationProperties: { tenant: "t1" },
+      })(),
     );
     for (const name of ["invoke_workflow w", "task inner"]) {
       expect(byName(name).attributes["langchain_otel.association.user_id"]).toBe("u1");
@@ -159,7 +186,9 @@ describe("gen_ai.conversation.id", () => {
   });
 
   it("prefers conversation_id over session_id over thread_id, also across nested scopes", () => {
-    expect(inScope({ thread_id: "t", session_id: "s", conversation_id: "c" })["gen_ai.conversation.id"]).toBe("c");
+    expect(
+      inScope({ thread_id: "t", session_id: "s", conversation_id: "c" })["gen_ai.conversation.id"],
+    ).toBe("c");
     expect(inScope({ thread_id: "t", session_id: "s" })["gen_ai.conversation.id"]).toBe("s");
     withAssociationProperties({ session_id: "s" }, () => {
       expect(inScope({ thread_id: "t" })["gen_ai.conversation.id"]).toBe("s");
@@ -185,16 +214,25 @@ describe("validation", () => {
     });
     expect(attrs).toEqual({ "langchain_otel.association.ok": "yes" });
     expect(warnings).toHaveLength(1);
-    for (const key of ["obj", "arr", "fn", "nan", "inf", "big", "sym"]) expect(warnings[0]).toContain(`"${key}"`);
+    for (const key of ["obj", "arr", "fn", "nan", "inf", "big", "sym"])
+      expect(warnings[0]).toContain(`"${key}"`);
   });
 
   it("skips null and undefined silently", () => {
-    expect(inScope({ a: null, b: undefined, c: "c" })).toEqual({ "langchain_otel.association.c": "c" });
+    expect(inScope({ a: null, b: undefined, c: "c" })).toEqual({
+      "langchain_otel.association.c": "c",
+    });
     expect(warnings).toEqual([]);
   });
 
   it("sanitises keys to [a-zA-Z0-9_.-] and drops empty or over-long keys", () => {
-    const attrs = inScope({ "user id!": "a", "tenant.name-x_1": "b", "": "c", ["k".repeat(65)]: "d", ["k".repeat(64)]: "e" });
+    const attrs = inScope({
+      "user id!": "a",
+      "tenant.name-x_1": "b",
+      "": "c",
+      ["k".repeat(65)]: "d",
+      ["k".repeat(64)]: "e",
+    });
     expect(attrs).toEqual({
       "langchain_otel.association.user_id_": "a",
       "langchain_otel.association.tenant.name-x_1": "b",
@@ -224,7 +262,9 @@ describe("validation", () => {
 
   it("never throws: a non-object is ignored with a warning and fn still runs", () => {
     for (const bad of [null, "str", 5, ["a"]]) {
-      expect(withAssociationProperties(bad as unknown as AssociationProperties, () => "ran")).toBe("ran");
+      expect(withAssociationProperties(bad as unknown as AssociationProperties, () => "ran")).toBe(
+        "ran",
+      );
     }
     expect(warnings).toHaveLength(4);
     expect(getAssociationProperties()).toEqual({});
@@ -261,7 +301,10 @@ describe("AssociationLogRecordProcessor", () => {
   });
 
   it("uses a context passed explicitly to emit, and keeps attributes the record already has", () => {
-    const ctx = setAssociationProperties(context.active(), { user_id: "explicit", conversation_id: "c" });
+    const ctx = setAssociationProperties(context.active(), {
+      user_id: "explicit",
+      conversation_id: "c",
+    });
     logger.emit({ body: "x", context: ctx, attributes: { "gen_ai.conversation.id": "own" } });
     expect(logExporter.getFinishedLogRecords()[0].attributes).toEqual({
       "gen_ai.conversation.id": "own",
@@ -293,17 +336,31 @@ describe("with LangChain and OpenTelemetryCallbackHandler", () => {
       const draft = await model.invoke(q);
       return search.invoke({ q: `${q}:${String(draft.content)}` });
     }).withConfig({ runName: "answer" });
-    return traceWorkflow("request", async (q: string) => chain.invoke(q, { callbacks: [handler] }), { tracerProvider });
+    return traceWorkflow(
+      "request",
+      async (q: string) => chain.invoke(q, { callbacks: [handler] }),
+      { tracerProvider },
+    );
   }
 
   it("every span of the request carries the properties: wrappers, the handler's LangChain spans, other instrumentations", async () => {
-    const handler = new OpenTelemetryCallbackHandler({ tracerProvider, metrics: false, logs: false });
+    const handler = new OpenTelemetryCallbackHandler({
+      tracerProvider,
+      metrics: false,
+      logs: false,
+    });
     const app = buildApp(handler);
     await withAssociationProperties({ user_id: "u-1", session_id: "s-1" }, () => app("q"));
     expect(spans().filter((s) => s.attributes["gen_ai.operation.name"] === "chat")).toHaveLength(1);
     const others = spans().filter((s) => s.attributes["gen_ai.operation.name"] !== "chat");
     expect(others.map((s) => s.name).sort()).toEqual(
-      ["db.query", "execute_tool search", "invoke_workflow answer", "invoke_workflow request", "task lookup"].sort(),
+      [
+        "db.query",
+        "execute_tool search",
+        "invoke_workflow answer",
+        "invoke_workflow request",
+        "task lookup",
+      ].sort(),
     );
     for (const span of spans()) {
       expect(span.attributes["langchain_otel.association.user_id"], span.name).toBe("u-1");
@@ -312,10 +369,16 @@ describe("with LangChain and OpenTelemetryCallbackHandler", () => {
   });
 
   it("20 concurrent requests with different user ids: every span carries its own request's id, none another's", async () => {
-    const handler = new OpenTelemetryCallbackHandler({ tracerProvider, metrics: false, logs: false });
+    const handler = new OpenTelemetryCallbackHandler({
+      tracerProvider,
+      metrics: false,
+      logs: false,
+    });
     const app = buildApp(handler);
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => withAssociationProperties({ user_id: `user-${i}` }, () => app(`q${i}`))),
+      Array.from({ length: 20 }, (_, i) =>
+        withAssociationProperties({ user_id: `user-${i}` }, () => app(`q${i}`)),
+      ),
     );
     expect(results).toEqual(Array.from({ length: 20 }, (_, i) => `found:q${i}:draft`));
     const traces = new Map<string, ReadableSpan[]>();
@@ -331,7 +394,11 @@ describe("with LangChain and OpenTelemetryCallbackHandler", () => {
       const user = root?.attributes["langchain_otel.association.user_id"] as string;
       expect(user).toMatch(/^user-\d+$/);
       seen.add(user);
-      for (const span of group) expect(span.attributes["langchain_otel.association.user_id"], `${span.name} of ${user}`).toBe(user);
+      for (const span of group)
+        expect(
+          span.attributes["langchain_otel.association.user_id"],
+          `${span.name} of ${user}`,
+        ).toBe(user);
     }
     expect(seen.size).toBe(20);
     expect(handler.openRunCount).toBe(0);
@@ -341,6 +408,9 @@ describe("with LangChain and OpenTelemetryCallbackHandler", () => {
 describe("outside any scope", () => {
   it("no association attributes are added to spans", () => {
     traceTask("t", () => 1, { tracerProvider })();
-    expect(byName("task t").attributes).toEqual({ "langchain_otel.span.kind": "task", "langchain_otel.task.name": "t" });
+    expect(byName("task t").attributes).toEqual({
+      "langchain_otel.span.kind": "task",
+      "langchain_otel.task.name": "t",
+    });
   });
 });

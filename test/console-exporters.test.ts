@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { context, trace, SpanStatusCode, type Tracer } from "@opentelemetry/api";
-import { BasicTracerProvider, SimpleSpanProcessor, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import {
+  BasicTracerProvider,
+  SimpleSpanProcessor,
+  BatchSpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
 import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
 import { LoggerProvider, SimpleLogRecordProcessor } from "@opentelemetry/sdk-logs";
 import { SeverityNumber } from "@opentelemetry/api-logs";
@@ -19,7 +23,12 @@ function setup(batch = false) {
 }
 
 /** Starts a span as a child of `parent` (or a root) at T0 + startMs. */
-function start(tracer: Tracer, name: string, startMs: number, parent?: ReturnType<Tracer["startSpan"]>) {
+function start(
+  tracer: Tracer,
+  name: string,
+  startMs: number,
+  parent?: ReturnType<Tracer["startSpan"]>,
+) {
   const ctx = parent ? trace.setSpan(context.active(), parent) : context.active();
   return tracer.startSpan(name, { startTime: T0 + startMs }, ctx);
 }
@@ -70,7 +79,11 @@ describe("console span exporter", () => {
     start(tracer, "chat m", 10, root).end(T0 + 20);
     expect(lines).toEqual([]);
     root.end(T0 + 30);
-    expect(lines).toEqual([`trace ${root.spanContext().traceId}`, "└─ invoke_agent helper  30 ms", "   └─ chat m  10 ms"]);
+    expect(lines).toEqual([
+      `trace ${root.spanContext().traceId}`,
+      "└─ invoke_agent helper  30 ms",
+      "   └─ chat m  10 ms",
+    ]);
   });
 
   it("prints the same tree when the spans arrive in one batch", async () => {
@@ -95,9 +108,15 @@ describe("console span exporter", () => {
     orphan.end(T0 + 2);
     const other = start(tracer, "invoke_workflow other", 0);
     other.end(T0 + 5);
-    expect(lines).toEqual([`trace ${other.spanContext().traceId}`, "└─ invoke_workflow other  5.0 ms"]);
+    expect(lines).toEqual([
+      `trace ${other.spanContext().traceId}`,
+      "└─ invoke_workflow other  5.0 ms",
+    ]);
     await provider.shutdown();
-    expect(lines.slice(2)).toEqual([`trace ${open.spanContext().traceId}`, "└─ chat leftover  1.0 ms"]);
+    expect(lines.slice(2)).toEqual([
+      `trace ${open.spanContext().traceId}`,
+      "└─ chat leftover  1.0 ms",
+    ]);
   });
 
   it("treats a span with a remote parent as the local root", () => {
@@ -118,7 +137,10 @@ describe("console metric exporter", () => {
   it("summarises histograms and counters per attribute set, then prints only new data", async () => {
     const lines: string[] = [];
     const { metricExporter } = createConsoleExporters((line) => lines.push(line));
-    const reader = new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 3_600_000 });
+    const reader = new PeriodicExportingMetricReader({
+      exporter: metricExporter,
+      exportIntervalMillis: 3_600_000,
+    });
     const meterProvider = new MeterProvider({ readers: [reader] });
     const meter = meterProvider.getMeter("langchain-opentelemetry");
     const tokens = meter.createHistogram("gen_ai.client.token.usage", { unit: "{token}" });
@@ -155,7 +177,9 @@ describe("console log exporter", () => {
   it("prints one line per record with severity, event name, body and short trace id", async () => {
     const lines: string[] = [];
     const { logExporter } = createConsoleExporters((line) => lines.push(line));
-    const loggerProvider = new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter: logExporter })] });
+    const loggerProvider = new LoggerProvider({
+      processors: [new SimpleLogRecordProcessor({ exporter: logExporter })],
+    });
     const logger = loggerProvider.getLogger("langchain-opentelemetry");
     const spanCtx = trace.setSpanContext(context.active(), {
       traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
@@ -168,7 +192,11 @@ describe("console log exporter", () => {
       body: "chat gpt-4o failed: rate limited",
       context: spanCtx,
     });
-    logger.emit({ severityNumber: SeverityNumber.INFO, severityText: "info", body: { answer: 42 } });
+    logger.emit({
+      severityNumber: SeverityNumber.INFO,
+      severityText: "info",
+      body: { answer: 42 },
+    });
     logger.emit({ eventName: "gen_ai.client.inference.operation.details", attributes: { a: 1 } });
     await loggerProvider.forceFlush();
     expect(lines).toEqual([
@@ -184,11 +212,19 @@ describe("default output", () => {
     const written: { stream: string; text: string }[] = [];
     const origErr = process.stderr.write.bind(process.stderr);
     const origOut = process.stdout.write.bind(process.stdout);
-    process.stderr.write = ((text: string) => (written.push({ stream: "stderr", text }), true)) as typeof process.stderr.write;
-    process.stdout.write = ((text: string) => (written.push({ stream: "stdout", text }), true)) as typeof process.stdout.write;
+    process.stderr.write = ((text: string) => (
+      written.push({ stream: "stderr", text }),
+      true
+    )) as typeof process.stderr.write;
+    process.stdout.write = ((text: string) => (
+      written.push({ stream: "stdout", text }),
+      true
+    )) as typeof process.stdout.write;
     try {
       const { logExporter } = createConsoleExporters();
-      const loggerProvider = new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter: logExporter })] });
+      const loggerProvider = new LoggerProvider({
+        processors: [new SimpleLogRecordProcessor({ exporter: logExporter })],
+      });
       loggerProvider.getLogger("x").emit({ severityNumber: SeverityNumber.ERROR, body: "hello" });
       await loggerProvider.forceFlush();
     } finally {

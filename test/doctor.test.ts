@@ -17,14 +17,21 @@ afterEach(async () => {
 });
 
 /** A receiver on 127.0.0.1 that answers every POST with `status` and records what it got. */
-async function receiver(status: number, body = ""): Promise<{ base: string; received: Received[] }> {
+async function receiver(
+  status: number,
+  body = "",
+): Promise<{ base: string; received: Received[] }> {
   const received: Received[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const text = Buffer.concat(chunks).toString("utf8");
-      received.push({ path: req.url ?? "", headers: req.headers, body: text ? JSON.parse(text) : undefined });
+      received.push({
+        path: req.url ?? "",
+        headers: req.headers,
+        body: text ? JSON.parse(text) : undefined,
+      });
       res.statusCode = status;
       res.setHeader("content-type", status === 200 ? "application/json" : "text/plain");
       res.end(status === 200 ? "{}" : body);
@@ -87,13 +94,22 @@ describe("doctor", () => {
     for (const r of received) expect(r.headers["content-type"]).toBe("application/json");
     // Real OTLP JSON from the official exporters: one span, one metric, one log record.
     const traces = byPath["/v1/traces"].body as any;
-    expect(traces.resourceSpans[0].resource.attributes).toContainEqual({ key: "service.name", value: { stringValue: "rca" } });
-    expect(traces.resourceSpans[0].scopeSpans[0].spans.map((s: any) => s.name)).toEqual(["langchain-opentelemetry doctor"]);
+    expect(traces.resourceSpans[0].resource.attributes).toContainEqual({
+      key: "service.name",
+      value: { stringValue: "rca" },
+    });
+    expect(traces.resourceSpans[0].scopeSpans[0].spans.map((s: any) => s.name)).toEqual([
+      "langchain-opentelemetry doctor",
+    ]);
     expect(traces.resourceSpans[0].scopeSpans[0].spans[0].traceId).toMatch(/^[0-9a-f]{32}$/);
     const metrics = byPath["/v1/metrics"].body as any;
-    expect(metrics.resourceMetrics[0].scopeMetrics[0].metrics[0].name).toBe("langchain_opentelemetry.doctor.checks");
+    expect(metrics.resourceMetrics[0].scopeMetrics[0].metrics[0].name).toBe(
+      "langchain_opentelemetry.doctor.checks",
+    );
     const logs = byPath["/v1/logs"].body as any;
-    expect(logs.resourceLogs[0].scopeLogs[0].logRecords[0].body).toEqual({ stringValue: "langchain-opentelemetry doctor" });
+    expect(logs.resourceLogs[0].scopeLogs[0].logRecords[0].body).toEqual({
+      stringValue: "langchain-opentelemetry doctor",
+    });
   });
 
   it("sends exactly the printed headers although OTEL_EXPORTER_OTLP_HEADERS is set in process.env", async () => {
@@ -157,7 +173,11 @@ describe("doctor", () => {
 
   it("reports a refused connection when nothing listens", async () => {
     const port = await closedPort();
-    const { code, lines } = await doctor({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${port}/v1/traces`, OTEL_METRICS_EXPORTER: "none", OTEL_LOGS_EXPORTER: "none" });
+    const { code, lines } = await doctor({
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${port}/v1/traces`,
+      OTEL_METRICS_EXPORTER: "none",
+      OTEL_LOGS_EXPORTER: "none",
+    });
     expect(code).toBe(1);
     expect(lines.slice(1, 6)).toEqual([
       "",
@@ -172,7 +192,11 @@ describe("doctor", () => {
   it("reports a TLS handshake failure when https:// points at a plain-HTTP receiver", async () => {
     const { base, received } = await receiver(200);
     const httpsBase = base.replace("http://", "https://");
-    const { code, lines } = await doctor({ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${httpsBase}/otlp/v1/logs`, OTEL_METRICS_EXPORTER: "none", OTEL_TRACES_EXPORTER: "none" });
+    const { code, lines } = await doctor({
+      OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${httpsBase}/otlp/v1/logs`,
+      OTEL_METRICS_EXPORTER: "none",
+      OTEL_TRACES_EXPORTER: "none",
+    });
     expect(code).toBe(1);
     const start = lines.indexOf("logs     FAIL  EPROTO");
     expect(lines.slice(start, start + 4)).toEqual([
@@ -188,16 +212,26 @@ describe("doctor", () => {
     const { code, lines } = await doctor({});
     expect(code).toBe(0);
     expect(lines).toContain("traces   SKIP");
-    expect(lines).toContain("  -> no endpoint configured: setupTelemetry() prints this signal to the console (the embedded default)");
-    expect(lines.at(-1)).toBe("nothing was sent: no signal exports over OTLP with this configuration");
+    expect(lines).toContain(
+      "  -> no endpoint configured: setupTelemetry() prints this signal to the console (the embedded default)",
+    );
+    expect(lines.at(-1)).toBe(
+      "nothing was sent: no signal exports over OTLP with this configuration",
+    );
   });
 
   it("says a signal is printed to the console when OTEL_<SIGNAL>_EXPORTER=console", async () => {
     const { base, received } = await receiver(200);
-    const { code, lines } = await doctor({ OTEL_EXPORTER_OTLP_ENDPOINT: base, OTEL_LOGS_EXPORTER: "console" });
+    const { code, lines } = await doctor({
+      OTEL_EXPORTER_OTLP_ENDPOINT: base,
+      OTEL_LOGS_EXPORTER: "console",
+    });
     expect(code).toBe(0);
     const start = lines.indexOf("logs     SKIP");
-    expect(lines.slice(start, start + 2)).toEqual(["logs     SKIP", "  -> OTEL_LOGS_EXPORTER=console: this signal is printed to the console, nothing to check"]);
+    expect(lines.slice(start, start + 2)).toEqual([
+      "logs     SKIP",
+      "  -> OTEL_LOGS_EXPORTER=console: this signal is printed to the console, nothing to check",
+    ]);
     expect(received.map((r) => r.path).sort()).toEqual(["/v1/metrics", "/v1/traces"]);
   });
 

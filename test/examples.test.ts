@@ -24,7 +24,12 @@ import { startOtlpReceiver, type OtlpReceiver } from "./helpers/otlp-receiver.js
 
 /** A duration as the console exporter prints it: `0.42 ms`, `125 ms`, `1.25 s`. */
 const DURATION = String.raw`\d+(\.\d+)? m?s`;
-const AGENT_SPANS = ["chat gpt-4o-mini", "chat gpt-4o-mini", "execute_tool get_local_time", "execute_tool get_weather"];
+const AGENT_SPANS = [
+  "chat gpt-4o-mini",
+  "chat gpt-4o-mini",
+  "execute_tool get_local_time",
+  "execute_tool get_weather",
+];
 
 let receiver: OtlpReceiver;
 beforeEach(async () => {
@@ -36,14 +41,19 @@ afterEach(async () => {
 
 function expectClean(result: ExampleResult): void {
   // The output is shown when the run failed, which makes a failure readable.
-  expect({ code: result.code, signal: result.signal, stderr: result.code === 0 ? "" : result.stderr }).toEqual({ code: 0, signal: null, stderr: "" });
+  expect({
+    code: result.code,
+    signal: result.signal,
+    stderr: result.code === 0 ? "" : result.stderr,
+  }).toEqual({ code: 0, signal: null, stderr: "" });
 }
 
 const otlpEnv = (): Record<string, string> => ({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
 const traces = () => spansOf(receiver.requestsTo("/v1/traces"));
 const points = () => pointsOf(receiver.requestsTo("/v1/metrics"));
 const logRecords = () => logRecordsOf(receiver.requestsTo("/v1/logs"));
-const genAiNames = (names: string[]) => names.filter((n) => n.startsWith("chat ") || n.startsWith("execute_tool ")).sort();
+const genAiNames = (names: string[]) =>
+  names.filter((n) => n.startsWith("chat ") || n.startsWith("execute_tool ")).sort();
 
 describe("npm run demo (examples/demo.ts)", () => {
   it("the demo script runs examples/demo.ts with tsx", () => {
@@ -54,33 +64,70 @@ describe("npm run demo (examples/demo.ts)", () => {
   it("prints the trace tree, the histograms and the log records on the embedded default, and ends by itself", async () => {
     const result = await runExample("demo.ts");
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain("Telemetry: no OTLP endpoint configured, printing traces, metrics and logs to stderr");
-    expect(result.stdout).toContain("Agent answer: Here is what I found for Paris: weather in Paris: 18°C, sunny; time zone of Paris: Europe/Paris.");
+    expect(result.stdout).toContain(
+      "Telemetry: no OTLP endpoint configured, printing traces, metrics and logs to stderr",
+    );
+    expect(result.stdout).toContain(
+      "Agent answer: Here is what I found for Paris: weather in Paris: 18°C, sunny; time zone of Paris: Europe/Paris.",
+    );
 
     const lines = result.stderr.split("\n");
     // The tree: the agent at the root, its model calls (with model, tokens and finish reason) and tools below.
-    const root = lines.findIndex((l) => new RegExp(`^└─ invoke_agent travel_assistant  ${DURATION}$`).test(l));
+    const root = lines.findIndex((l) =>
+      new RegExp(`^└─ invoke_agent travel_assistant  ${DURATION}$`).test(l),
+    );
     expect(root).toBeGreaterThan(0);
     expect(lines[root - 1]).toMatch(/^trace [0-9a-f]{32}$/);
     const tree = lines.slice(root + 1).filter((l) => /^ {3}[ │├└]/.test(l));
     const chats = tree.filter((l) => new RegExp(`chat gpt-4o-mini  ${DURATION}  `).test(l));
     expect(chats).toHaveLength(2);
-    expect(chats[0]).toMatch(/model=gpt-4o-mini -> gpt-4o-mini-2024-07-18 {2}tokens=\d+ in \/ \d+ out {2}finish=tool_calls$/);
-    expect(chats[1]).toMatch(/model=gpt-4o-mini -> gpt-4o-mini-2024-07-18 {2}tokens=\d+ in \/ \d+ out {2}finish=stop$/);
-    expect(tree.filter((l) => new RegExp(`[├└]─ execute_tool get_weather  ${DURATION}$`).test(l))).toHaveLength(1);
-    expect(tree.filter((l) => new RegExp(`[├└]─ execute_tool get_local_time  ${DURATION}$`).test(l))).toHaveLength(1);
+    expect(chats[0]).toMatch(
+      /model=gpt-4o-mini -> gpt-4o-mini-2024-07-18 {2}tokens=\d+ in \/ \d+ out {2}finish=tool_calls$/,
+    );
+    expect(chats[1]).toMatch(
+      /model=gpt-4o-mini -> gpt-4o-mini-2024-07-18 {2}tokens=\d+ in \/ \d+ out {2}finish=stop$/,
+    );
+    expect(
+      tree.filter((l) => new RegExp(`[├└]─ execute_tool get_weather  ${DURATION}$`).test(l)),
+    ).toHaveLength(1);
+    expect(
+      tree.filter((l) => new RegExp(`[├└]─ execute_tool get_local_time  ${DURATION}$`).test(l)),
+    ).toHaveLength(1);
 
     // The histograms.
     const metricsAt = lines.indexOf("metrics");
     expect(metricsAt).toBeGreaterThan(0);
     const metricLines = lines.slice(metricsAt + 1);
-    expect(metricLines.filter((l) => l.includes("gen_ai.client.token.usage [{token}]") && l.includes("gen_ai.token.type=input") && / count=2 /.test(l))).toHaveLength(1);
-    expect(metricLines.filter((l) => l.includes("gen_ai.client.token.usage [{token}]") && l.includes("gen_ai.token.type=output") && / count=2 /.test(l))).toHaveLength(1);
-    expect(metricLines.filter((l) => l.includes("gen_ai.client.operation.duration [s]") && l.includes("gen_ai.request.model=gpt-4o-mini") && / count=2 /.test(l))).toHaveLength(1);
+    expect(
+      metricLines.filter(
+        (l) =>
+          l.includes("gen_ai.client.token.usage [{token}]") &&
+          l.includes("gen_ai.token.type=input") &&
+          / count=2 /.test(l),
+      ),
+    ).toHaveLength(1);
+    expect(
+      metricLines.filter(
+        (l) =>
+          l.includes("gen_ai.client.token.usage [{token}]") &&
+          l.includes("gen_ai.token.type=output") &&
+          / count=2 /.test(l),
+      ),
+    ).toHaveLength(1);
+    expect(
+      metricLines.filter(
+        (l) =>
+          l.includes("gen_ai.client.operation.duration [s]") &&
+          l.includes("gen_ai.request.model=gpt-4o-mini") &&
+          / count=2 /.test(l),
+      ),
+    ).toHaveLength(1);
 
     // The log records, tied to the trace.
     const traceId = lines[root - 1].slice("trace ".length, "trace ".length + 8);
-    const inference = lines.filter((l) => l.startsWith("log INFO gen_ai.client.inference.operation.details"));
+    const inference = lines.filter((l) =>
+      l.startsWith("log INFO gen_ai.client.inference.operation.details"),
+    );
     expect(inference).toHaveLength(2);
     for (const l of inference) expect(l).toContain(`trace=${traceId}`);
   });
@@ -114,7 +161,9 @@ describe("npm run demo (examples/demo.ts)", () => {
       ["input", 2],
       ["output", 2],
     ]);
-    const records = logRecords().filter((l) => l.eventName === "gen_ai.client.inference.operation.details");
+    const records = logRecords().filter(
+      (l) => l.eventName === "gen_ai.client.inference.operation.details",
+    );
     expect(records).toHaveLength(2);
     for (const r of records) expect(r.traceId).toBe(root.traceId);
   });
@@ -124,13 +173,17 @@ describe("npm run demo with credentials in the endpoint", () => {
   it("names the destination on its first line with the userinfo and the key redacted, and prints neither anywhere", async () => {
     const u = new URL(receiver.url);
     const endpoint = `http://otlpuser:hunter2pass@${u.host}/?api_key=qs-secret-77`;
-    const result = await runExample("demo.ts", { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_HEADERS: "Authorization=Bearer%20hdr-secret-99" });
+    const result = await runExample("demo.ts", {
+      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+      OTEL_EXPORTER_OTLP_HEADERS: "Authorization=Bearer%20hdr-secret-99",
+    });
     expectClean(result);
     const redacted = (signal: string) => `http://***@${u.host}/v1/${signal}?api_key=***`;
     expect(result.stdout.split("\n")[0]).toBe(
       `Telemetry: sending over OTLP (http/json) to traces -> ${redacted("traces")}, metrics -> ${redacted("metrics")}, logs -> ${redacted("logs")}.`,
     );
-    for (const secret of ["hunter2pass", "qs-secret-77", "hdr-secret-99"]) expect(result.stdout + result.stderr).not.toContain(secret);
+    for (const secret of ["hunter2pass", "qs-secret-77", "hdr-secret-99"])
+      expect(result.stdout + result.stderr).not.toContain(secret);
     // It did send there.
     expect(traces().map((s) => s.name)).toContain("invoke_agent travel_assistant");
   });
@@ -149,7 +202,11 @@ describe("examples/callbacks-array.ts", () => {
     expect(spans.filter((s) => s.parentSpanId === undefined)).toHaveLength(1);
     const chat = single(spans, "chat gpt-4o-mini");
     expect(chat.parentSpanId).toBe(root.spanId);
-    expect(points().filter((p) => p.metric === "gen_ai.client.operation.duration").map((p) => p.count)).toEqual([1]);
+    expect(
+      points()
+        .filter((p) => p.metric === "gen_ai.client.operation.duration")
+        .map((p) => p.count),
+    ).toEqual([1]);
   });
 });
 
@@ -162,10 +219,14 @@ describe("examples/setup-global.ts", () => {
 
     const spans = traces();
     const roots = spans.filter((s) => s.parentSpanId === undefined);
-    expect(roots.map((s) => s.name).sort()).toEqual(["invoke_agent trip_planner", "invoke_workflow RunnableSequence"]);
+    expect(roots.map((s) => s.name).sort()).toEqual([
+      "invoke_agent trip_planner",
+      "invoke_workflow RunnableSequence",
+    ]);
     expect(genAiNames(spans.map((s) => s.name))).toEqual(["chat gpt-4o-mini", ...AGENT_SPANS]);
     const agent = single(spans, "invoke_agent trip_planner");
-    for (const s of spans.filter((x) => x.name.startsWith("execute_tool "))) expect(ancestry(spans, s).at(-1)).toBe(agent.name);
+    for (const s of spans.filter((x) => x.name.startsWith("execute_tool ")))
+      expect(ancestry(spans, s).at(-1)).toBe(agent.name);
   });
 });
 
@@ -189,7 +250,9 @@ describe("examples/own-providers.ts", () => {
     const usage = points().filter((p) => p.metric === "gen_ai.client.token.usage");
     expect(usage).toHaveLength(2);
     expect(usage.every((p) => p.scope === "langchain-opentelemetry")).toBe(true);
-    const records = logRecords().filter((l) => l.eventName === "gen_ai.client.inference.operation.details");
+    const records = logRecords().filter(
+      (l) => l.eventName === "gen_ai.client.inference.operation.details",
+    );
     expect(records).toHaveLength(2);
   });
 });
@@ -218,9 +281,13 @@ describe("examples/grafana-stack.ts and grafana-stack.env.example", () => {
       expect(r.headers["thanos-tenant"]).toBeUndefined();
     }
     const spans = spansOf(receiver.requestsTo(TRACES));
-    expect(single(spans, "invoke_agent travel_assistant").resource["service.name"]).toBe("travel-assistant");
+    expect(single(spans, "invoke_agent travel_assistant").resource["service.name"]).toBe(
+      "travel-assistant",
+    );
     expect(genAiNames(spans.map((s) => s.name))).toEqual(AGENT_SPANS);
-    const usage = pointsOf(receiver.requestsTo(METRICS)).filter((p) => p.metric === "gen_ai.client.token.usage");
+    const usage = pointsOf(receiver.requestsTo(METRICS)).filter(
+      (p) => p.metric === "gen_ai.client.token.usage",
+    );
     expect(usage).toHaveLength(2);
     // Prometheus and Thanos accept cumulative temporality only.
     expect(usage.every((p) => p.temporality === 2)).toBe(true);
@@ -247,12 +314,19 @@ describe("examples/grafana-stack.ts and grafana-stack.env.example", () => {
     // service, so each backend's requests stay distinguishable.
     const env: Record<string, string> = {};
     const text = readFileSync(`${repoRoot}/examples/grafana-stack.env.example`, "utf8");
-    const prefixes: Record<string, string> = { "tempo-distributor": "/tempo", "thanos-receive": "/thanos", "loki-gateway": "/loki" };
+    const prefixes: Record<string, string> = {
+      "tempo-distributor": "/tempo",
+      "thanos-receive": "/thanos",
+      "loki-gateway": "/loki",
+    };
     for (const line of text.split("\n")) {
       const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
       if (!m) continue;
       env[m[1]] = m[2]
-        .replace(/^http:\/\/([a-z-]+)(:\d+)?/, (_all, host: string) => `${receiver.url}${prefixes[host] ?? `/unknown-${host}`}`)
+        .replace(
+          /^http:\/\/([a-z-]+)(:\d+)?/,
+          (_all, host: string) => `${receiver.url}${prefixes[host] ?? `/unknown-${host}`}`,
+        )
         .replace(/team-a/g, "tenant-7");
     }
     expect(Object.keys(env).sort()).toEqual([
@@ -271,13 +345,34 @@ describe("examples/grafana-stack.ts and grafana-stack.env.example", () => {
     expectClean(result);
     expect(result.stdout).toContain(`traces -> ${receiver.url}${TRACES}`);
     const spans = spansOf(receiver.requestsTo(TRACES));
-    expect(single(spans, "invoke_agent travel_assistant").resource["service.name"]).toBe("langchain-opentelemetry-demo");
+    expect(single(spans, "invoke_agent travel_assistant").resource["service.name"]).toBe(
+      "langchain-opentelemetry-demo",
+    );
     const paths = new Set(receiver.requests.map((r) => r.path));
     expect([...paths].sort()).toEqual([METRICS, LOGS, TRACES].sort());
-    for (const r of receiver.requestsTo(TRACES)) expect([r.contentType, r.headers["x-scope-orgid"], r.headers["thanos-tenant"]]).toEqual(["application/x-protobuf", "tenant-7", undefined]);
-    for (const r of receiver.requestsTo(METRICS)) expect([r.contentType, r.headers["thanos-tenant"], r.headers["x-scope-orgid"]]).toEqual(["application/x-protobuf", "tenant-7", undefined]);
-    for (const r of receiver.requestsTo(LOGS)) expect([r.contentType, r.headers["x-scope-orgid"], r.headers["thanos-tenant"]]).toEqual(["application/x-protobuf", "tenant-7", undefined]);
-    expect(pointsOf(receiver.requestsTo(METRICS)).filter((p) => p.metric === "gen_ai.client.token.usage")).toHaveLength(2);
+    for (const r of receiver.requestsTo(TRACES))
+      expect([r.contentType, r.headers["x-scope-orgid"], r.headers["thanos-tenant"]]).toEqual([
+        "application/x-protobuf",
+        "tenant-7",
+        undefined,
+      ]);
+    for (const r of receiver.requestsTo(METRICS))
+      expect([r.contentType, r.headers["thanos-tenant"], r.headers["x-scope-orgid"]]).toEqual([
+        "application/x-protobuf",
+        "tenant-7",
+        undefined,
+      ]);
+    for (const r of receiver.requestsTo(LOGS))
+      expect([r.contentType, r.headers["x-scope-orgid"], r.headers["thanos-tenant"]]).toEqual([
+        "application/x-protobuf",
+        "tenant-7",
+        undefined,
+      ]);
+    expect(
+      pointsOf(receiver.requestsTo(METRICS)).filter(
+        (p) => p.metric === "gen_ai.client.token.usage",
+      ),
+    ).toHaveLength(2);
     expect(logRecordsOf(receiver.requestsTo(LOGS)).length).toBeGreaterThan(0);
   });
 });
@@ -292,7 +387,10 @@ describe("examples/http-server.ts", () => {
     });
     const base = await new Promise<string>((resolve, reject) => {
       let out = "";
-      const timer = setTimeout(() => reject(new Error(`no "Listening on" line; got: ${out}`)), 30_000);
+      const timer = setTimeout(
+        () => reject(new Error(`no "Listening on" line; got: ${out}`)),
+        30_000,
+      );
       child.stdout.on("data", (d: Buffer | string) => {
         out += String(d);
         const m = /Listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
@@ -302,18 +400,28 @@ describe("examples/http-server.ts", () => {
         }
       });
     });
-    const response = await fetch(`${base}/ask`, { method: "POST", body: JSON.stringify({ question: "A weekend in Rome?" }) });
+    const response = await fetch(`${base}/ask`, {
+      method: "POST",
+      body: JSON.stringify({ question: "A weekend in Rome?" }),
+    });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ answer: "Here is what I found for Rome: weather in Rome: 24°C, clear; time zone of Rome: Europe/Rome." });
+    expect(await response.json()).toEqual({
+      answer:
+        "Here is what I found for Rome: weather in Rome: 24°C, clear; time zone of Rome: Europe/Rome.",
+    });
 
     child.kill("SIGTERM");
     expectClean(await done);
 
     const spans = traces();
     const server = spans.filter((s) => s.kind === SPAN_KIND_SERVER);
-    expect(server.map((s) => [s.name, s.scope, s.attributes["http.route"] ?? s.attributes["url.path"] ?? s.attributes["http.target"]])).toEqual([
-      ["POST", "@opentelemetry/instrumentation-http", "/ask"],
-    ]);
+    expect(
+      server.map((s) => [
+        s.name,
+        s.scope,
+        s.attributes["http.route"] ?? s.attributes["url.path"] ?? s.attributes["http.target"],
+      ]),
+    ).toEqual([["POST", "@opentelemetry/instrumentation-http", "/ask"]]);
     const agent = single(spans, "invoke_agent concierge");
     expect(agent.parentSpanId).toBe(server[0].spanId);
     expect(agent.traceId).toBe(server[0].traceId);
@@ -326,7 +434,9 @@ describe("examples/streaming.ts", () => {
   it("streams the answer and records time to first chunk on the span and as a histogram", async () => {
     const result = await runExample("streaming.ts", otlpEnv());
     expectClean(result);
-    expect(result.stdout).toContain("stream: Madrid is a fine choice: mild weather, good food and plenty to see.\n");
+    expect(result.stdout).toContain(
+      "stream: Madrid is a fine choice: mild weather, good food and plenty to see.\n",
+    );
     expect(result.stdout).toMatch(/first chunk after \d+ ms \(as seen by the app\)/);
 
     const spans = traces();
@@ -339,10 +449,16 @@ describe("examples/streaming.ts", () => {
     // Usage arrives in the last streamed chunk.
     expect(chat.attributes["gen_ai.usage.output_tokens"]).toBeGreaterThan(0);
 
-    const firstChunk = points().filter((p) => p.metric === "gen_ai.client.operation.time_to_first_chunk");
-    expect(firstChunk.map((p) => [p.unit, p.count, p.attributes["gen_ai.request.model"]])).toEqual([["s", 1, "gpt-4o-mini"]]);
+    const firstChunk = points().filter(
+      (p) => p.metric === "gen_ai.client.operation.time_to_first_chunk",
+    );
+    expect(firstChunk.map((p) => [p.unit, p.count, p.attributes["gen_ai.request.model"]])).toEqual([
+      ["s", 1, "gpt-4o-mini"],
+    ]);
     expect(firstChunk[0].sum).toBeCloseTo(ttfc as number, 6);
-    const perChunk = points().filter((p) => p.metric === "gen_ai.client.operation.time_per_output_chunk");
+    const perChunk = points().filter(
+      (p) => p.metric === "gen_ai.client.operation.time_per_output_chunk",
+    );
     expect(perChunk).toHaveLength(1);
     expect(perChunk[0].count).toBeGreaterThan(1);
   });

@@ -8,7 +8,12 @@ import { StringOutputParser } from "@langchain/core/output_parsers";
 import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { SpanStatusCode, type Context } from "@opentelemetry/api";
-import { BasicTracerProvider, type ReadableSpan, type Span, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import {
+  BasicTracerProvider,
+  type ReadableSpan,
+  type Span,
+  type SpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
 import { OpenTelemetryCallbackHandler } from "langchain-opentelemetry";
 import { describe, expect, it } from "vitest";
 import { heapAfterGc } from "./helpers/heap.js";
@@ -27,10 +32,16 @@ class CountingProcessor implements SpanProcessor {
   onEnd(span: ReadableSpan): void {
     this.ended++;
     const reason = span.attributes["langchain.run.incomplete"];
-    if (span.status.code === SpanStatusCode.ERROR && span.attributes["error.type"] === "incomplete" && typeof reason === "string") {
+    if (
+      span.status.code === SpanStatusCode.ERROR &&
+      span.attributes["error.type"] === "incomplete" &&
+      typeof reason === "string"
+    ) {
       this.incomplete.set(reason, (this.incomplete.get(reason) ?? 0) + 1);
     } else if (this.other.length < 20) {
-      this.other.push(`${span.name} status=${span.status.code} error.type=${String(span.attributes["error.type"])}`);
+      this.other.push(
+        `${span.name} status=${span.status.code} error.type=${String(span.attributes["error.type"])}`,
+      );
     }
   }
   forceFlush(): Promise<void> {
@@ -44,27 +55,77 @@ class CountingProcessor implements SpanProcessor {
 function setup() {
   const counter = new CountingProcessor();
   const provider = new BasicTracerProvider({ spanProcessors: [counter] });
-  const handler = new OpenTelemetryCallbackHandler({ tracerProvider: provider, metrics: false, logs: false, runTimeoutMs: RUN_TIMEOUT_MS });
+  const handler = new OpenTelemetryCallbackHandler({
+    tracerProvider: provider,
+    metrics: false,
+    logs: false,
+    runTimeoutMs: RUN_TIMEOUT_MS,
+  });
   return { counter, handler };
 }
 
 /** Waits (bounded) until the handler has no open run; returns the milliseconds it took. */
 async function drained(handler: OpenTelemetryCallbackHandler, maxMs = 10_000): Promise<number> {
   const t0 = performance.now();
-  while (handler.openRunCount > 0 && performance.now() - t0 < maxMs) await new Promise((r) => setTimeout(r, 20));
+  while (handler.openRunCount > 0 && performance.now() - t0 < maxMs)
+    await new Promise((r) => setTimeout(r, 20));
   return performance.now() - t0;
 }
 
 /** `trees` abandoned run trees of 4 runs each (chain > prompt, chat model, parser), started and never ended. */
 function abandon(handler: OpenTelemetryCallbackHandler, trees: number, tag: string): void {
-  const chain = { lc: 1, type: "not_implemented", id: ["langchain_core", "runnables", "RunnableSequence"] };
-  const llm = { lc: 1, type: "constructor", id: ["langchain", "chat_models", "fake", "FakeListChatModel"], kwargs: {} };
+  const chain = {
+    lc: 1,
+    type: "not_implemented",
+    id: ["langchain_core", "runnables", "RunnableSequence"],
+  };
+  const llm = {
+    lc: 1,
+    type: "constructor",
+    id: ["langchain", "chat_models", "fake", "FakeListChatModel"],
+    kwargs: {},
+  };
   for (let i = 0; i < trees; i++) {
     const root = `${tag}-root-${i}`;
-    handler.handleChainStart(chain, { question: "ping" }, root, undefined, [], {}, undefined, "RunnableSequence");
-    handler.handleChainStart(chain, { question: "ping" }, `${root}-prompt`, root, [], {}, undefined, "ChatPromptTemplate");
-    handler.handleChatModelStart(llm, [[]], `${root}-model`, root, { invocation_params: { model: "fake" } }, [], { ls_provider: "fake" });
-    handler.handleChainStart(chain, "pong", `${root}-parser`, root, [], {}, undefined, "StrOutputParser");
+    handler.handleChainStart(
+      chain,
+      { question: "ping" },
+      root,
+      undefined,
+      [],
+      {},
+      undefined,
+      "RunnableSequence",
+    );
+    handler.handleChainStart(
+      chain,
+      { question: "ping" },
+      `${root}-prompt`,
+      root,
+      [],
+      {},
+      undefined,
+      "ChatPromptTemplate",
+    );
+    handler.handleChatModelStart(
+      llm,
+      [[]],
+      `${root}-model`,
+      root,
+      { invocation_params: { model: "fake" } },
+      [],
+      { ls_provider: "fake" },
+    );
+    handler.handleChainStart(
+      chain,
+      "pong",
+      `${root}-parser`,
+      root,
+      [],
+      {},
+      undefined,
+      "StrOutputParser",
+    );
   }
 }
 
@@ -102,7 +163,13 @@ describe("runs that never end", () => {
   it("past maxOpenRuns the oldest open run is ended (open_run_limit), so the map never exceeds the cap", async () => {
     const counter = new CountingProcessor();
     const provider = new BasicTracerProvider({ spanProcessors: [counter] });
-    const handler = new OpenTelemetryCallbackHandler({ tracerProvider: provider, metrics: false, logs: false, runTimeoutMs: 0, maxOpenRuns: 1_000 });
+    const handler = new OpenTelemetryCallbackHandler({
+      tracerProvider: provider,
+      metrics: false,
+      logs: false,
+      runTimeoutMs: 0,
+      maxOpenRuns: 1_000,
+    });
     abandon(handler, 1_000, "cap"); // 4,000 runs
     expect(handler.openRunCount).toBe(1_000);
     expect(counter.ended).toBe(3_000);
@@ -134,18 +201,24 @@ describe("runs that never end", () => {
     expect(handler.openRunCount).toBe(0);
     expect(counter.ended).toBe(counter.started);
     expect(counter.incomplete.get("timeout")).toBe(leftOpen);
-    console.log(`[fault-abandoned] ${streams} broken streams left ${leftOpen} runs open; all ended as incomplete after the timeout`);
+    console.log(
+      `[fault-abandoned] ${streams} broken streams left ${leftOpen} runs open; all ended as incomplete after the timeout`,
+    );
     await handler.shutdown();
   });
   it("aborted invokes (AbortSignal): the app gets the abort, and no run stays open", async () => {
     const { counter, handler } = setup();
     const prompt = ChatPromptTemplate.fromMessages([["human", "{question}"]]);
-    const chain = prompt.pipe(new FakeListChatModel({ responses: ["pong"], sleep: 50 })).pipe(new StringOutputParser());
+    const chain = prompt
+      .pipe(new FakeListChatModel({ responses: ["pong"], sleep: 50 }))
+      .pipe(new StringOutputParser());
     const aborts = 20;
     for (let i = 0; i < aborts; i++) {
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(new Error("user aborted")), 5);
-      await expect(chain.invoke({ question: "ping" }, { callbacks: [handler], signal: controller.signal })).rejects.toThrow("user aborted");
+      await expect(
+        chain.invoke({ question: "ping" }, { callbacks: [handler], signal: controller.signal }),
+      ).rejects.toThrow("user aborted");
       clearTimeout(timer);
     }
     // The root run failed with the abort while the model call it was waiting for was still open
@@ -155,7 +228,9 @@ describe("runs that never end", () => {
     await drained(handler);
     expect(handler.openRunCount).toBe(0);
     expect(counter.ended).toBe(counter.started);
-    console.log(`[fault-abandoned] ${aborts} aborted invokes left ${leftOpen} runs open right after the abort; 0 open after the timeout; ${counter.incomplete.get("timeout") ?? 0} ended by the timeout`);
+    console.log(
+      `[fault-abandoned] ${aborts} aborted invokes left ${leftOpen} runs open right after the abort; 0 open after the timeout; ${counter.incomplete.get("timeout") ?? 0} ended by the timeout`,
+    );
     await handler.shutdown();
   });
 });

@@ -10,9 +10,21 @@
  * A 10 MB string in every position is tried once (not per case).
  */
 import { SpanStatusCode, type Context } from "@opentelemetry/api";
-import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor, type ReadableLogRecord } from "@opentelemetry/sdk-logs";
+import {
+  InMemoryLogRecordExporter,
+  LoggerProvider,
+  SimpleLogRecordProcessor,
+  type ReadableLogRecord,
+} from "@opentelemetry/sdk-logs";
 import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type Span, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+  type Span,
+  type SpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
 import fc from "fast-check";
 import { OpenTelemetryCallbackHandler } from "langchain-opentelemetry";
 import { describe, expect, it, vi } from "vitest";
@@ -50,12 +62,22 @@ class PullReader extends MetricReader {
 function pipeline(captureContent: boolean) {
   const counter = new CountingProcessor();
   const spans = new InMemorySpanExporter();
-  const tracerProvider = new BasicTracerProvider({ spanProcessors: [counter, new SimpleSpanProcessor(spans)] });
+  const tracerProvider = new BasicTracerProvider({
+    spanProcessors: [counter, new SimpleSpanProcessor(spans)],
+  });
   const logs = new InMemoryLogRecordExporter();
-  const loggerProvider = new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter: logs })] });
+  const loggerProvider = new LoggerProvider({
+    processors: [new SimpleLogRecordProcessor({ exporter: logs })],
+  });
   const reader = new PullReader();
   const meterProvider = new MeterProvider({ readers: [reader] });
-  const handler = new OpenTelemetryCallbackHandler({ tracerProvider, loggerProvider, meterProvider, captureContent, runTimeoutMs: 0 });
+  const handler = new OpenTelemetryCallbackHandler({
+    tracerProvider,
+    loggerProvider,
+    meterProvider,
+    captureContent,
+    runTimeoutMs: 0,
+  });
   return { handler, counter, spans, logs, reader };
 }
 
@@ -76,8 +98,14 @@ function throwingProxy(): unknown {
   return new Proxy(
     {},
     {
-      get: (_t, key) => (key === fc.toStringMethod ? () => "throwingProxy()" : typeof key === "symbol" ? undefined : boom()),
-      has: (_t, key) => (key === fc.toStringMethod ? true : typeof key === "symbol" ? false : boom()),
+      get: (_t, key) =>
+        key === fc.toStringMethod
+          ? () => "throwingProxy()"
+          : typeof key === "symbol"
+            ? undefined
+            : boom(),
+      has: (_t, key) =>
+        key === fc.toStringMethod ? true : typeof key === "symbol" ? false : boom(),
       ownKeys: boom,
       getOwnPropertyDescriptor: boom,
     },
@@ -89,11 +117,36 @@ function throwingGetters(): unknown {
     // fast-check prints counterexamples through this method instead of calling the getters.
     { [fc.toStringMethod]: () => "throwingGetters()" },
     {
-      content: { enumerable: true, get: () => { throw new Error("getter"); } },
-      generations: { enumerable: true, get: () => { throw new Error("getter"); } },
-      message: { enumerable: true, get: () => { throw new Error("getter"); } },
-      name: { enumerable: true, get: () => { throw new Error("getter"); } },
-      id: { enumerable: true, get: () => { throw new Error("getter"); } },
+      content: {
+        enumerable: true,
+        get: () => {
+          throw new Error("getter");
+        },
+      },
+      generations: {
+        enumerable: true,
+        get: () => {
+          throw new Error("getter");
+        },
+      },
+      message: {
+        enumerable: true,
+        get: () => {
+          throw new Error("getter");
+        },
+      },
+      name: {
+        enumerable: true,
+        get: () => {
+          throw new Error("getter");
+        },
+      },
+      id: {
+        enumerable: true,
+        get: () => {
+          throw new Error("getter");
+        },
+      },
     },
   );
 }
@@ -128,12 +181,30 @@ const hostile = fc.oneof(
 );
 
 const anyValue: fc.Arbitrary<unknown> = fc.oneof(
-  { weight: 3, arbitrary: fc.anything({ withBigInt: true, withBoxedValues: true, withDate: true, withMap: true, withSet: true, withNullPrototype: true, withObjectString: true, withSparseArray: true, withTypedArray: true, maxDepth: 3 }) },
+  {
+    weight: 3,
+    arbitrary: fc.anything({
+      withBigInt: true,
+      withBoxedValues: true,
+      withDate: true,
+      withMap: true,
+      withSet: true,
+      withNullPrototype: true,
+      withObjectString: true,
+      withSparseArray: true,
+      withTypedArray: true,
+      maxDepth: 3,
+    }),
+  },
   { weight: 3, arbitrary: hostile },
 );
 
 /** A value of the right outer shape with wrong or hostile insides. */
-const stringish = fc.oneof(fc.string({ maxLength: 20 }), hostile, fc.constantFrom("langsmith:hidden", "AgentExecutor", "openai"));
+const stringish = fc.oneof(
+  fc.string({ maxLength: 20 }),
+  hostile,
+  fc.constantFrom("langsmith:hidden", "AgentExecutor", "openai"),
+);
 const metadata = fc.oneof(
   anyValue,
   fc.record(
@@ -153,7 +224,17 @@ const metadata = fc.oneof(
 );
 const serialized = fc.oneof(
   anyValue,
-  fc.record({ lc: fc.constant(1), type: stringish, id: fc.oneof(fc.array(stringish, { maxLength: 4 }), anyValue), name: stringish, kwargs: anyValue, description: stringish }, { requiredKeys: [] }),
+  fc.record(
+    {
+      lc: fc.constant(1),
+      type: stringish,
+      id: fc.oneof(fc.array(stringish, { maxLength: 4 }), anyValue),
+      name: stringish,
+      kwargs: anyValue,
+      description: stringish,
+    },
+    { requiredKeys: [] },
+  ),
 );
 const message = fc.oneof(
   anyValue,
@@ -161,22 +242,61 @@ const message = fc.oneof(
     {
       role: stringish,
       type: stringish,
-      content: fc.oneof(stringish, fc.array(fc.oneof(anyValue, fc.record({ type: stringish, text: stringish, image_url: anyValue }, { requiredKeys: [] })), { maxLength: 3 })),
-      tool_calls: fc.oneof(anyValue, fc.array(fc.record({ name: stringish, args: anyValue, id: stringish }, { requiredKeys: [] }), { maxLength: 2 })),
+      content: fc.oneof(
+        stringish,
+        fc.array(
+          fc.oneof(
+            anyValue,
+            fc.record(
+              { type: stringish, text: stringish, image_url: anyValue },
+              { requiredKeys: [] },
+            ),
+          ),
+          { maxLength: 3 },
+        ),
+      ),
+      tool_calls: fc.oneof(
+        anyValue,
+        fc.array(
+          fc.record({ name: stringish, args: anyValue, id: stringish }, { requiredKeys: [] }),
+          { maxLength: 2 },
+        ),
+      ),
       tool_call_id: stringish,
-      _getType: fc.oneof(fc.constant(() => "human"), fc.constant(() => { throw new Error("type"); })),
+      _getType: fc.oneof(
+        fc.constant(() => "human"),
+        fc.constant(() => {
+          throw new Error("type");
+        }),
+      ),
     },
     { requiredKeys: [] },
   ),
 );
-const messages = fc.oneof(anyValue, fc.array(fc.oneof(anyValue, fc.array(message, { maxLength: 4 })), { maxLength: 2 }));
+const messages = fc.oneof(
+  anyValue,
+  fc.array(fc.oneof(anyValue, fc.array(message, { maxLength: 4 })), { maxLength: 2 }),
+);
 const extraParams = fc.oneof(
   anyValue,
   fc.record(
     {
       invocation_params: fc.oneof(
         anyValue,
-        fc.record({ model: stringish, temperature: anyValue, max_tokens: anyValue, stop: anyValue, tools: anyValue, baseURL: stringish, response_format: anyValue, n: anyValue, seed: anyValue }, { requiredKeys: [] }),
+        fc.record(
+          {
+            model: stringish,
+            temperature: anyValue,
+            max_tokens: anyValue,
+            stop: anyValue,
+            tools: anyValue,
+            baseURL: stringish,
+            response_format: anyValue,
+            n: anyValue,
+            seed: anyValue,
+          },
+          { requiredKeys: [] },
+        ),
       ),
       cached: anyValue,
     },
@@ -193,13 +313,38 @@ const generation = fc.record(
           content: anyValue,
           id: stringish,
           tool_calls: anyValue,
-          usage_metadata: fc.oneof(anyValue, fc.record({ input_tokens: anyValue, output_tokens: anyValue, input_token_details: anyValue, output_token_details: anyValue }, { requiredKeys: [] })),
-          response_metadata: fc.oneof(anyValue, fc.record({ model_name: stringish, model_provider: stringish, finish_reason: stringish, id: stringish }, { requiredKeys: [] })),
+          usage_metadata: fc.oneof(
+            anyValue,
+            fc.record(
+              {
+                input_tokens: anyValue,
+                output_tokens: anyValue,
+                input_token_details: anyValue,
+                output_token_details: anyValue,
+              },
+              { requiredKeys: [] },
+            ),
+          ),
+          response_metadata: fc.oneof(
+            anyValue,
+            fc.record(
+              {
+                model_name: stringish,
+                model_provider: stringish,
+                finish_reason: stringish,
+                id: stringish,
+              },
+              { requiredKeys: [] },
+            ),
+          ),
         },
         { requiredKeys: [] },
       ),
     ),
-    generationInfo: fc.oneof(anyValue, fc.record({ finish_reason: stringish, model_name: stringish }, { requiredKeys: [] })),
+    generationInfo: fc.oneof(
+      anyValue,
+      fc.record({ finish_reason: stringish, model_name: stringish }, { requiredKeys: [] }),
+    ),
   },
   { requiredKeys: [] },
 );
@@ -207,38 +352,114 @@ const llmResult = fc.oneof(
   anyValue,
   fc.record(
     {
-      generations: fc.oneof(anyValue, fc.array(fc.oneof(anyValue, fc.array(generation, { maxLength: 3 })), { maxLength: 3 })),
-      llmOutput: fc.oneof(anyValue, fc.record({ tokenUsage: anyValue, model_name: stringish }, { requiredKeys: [] })),
+      generations: fc.oneof(
+        anyValue,
+        fc.array(fc.oneof(anyValue, fc.array(generation, { maxLength: 3 })), { maxLength: 3 }),
+      ),
+      llmOutput: fc.oneof(
+        anyValue,
+        fc.record({ tokenUsage: anyValue, model_name: stringish }, { requiredKeys: [] }),
+      ),
     },
     { requiredKeys: [] },
   ),
 );
-const documents = fc.oneof(anyValue, fc.array(fc.oneof(anyValue, fc.record({ pageContent: anyValue, metadata: anyValue, id: anyValue }, { requiredKeys: [] })), { maxLength: 4 }));
+const documents = fc.oneof(
+  anyValue,
+  fc.array(
+    fc.oneof(
+      anyValue,
+      fc.record({ pageContent: anyValue, metadata: anyValue, id: anyValue }, { requiredKeys: [] }),
+    ),
+    { maxLength: 4 },
+  ),
+);
 const errorValue = fc.oneof(
   anyValue,
-  fc.record({ name: stringish, message: stringish, is_bubble_up: anyValue, stack: stringish }, { requiredKeys: [] }),
+  fc.record(
+    { name: stringish, message: stringish, is_bubble_up: anyValue, stack: stringish },
+    { requiredKeys: [] },
+  ),
   stringish.map((m) => new Error(typeof m === "string" ? m : "err")),
 );
 
 /** Few ids so that duplicates, out-of-order ends and unknown parents are frequent; sometimes not a string at all. */
-const runId = fc.oneof({ weight: 8, arbitrary: fc.constantFrom("r1", "r2", "r3", "r4", "r5") }, { weight: 1, arbitrary: anyValue });
+const runId = fc.oneof(
+  { weight: 8, arbitrary: fc.constantFrom("r1", "r2", "r3", "r4", "r5") },
+  { weight: 1, arbitrary: anyValue },
+);
 const parentId = fc.oneof(fc.constant(undefined), runId);
 const tags = fc.oneof(anyValue, fc.array(stringish, { maxLength: 3 }));
 
 type Call = { method: string; args: unknown[] };
-const call = (method: string, ...args: fc.Arbitrary<unknown>[]): fc.Arbitrary<Call> => fc.tuple(...args).map((a) => ({ method, args: a }));
+const call = (method: string, ...args: fc.Arbitrary<unknown>[]): fc.Arbitrary<Call> =>
+  fc.tuple(...args).map((a) => ({ method, args: a }));
 
 const callArb: fc.Arbitrary<Call> = fc.oneof(
-  call("handleChainStart", serialized, anyValue, runId, parentId, tags, metadata, stringish, stringish),
+  call(
+    "handleChainStart",
+    serialized,
+    anyValue,
+    runId,
+    parentId,
+    tags,
+    metadata,
+    stringish,
+    stringish,
+  ),
   call("handleChainEnd", anyValue, runId, parentId, tags, anyValue),
   call("handleChainError", errorValue, runId, parentId, tags, anyValue),
-  call("handleChatModelStart", serialized, messages, runId, parentId, extraParams, tags, metadata, stringish),
-  call("handleLLMStart", serialized, fc.oneof(anyValue, fc.array(stringish, { maxLength: 3 })), runId, parentId, extraParams, tags, metadata, stringish),
-  call("handleLLMNewToken", stringish, anyValue, runId, parentId, tags, fc.oneof(anyValue, fc.record({ chunk: anyValue }))),
+  call(
+    "handleChatModelStart",
+    serialized,
+    messages,
+    runId,
+    parentId,
+    extraParams,
+    tags,
+    metadata,
+    stringish,
+  ),
+  call(
+    "handleLLMStart",
+    serialized,
+    fc.oneof(anyValue, fc.array(stringish, { maxLength: 3 })),
+    runId,
+    parentId,
+    extraParams,
+    tags,
+    metadata,
+    stringish,
+  ),
+  call(
+    "handleLLMNewToken",
+    stringish,
+    anyValue,
+    runId,
+    parentId,
+    tags,
+    fc.oneof(anyValue, fc.record({ chunk: anyValue })),
+  ),
   call("handleLLMEnd", llmResult, runId, parentId, tags, extraParams),
   call("handleLLMError", errorValue, runId, parentId, tags, anyValue),
-  call("handleToolStart", serialized, anyValue, runId, parentId, tags, metadata, stringish, stringish),
-  call("handleToolEnd", fc.oneof(anyValue, fc.record({ content: anyValue, tool_call_id: stringish })), runId, parentId, tags),
+  call(
+    "handleToolStart",
+    serialized,
+    anyValue,
+    runId,
+    parentId,
+    tags,
+    metadata,
+    stringish,
+    stringish,
+  ),
+  call(
+    "handleToolEnd",
+    fc.oneof(anyValue, fc.record({ content: anyValue, tool_call_id: stringish })),
+    runId,
+    parentId,
+    tags,
+  ),
   call("handleToolError", errorValue, runId, parentId, tags),
   call("handleRetrieverStart", serialized, anyValue, runId, parentId, tags, metadata, stringish),
   call("handleRetrieverEnd", documents, runId, parentId, tags),
@@ -253,14 +474,20 @@ type Pipeline = ReturnType<typeof pipeline>;
 function invoke(handler: OpenTelemetryCallbackHandler, c: Call): void {
   const fn = (handler as unknown as Record<string, (...args: unknown[]) => unknown>)[c.method];
   const result = fn.apply(handler, c.args);
-  if (result !== undefined) throw new Error(`${c.method} returned ${typeof result}; callbacks are synchronous`);
+  if (result !== undefined)
+    throw new Error(`${c.method} returned ${typeof result}; callbacks are synchronous`);
 }
 
 /** Every string inside an attribute value (strings, arrays of strings, structured log values). */
 function stringsIn(value: unknown, out: string[], depth = 0): void {
   if (typeof value === "string") out.push(value);
   else if (depth < 20 && Array.isArray(value)) for (const v of value) stringsIn(v, out, depth + 1);
-  else if (depth < 20 && value !== null && typeof value === "object" && !ArrayBuffer.isView(value)) {
+  else if (
+    depth < 20 &&
+    value !== null &&
+    typeof value === "object" &&
+    !ArrayBuffer.isView(value)
+  ) {
     for (const [k, v] of Object.entries(value)) {
       out.push(k);
       stringsIn(v, out, depth + 1);
@@ -273,15 +500,28 @@ function longest(strings: string[]): number {
 }
 
 function jsonSize(value: unknown): number {
-  return JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : ArrayBuffer.isView(v) ? `[${v.byteLength} bytes]` : v)).length;
+  return JSON.stringify(value, (_k, v: unknown) =>
+    typeof v === "bigint" ? v.toString() : ArrayBuffer.isView(v) ? `[${v.byteLength} bytes]` : v,
+  ).length;
 }
 
 function spanView(s: ReadableSpan) {
-  return { name: s.name, attributes: s.attributes, events: s.events.map((e) => ({ name: e.name, attributes: e.attributes })), status: s.status, links: s.links };
+  return {
+    name: s.name,
+    attributes: s.attributes,
+    events: s.events.map((e) => ({ name: e.name, attributes: e.attributes })),
+    status: s.status,
+    links: s.links,
+  };
 }
 
 function logView(r: ReadableLogRecord) {
-  return { eventName: r.eventName, body: r.body, attributes: r.attributes, severityText: r.severityText };
+  return {
+    eventName: r.eventName,
+    body: r.body,
+    attributes: r.attributes,
+    severityText: r.severityText,
+  };
 }
 
 /** After the sequence: nothing open, every started span ended, everything exported bounded. */
@@ -297,15 +537,20 @@ async function checkAfter(p: Pipeline): Promise<void> {
       strings.push(e.name);
       stringsIn(e.attributes, strings);
     }
-    expect(longest(strings), `longest string of span ${s.name.slice(0, 80)}`).toBeLessThanOrEqual(MAX_CONTENT);
+    expect(longest(strings), `longest string of span ${s.name.slice(0, 80)}`).toBeLessThanOrEqual(
+      MAX_CONTENT,
+    );
     expect(jsonSize(spanView(s))).toBeLessThanOrEqual(MAX_ITEM_JSON);
-    if (s.attributes["error.type"] === "incomplete") expect(s.status.code).toBe(SpanStatusCode.ERROR);
+    if (s.attributes["error.type"] === "incomplete")
+      expect(s.status.code).toBe(SpanStatusCode.ERROR);
   }
   for (const r of p.logs.getFinishedLogRecords()) {
     const strings: string[] = [r.eventName ?? ""];
     stringsIn(r.body, strings);
     stringsIn(r.attributes, strings);
-    expect(longest(strings), `longest string of log record ${r.eventName}`).toBeLessThanOrEqual(MAX_CONTENT);
+    expect(longest(strings), `longest string of log record ${r.eventName}`).toBeLessThanOrEqual(
+      MAX_CONTENT,
+    );
     expect(jsonSize(logView(r))).toBeLessThanOrEqual(MAX_ITEM_JSON);
   }
   const { resourceMetrics } = await p.reader.collect();
@@ -314,7 +559,10 @@ async function checkAfter(p: Pipeline): Promise<void> {
       for (const dp of m.dataPoints) {
         const strings: string[] = [];
         stringsIn(dp.attributes, strings);
-        expect(longest(strings), `longest metric attribute of ${m.descriptor.name}`).toBeLessThanOrEqual(MAX_CONTENT);
+        expect(
+          longest(strings),
+          `longest metric attribute of ${m.descriptor.name}`,
+        ).toBeLessThanOrEqual(MAX_CONTENT);
       }
     }
   }
@@ -337,16 +585,91 @@ describe.each([false, true])("bad input, content capture %s", (captureContent) =
     const huge = "\ud83d\ude00".repeat(2_500_000) + "\ud800"; // 10 MB of UTF-16, ending in a lone surrogate
     const p = pipeline(captureContent);
     const h = p.handler;
-    const md = { ls_provider: huge, ls_model_name: huge, thread_id: huge, lc_agent_name: huge, langgraph_node: huge, ls_integration: "langchain_create_agent" };
-    const ser = { lc: 1, type: "constructor", id: ["x", huge], name: huge, kwargs: { base_url: huge }, description: huge };
-    const gen = { text: huge, message: { content: huge, id: huge, tool_calls: [{ name: huge, args: { q: huge }, id: huge }], response_metadata: { model_name: huge, model_provider: huge, finish_reason: huge } }, generationInfo: { finish_reason: huge } };
-    const params = { invocation_params: { model: huge, stop: [huge, huge], tools: [{ type: "function", function: { name: huge, description: huge, parameters: { q: huge } } }], baseURL: huge } };
+    const md = {
+      ls_provider: huge,
+      ls_model_name: huge,
+      thread_id: huge,
+      lc_agent_name: huge,
+      langgraph_node: huge,
+      ls_integration: "langchain_create_agent",
+    };
+    const ser = {
+      lc: 1,
+      type: "constructor",
+      id: ["x", huge],
+      name: huge,
+      kwargs: { base_url: huge },
+      description: huge,
+    };
+    const gen = {
+      text: huge,
+      message: {
+        content: huge,
+        id: huge,
+        tool_calls: [{ name: huge, args: { q: huge }, id: huge }],
+        response_metadata: { model_name: huge, model_provider: huge, finish_reason: huge },
+      },
+      generationInfo: { finish_reason: huge },
+    };
+    const params = {
+      invocation_params: {
+        model: huge,
+        stop: [huge, huge],
+        tools: [
+          {
+            type: "function",
+            function: { name: huge, description: huge, parameters: { q: huge } },
+          },
+        ],
+        baseURL: huge,
+      },
+    };
     const err = Object.assign(new Error(huge), { name: huge });
-    h.handleChainStart(ser, { messages: [{ role: "user", content: huge }], huge }, "agent", undefined, [huge], md, huge, huge);
-    h.handleChainStart(ser, { input: huge }, "chain", "agent", [huge], { ...md, ls_integration: huge }, huge, huge);
-    h.handleChatModelStart(ser, [[{ role: "system", content: huge }, { role: "user", content: huge }]], "chat", "chain", params, [huge], md, huge);
-    h.handleLLMNewToken(huge, { prompt: 0, completion: 0 }, "chat", "chain", [huge], { chunk: { text: huge } });
-    h.handleLLMEnd({ generations: [[gen, gen]], llmOutput: { model_name: huge } }, "chat", "chain", [huge], { cached: false });
+    h.handleChainStart(
+      ser,
+      { messages: [{ role: "user", content: huge }], huge },
+      "agent",
+      undefined,
+      [huge],
+      md,
+      huge,
+      huge,
+    );
+    h.handleChainStart(
+      ser,
+      { input: huge },
+      "chain",
+      "agent",
+      [huge],
+      { ...md, ls_integration: huge },
+      huge,
+      huge,
+    );
+    h.handleChatModelStart(
+      ser,
+      [
+        [
+          { role: "system", content: huge },
+          { role: "user", content: huge },
+        ],
+      ],
+      "chat",
+      "chain",
+      params,
+      [huge],
+      md,
+      huge,
+    );
+    h.handleLLMNewToken(huge, { prompt: 0, completion: 0 }, "chat", "chain", [huge], {
+      chunk: { text: huge },
+    });
+    h.handleLLMEnd(
+      { generations: [[gen, gen]], llmOutput: { model_name: huge } },
+      "chat",
+      "chain",
+      [huge],
+      { cached: false },
+    );
     h.handleLLMStart(ser, [huge, huge], "llm", "chain", params, [huge], md, huge);
     h.handleLLMError(err, "llm");
     h.handleToolStart(ser, huge, "tool", "chain", [huge], md, huge, huge);
@@ -376,21 +699,50 @@ describe("a broken OpenTelemetry pipeline behind the handler", () => {
     const boom = () => {
       throw new Error("pipeline failure");
     };
-    const throwingSpans: SpanProcessor = { onStart: boom, onEnd: boom, forceFlush: () => Promise.resolve(), shutdown: () => Promise.resolve() };
+    const throwingSpans: SpanProcessor = {
+      onStart: boom,
+      onEnd: boom,
+      forceFlush: () => Promise.resolve(),
+      shutdown: () => Promise.resolve(),
+    };
     const tracerProvider = new BasicTracerProvider({ spanProcessors: [throwingSpans] });
-    const loggerProvider = new LoggerProvider({ processors: [{ onEmit: boom, forceFlush: () => Promise.resolve(), shutdown: () => Promise.resolve() }] });
-    const reader = new PeriodicExportingMetricReader({ exporter: { export: boom, forceFlush: () => Promise.resolve(), shutdown: () => Promise.resolve() }, exportIntervalMillis: 60_000 });
+    const loggerProvider = new LoggerProvider({
+      processors: [
+        { onEmit: boom, forceFlush: () => Promise.resolve(), shutdown: () => Promise.resolve() },
+      ],
+    });
+    const reader = new PeriodicExportingMetricReader({
+      exporter: {
+        export: boom,
+        forceFlush: () => Promise.resolve(),
+        shutdown: () => Promise.resolve(),
+      },
+      exportIntervalMillis: 60_000,
+    });
     const meterProvider = new MeterProvider({ readers: [reader] });
-    const handler = new OpenTelemetryCallbackHandler({ tracerProvider, loggerProvider, meterProvider, captureContent: true });
+    const handler = new OpenTelemetryCallbackHandler({
+      tracerProvider,
+      loggerProvider,
+      meterProvider,
+      captureContent: true,
+    });
     // LangChain would catch a throwing handler itself and print "Error in handler ...": the
     // handler must not even get there.
     const printed: string[] = [];
-    const warnSpy = vi.spyOn(console, "warn").mockImplementation((...args: unknown[]) => void printed.push(args.map(String).join(" ")));
-    const errorSpy = vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => void printed.push(args.map(String).join(" ")));
-    const chain = ChatPromptTemplate.fromMessages([["human", "{question}"]]).pipe(new FakeListChatModel({ responses: ["pong"] })).pipe(new StringOutputParser());
-    for (let i = 0; i < 20; i++) expect(await chain.invoke({ question: "ping" }, { callbacks: [handler] })).toBe("pong");
+    const warnSpy = vi
+      .spyOn(console, "warn")
+      .mockImplementation((...args: unknown[]) => void printed.push(args.map(String).join(" ")));
+    const errorSpy = vi
+      .spyOn(console, "error")
+      .mockImplementation((...args: unknown[]) => void printed.push(args.map(String).join(" ")));
+    const chain = ChatPromptTemplate.fromMessages([["human", "{question}"]])
+      .pipe(new FakeListChatModel({ responses: ["pong"] }))
+      .pipe(new StringOutputParser());
+    for (let i = 0; i < 20; i++)
+      expect(await chain.invoke({ question: "ping" }, { callbacks: [handler] })).toBe("pong");
     const streamed: string[] = [];
-    for await (const chunk of await chain.stream({ question: "ping" }, { callbacks: [handler] })) streamed.push(chunk);
+    for await (const chunk of await chain.stream({ question: "ping" }, { callbacks: [handler] }))
+      streamed.push(chunk);
     expect(streamed.join("")).toBe("pong");
     warnSpy.mockRestore();
     errorSpy.mockRestore();

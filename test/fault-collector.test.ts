@@ -15,7 +15,11 @@ import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { setupTelemetry, type TelemetryHandle } from "../src/setup/setup.js";
-import { startFaultyCollector, type Answer, type FaultyCollector } from "./helpers/faulty-collector.js";
+import {
+  startFaultyCollector,
+  type Answer,
+  type FaultyCollector,
+} from "./helpers/faulty-collector.js";
 import { heapAfterGc } from "./helpers/heap.js";
 import { refusedUrl } from "./helpers/otlp-receiver.js";
 
@@ -83,7 +87,10 @@ interface RunResult {
  * setupTelemetry pointed at `url`, then ROUNDS x INVOKES_PER_ROUND invokes of the chain (every
  * result checked: an exception or a wrong answer would throw here), then shutdown, timed.
  */
-async function exercise(url: string, extra: { maxQueueSize?: number; disableBatch?: boolean } = {}): Promise<RunResult> {
+async function exercise(
+  url: string,
+  extra: { maxQueueSize?: number; disableBatch?: boolean } = {},
+): Promise<RunResult> {
   const warnings: string[] = [];
   telemetry = setupTelemetry({
     endpoint: url,
@@ -132,9 +139,16 @@ function expectUnharmed(name: string, result: RunResult): void {
   expect(result.shutdownMs).toBeLessThan(3 * EXPORT_TIMEOUT_MS + 1000);
   // One warning per failing signal at first failure, not one per export.
   for (const signal of ["traces", "logs"]) {
-    const firsts = result.warnings.filter((w) => w.startsWith(`${signal} export to `) && w.includes(" failed: "));
-    expect(firsts, `${signal} first-failure warnings: ${JSON.stringify(result.warnings)}`).toHaveLength(1);
-    expect(result.warnings.filter((w) => w.startsWith(`${signal}: the export queue is full`)).length).toBeLessThanOrEqual(1);
+    const firsts = result.warnings.filter(
+      (w) => w.startsWith(`${signal} export to `) && w.includes(" failed: "),
+    );
+    expect(
+      firsts,
+      `${signal} first-failure warnings: ${JSON.stringify(result.warnings)}`,
+    ).toHaveLength(1);
+    expect(
+      result.warnings.filter((w) => w.startsWith(`${signal}: the export queue is full`)).length,
+    ).toBeLessThanOrEqual(1);
   }
 }
 
@@ -143,9 +157,15 @@ describe("an app's chain loop with a broken collector", () => {
     collector = await startFaultyCollector();
     const result = await exercise(collector.url);
     healthyMs = result.fastestRoundMs;
-    measured.healthy = { roundsMs: result.roundsMs.map(round), shutdownMs: round(result.shutdownMs), heapMB: result.heapRounds.map((h) => round(h / 1e6)) };
+    measured.healthy = {
+      roundsMs: result.roundsMs.map(round),
+      shutdownMs: round(result.shutdownMs),
+      heapMB: result.heapRounds.map((h) => round(h / 1e6)),
+    };
     // The baseline really exported: every span of every invoke arrived, nothing was dropped.
-    expect(collector.acceptedSpanKeys().size).toBe((20 + ROUNDS * INVOKES_PER_ROUND) * SPANS_PER_INVOKE);
+    expect(collector.acceptedSpanKeys().size).toBe(
+      (20 + ROUNDS * INVOKES_PER_ROUND) * SPANS_PER_INVOKE,
+    );
     expect(result.warnings).toEqual([]);
     await collector.close();
     collector = undefined;
@@ -154,13 +174,19 @@ describe("an app's chain loop with a broken collector", () => {
   it("collector down (connection refused): not slowed, no rejection, one warning, bounded shutdown", async () => {
     const result = await exercise(await refusedUrl());
     expectUnharmed("refused", result);
-    expect(result.warnings.find((w) => w.startsWith("traces export"))).toContain("connection refused");
+    expect(result.warnings.find((w) => w.startsWith("traces export"))).toContain(
+      "connection refused",
+    );
   });
 
   const statuses: Array<[string, Answer, RegExp]> = [
     ["500", { kind: "status", status: 500 }, /HTTP 500/],
     ["503", { kind: "status", status: 503 }, /429\/502\/503\/504/],
-    ["429 with Retry-After", { kind: "status", status: 429, headers: { "Retry-After": "1" } }, /429\/502\/503\/504/],
+    [
+      "429 with Retry-After",
+      { kind: "status", status: 429, headers: { "Retry-After": "1" } },
+      /429\/502\/503\/504/,
+    ],
   ];
   for (const [name, answer, phrase] of statuses) {
     it(`collector answering ${name}: not slowed, no rejection, one warning, bounded shutdown`, async () => {
@@ -184,13 +210,17 @@ describe("an app's chain loop with a broken collector", () => {
     const maxQueueSize = 512;
     const result = await exercise(collector.url, { maxQueueSize });
     expectUnharmed("late30s", result);
-    expect(result.warnings.find((w) => w.startsWith("traces export"))).toMatch(/no answer within 1000 ms|timed out|Request Timeout/i);
+    expect(result.warnings.find((w) => w.startsWith("traces export"))).toMatch(
+      /no answer within 1000 ms|timed out|Request Timeout/i,
+    );
     // Spans pile up behind the hanging export: the queue stops at maxQueueSize and drops, warned once...
     const full = result.warnings.filter((w) => w.startsWith("traces: the export queue is full"));
     expect(full).toHaveLength(1);
     expect(full[0]).toContain(`maxQueueSize ${maxQueueSize}`);
     // ...and counted: the shutdown summary gives the number dropped.
-    const summary = result.warnings.find((w) => /^traces: \d+ records dropped because the export queue was full\.$/.test(w));
+    const summary = result.warnings.find((w) =>
+      /^traces: \d+ records dropped because the export queue was full\.$/.test(w),
+    );
     expect(summary).toBeDefined();
     const dropped = Number(/^traces: (\d+)/.exec(summary!)![1]);
     measured.late30sDroppedSpans = dropped;
@@ -212,8 +242,12 @@ describe("an app's chain loop with a broken collector", () => {
     const produced = (20 + ROUNDS * INVOKES_PER_ROUND) * SPANS_PER_INVOKE;
     measured.late30sDisableBatchRequests = collector.requests.length;
     expect(collector.requests.length).toBeLessThan(produced / 4);
-    expect(result.warnings.find((w) => w.startsWith("traces export"))).toContain("too many exports in flight");
-    const summary = result.warnings.find((w) => w.startsWith("traces: ") && w.includes("exports failed in total"));
+    expect(result.warnings.find((w) => w.startsWith("traces export"))).toContain(
+      "too many exports in flight",
+    );
+    const summary = result.warnings.find(
+      (w) => w.startsWith("traces: ") && w.includes("exports failed in total"),
+    );
     expect(summary).toMatch(/^traces: \d+ exports failed in total/);
   });
 });
@@ -299,15 +333,22 @@ describe("a custom exporter that never calls back", () => {
       await telemetry.shutdown();
       const shutdownMs = performance.now() - t0;
       telemetry = undefined;
-      measured[`neverAnswering${disableBatch ? "DisableBatch" : "Batch"}`] = { flushMs: round(flushMs), shutdownMs: round(shutdownMs) };
+      measured[`neverAnswering${disableBatch ? "DisableBatch" : "Batch"}`] = {
+        flushMs: round(flushMs),
+        shutdownMs: round(shutdownMs),
+      };
       const limit = 2 * timeoutMillis + 1000;
       // Well under the 30 s it took before; the generous margin absorbs a loaded machine.
       expect(flushMs).toBeLessThan(limit + 2000);
       expect(shutdownMs).toBeLessThan(limit + 2000);
-      expect(warnings.filter((w) => w.startsWith(`forceFlush() did not finish within ${limit} ms`))).toHaveLength(1);
+      expect(
+        warnings.filter((w) => w.startsWith(`forceFlush() did not finish within ${limit} ms`)),
+      ).toHaveLength(1);
       // The batch processor flushes its queue at shutdown (and waits: bounded here); the simple
       // processor does not wait for exports in flight at shutdown.
-      expect(warnings.filter((w) => w.startsWith(`shutdown() did not finish within ${limit} ms`))).toHaveLength(disableBatch ? 0 : 1);
+      expect(
+        warnings.filter((w) => w.startsWith(`shutdown() did not finish within ${limit} ms`)),
+      ).toHaveLength(disableBatch ? 0 : 1);
       expect(unhandled).toEqual([]);
     });
   }

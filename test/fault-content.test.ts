@@ -34,7 +34,9 @@ const API_KEY = "sk-test-APIKEY_M4RK_d41d8cd98f00";
 class MarkerRetriever extends BaseRetriever {
   override lc_namespace = ["test", "retrievers"];
   override async _getRelevantDocuments(query: string): Promise<Document[]> {
-    return [new Document({ pageContent: `${MARK.document} for ${query}`, metadata: { source: "kb-1" } })];
+    return [
+      new Document({ pageContent: `${MARK.document} for ${query}`, metadata: { source: "kb-1" } }),
+    ];
   }
 }
 
@@ -44,7 +46,11 @@ const lookup = tool(
     const docs = await retriever.invoke(`${MARK.query} ${topic}`, config);
     return `${MARK.toolResult}: ${docs.length} document(s)`;
   },
-  { name: "lookup", description: "Looks a topic up in the knowledge base", schema: z.object({ topic: z.string() }) },
+  {
+    name: "lookup",
+    description: "Looks a topic up in the knowledge base",
+    schema: z.object({ topic: z.string() }),
+  },
 );
 
 let telemetry: TelemetryHandle | undefined;
@@ -84,19 +90,51 @@ async function runAgents(captureContent: boolean) {
   });
 
   // Agent 1: LangChain's fake tool-calling model (its answer echoes the conversation).
-  const fake = new FakeToolCallingModel({ toolCalls: [[{ name: "lookup", args: { topic: MARK.toolArg }, id: "call_1" }], []] });
-  const fakeAgent = createAgent({ model: fake, tools: [lookup], systemPrompt: MARK.system, name: "fake_agent" });
-  await fakeAgent.invoke({ messages: [{ role: "user", content: `${MARK.prompt} (fake)` }] }, { configurable: { thread_id: "t-fake" } });
+  const fake = new FakeToolCallingModel({
+    toolCalls: [[{ name: "lookup", args: { topic: MARK.toolArg }, id: "call_1" }], []],
+  });
+  const fakeAgent = createAgent({
+    model: fake,
+    tools: [lookup],
+    systemPrompt: MARK.system,
+    name: "fake_agent",
+  });
+  await fakeAgent.invoke(
+    { messages: [{ role: "user", content: `${MARK.prompt} (fake)` }] },
+    { configurable: { thread_id: "t-fake" } },
+  );
 
   // Agent 2: ChatOpenAI with an API key, against the local mock.
   mock = await startOpenAIMock([
     // Distinct response ids: LangGraph's message reducer merges messages with the same id.
-    { id: "chatcmpl-1", toolCalls: [{ id: "call_9", name: "lookup", arguments: JSON.stringify({ topic: MARK.toolArg }) }], usage: { prompt_tokens: 40, completion_tokens: 9 } },
-    { id: "chatcmpl-2", content: `${MARK.completion}: done`, usage: { prompt_tokens: 60, completion_tokens: 7 } },
+    {
+      id: "chatcmpl-1",
+      toolCalls: [
+        { id: "call_9", name: "lookup", arguments: JSON.stringify({ topic: MARK.toolArg }) },
+      ],
+      usage: { prompt_tokens: 40, completion_tokens: 9 },
+    },
+    {
+      id: "chatcmpl-2",
+      content: `${MARK.completion}: done`,
+      usage: { prompt_tokens: 60, completion_tokens: 7 },
+    },
   ]);
-  const openai = new ChatOpenAI({ model: "gpt-4o-mini", apiKey: API_KEY, configuration: { baseURL: mock.baseURL }, maxRetries: 0 });
-  const openaiAgent = createAgent({ model: openai, tools: [lookup], systemPrompt: MARK.system, name: "openai_agent" });
-  const result = await openaiAgent.invoke({ messages: [{ role: "user", content: `${MARK.prompt} (openai)` }] });
+  const openai = new ChatOpenAI({
+    model: "gpt-4o-mini",
+    apiKey: API_KEY,
+    configuration: { baseURL: mock.baseURL },
+    maxRetries: 0,
+  });
+  const openaiAgent = createAgent({
+    model: openai,
+    tools: [lookup],
+    systemPrompt: MARK.system,
+    name: "openai_agent",
+  });
+  const result = await openaiAgent.invoke({
+    messages: [{ role: "user", content: `${MARK.prompt} (openai)` }],
+  });
   expect(String(result.messages.at(-1)?.content)).toContain(MARK.completion);
   // The key really was in use: the mock saw it.
   expect(mock.requests[0].headers.authorization).toBe(`Bearer ${API_KEY}`);
@@ -105,11 +143,28 @@ async function runAgents(captureContent: boolean) {
   const finishedSpans = spans.getFinishedSpans();
   const items = {
     spans: finishedSpans.map((s) =>
-      safeJson({ name: s.name, attributes: s.attributes, events: s.events, status: s.status, links: s.links, resource: s.resource.attributes, scope: s.instrumentationScope }),
+      safeJson({
+        name: s.name,
+        attributes: s.attributes,
+        events: s.events,
+        status: s.status,
+        links: s.links,
+        resource: s.resource.attributes,
+        scope: s.instrumentationScope,
+      }),
     ),
-    metrics: metrics.getMetrics().map((rm) => safeJson({ resource: rm.resource.attributes, scopeMetrics: rm.scopeMetrics })),
+    metrics: metrics
+      .getMetrics()
+      .map((rm) => safeJson({ resource: rm.resource.attributes, scopeMetrics: rm.scopeMetrics })),
     logs: logs.getFinishedLogRecords().map((r) =>
-      safeJson({ eventName: r.eventName, body: r.body, attributes: r.attributes, severityText: r.severityText, resource: r.resource.attributes, scope: r.instrumentationScope }),
+      safeJson({
+        eventName: r.eventName,
+        body: r.body,
+        attributes: r.attributes,
+        severityText: r.severityText,
+        resource: r.resource.attributes,
+        scope: r.instrumentationScope,
+      }),
     ),
   };
   return { items, spanNames: finishedSpans.map((s) => s.name) };
@@ -117,7 +172,8 @@ async function runAgents(captureContent: boolean) {
 
 function found(items: Record<string, string[]>, needle: string): string[] {
   const where: string[] = [];
-  for (const [kind, list] of Object.entries(items)) list.forEach((text, i) => text.includes(needle) && where.push(`${kind}[${i}]`));
+  for (const [kind, list] of Object.entries(items))
+    list.forEach((text, i) => text.includes(needle) && where.push(`${kind}[${i}]`));
   return where;
 }
 
@@ -125,12 +181,23 @@ describe("content capture off", () => {
   it("no prompt, completion, tool argument/result, query or document string in any span, metric point or log record; no API key", async () => {
     const { items, spanNames } = await runAgents(false);
     // The run was recorded in full: agents, model calls, tools, retrievals, metric points, log records.
-    expect(spanNames).toEqual(expect.arrayContaining(["invoke_agent fake_agent", "invoke_agent openai_agent", "chat gpt-4o-mini", "execute_tool lookup", "retrieval MarkerRetriever"]));
+    expect(spanNames).toEqual(
+      expect.arrayContaining([
+        "invoke_agent fake_agent",
+        "invoke_agent openai_agent",
+        "chat gpt-4o-mini",
+        "execute_tool lookup",
+        "retrieval MarkerRetriever",
+      ]),
+    );
     expect(items.metrics.length).toBeGreaterThan(0);
     expect(items.metrics.join("\n")).toContain("gen_ai.client.operation.duration");
     expect(items.logs.length).toBeGreaterThan(0);
-    console.log(`[fault-content] scanned ${items.spans.length} spans, ${items.metrics.length} metric exports, ${items.logs.length} log records`);
-    for (const [what, marker] of Object.entries(MARK)) expect(found(items, marker), `${what} marker`).toEqual([]);
+    console.log(
+      `[fault-content] scanned ${items.spans.length} spans, ${items.metrics.length} metric exports, ${items.logs.length} log records`,
+    );
+    for (const [what, marker] of Object.entries(MARK))
+      expect(found(items, marker), `${what} marker`).toEqual([]);
     expect(found(items, API_KEY)).toEqual([]);
     expect(found(items, "APIKEY_M4RK")).toEqual([]);
   });
@@ -139,25 +206,53 @@ describe("content capture off", () => {
 describe("content capture on", () => {
   it("every marker is found (the scan sees content), and still no API key anywhere", async () => {
     const { items } = await runAgents(true);
-    for (const [what, marker] of Object.entries(MARK)) expect(found(items, marker).length, `${what} marker`).toBeGreaterThan(0);
+    for (const [what, marker] of Object.entries(MARK))
+      expect(found(items, marker).length, `${what} marker`).toBeGreaterThan(0);
     expect(found(items, API_KEY)).toEqual([]);
     expect(found(items, "APIKEY_M4RK")).toEqual([]);
   });
 });
 
 describe("a model call failing with 401", () => {
-  it.each([false, true])("records the failure without the API key (capture %s)", async (captureContent) => {
-    const spans = new InMemorySpanExporter();
-    const logs = new InMemoryLogRecordExporter();
-    telemetry = setupTelemetry({ captureContent, disableBatch: true, traces: { exporter: spans }, metrics: false, logs: { exporter: logs }, onWarning: () => {} });
-    mock = await startOpenAIMock([{ status: 401, content: "Incorrect API key provided" }]);
-    const openai = new ChatOpenAI({ model: "gpt-4o-mini", apiKey: API_KEY, configuration: { baseURL: mock.baseURL }, maxRetries: 0 });
-    await expect(openai.invoke(`${MARK.prompt} (401)`)).rejects.toThrow(/401/);
-    await telemetry.forceFlush();
-    const failed = spans.getFinishedSpans().find((s) => s.name === "chat gpt-4o-mini");
-    expect(failed?.attributes["error.type"]).toBeDefined();
-    const text = [...spans.getFinishedSpans().map((s) => safeJson({ name: s.name, attributes: s.attributes, events: s.events, status: s.status })), ...logs.getFinishedLogRecords().map((r) => safeJson({ body: r.body, attributes: r.attributes }))].join("\n");
-    expect(text).toContain("Incorrect API key provided");
-    expect(text).not.toContain("APIKEY_M4RK");
-  });
+  it.each([false, true])(
+    "records the failure without the API key (capture %s)",
+    async (captureContent) => {
+      const spans = new InMemorySpanExporter();
+      const logs = new InMemoryLogRecordExporter();
+      telemetry = setupTelemetry({
+        captureContent,
+        disableBatch: true,
+        traces: { exporter: spans },
+        metrics: false,
+        logs: { exporter: logs },
+        onWarning: () => {},
+      });
+      mock = await startOpenAIMock([{ status: 401, content: "Incorrect API key provided" }]);
+      const openai = new ChatOpenAI({
+        model: "gpt-4o-mini",
+        apiKey: API_KEY,
+        configuration: { baseURL: mock.baseURL },
+        maxRetries: 0,
+      });
+      await expect(openai.invoke(`${MARK.prompt} (401)`)).rejects.toThrow(/401/);
+      await telemetry.forceFlush();
+      const failed = spans.getFinishedSpans().find((s) => s.name === "chat gpt-4o-mini");
+      expect(failed?.attributes["error.type"]).toBeDefined();
+      const text = [
+        ...spans.getFinishedSpans().map((s) =>
+          safeJson({
+            name: s.name,
+            attributes: s.attributes,
+            events: s.events,
+            status: s.status,
+          }),
+        ),
+        ...logs
+          .getFinishedLogRecords()
+          .map((r) => safeJson({ body: r.body, attributes: r.attributes })),
+      ].join("\n");
+      expect(text).toContain("Incorrect API key provided");
+      expect(text).not.toContain("APIKEY_M4RK");
+    },
+  );
 });

@@ -37,7 +37,12 @@ function runChild(mode: string, url: string, sigtermAfterReady = false): Promise
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", CHILD, mode], {
       cwd: ROOT,
-      env: { ...process.env, COLLECTOR_URL: url, OTEL_EXPORTER_OTLP_ENDPOINT: "", NODE_OPTIONS: "" },
+      env: {
+        ...process.env,
+        COLLECTOR_URL: url,
+        OTEL_EXPORTER_OTLP_ENDPOINT: "",
+        NODE_OPTIONS: "",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stderr = "";
@@ -60,8 +65,14 @@ function runChild(mode: string, url: string, sigtermAfterReady = false): Promise
 }
 
 const tracesArrived = (c: FaultyCollector) => c.acceptedSpanKeys().size;
-const logsArrived = (c: FaultyCollector) => c.requests.filter((r) => r.path === "/v1/logs" && r.answer === "ok").reduce((n, r) => n + r.logRecords, 0);
-const metricsArrived = (c: FaultyCollector) => c.requests.filter((r) => r.path === "/v1/metrics" && r.answer === "ok").flatMap((r) => r.metricNames);
+const logsArrived = (c: FaultyCollector) =>
+  c.requests
+    .filter((r) => r.path === "/v1/logs" && r.answer === "ok")
+    .reduce((n, r) => n + r.logRecords, 0);
+const metricsArrived = (c: FaultyCollector) =>
+  c.requests
+    .filter((r) => r.path === "/v1/metrics" && r.answer === "ok")
+    .flatMap((r) => r.metricNames);
 
 describe("a process that ends", () => {
   it("normally (the script returns): everything queued is flushed before exit", async () => {

@@ -16,7 +16,9 @@ import { repoRoot } from "./helpers/example-runner.js";
 
 const dir = join(repoRoot, "examples/grafana");
 const yamlFile = (path: string): any => parse(readFileSync(join(dir, path), "utf8"));
-const dashboard = JSON.parse(readFileSync(join(dir, "grafana/dashboards/langchain-genai.json"), "utf8"));
+const dashboard = JSON.parse(
+  readFileSync(join(dir, "grafana/dashboards/langchain-genai.json"), "utf8"),
+);
 
 /** A reader collecting on demand, to see the instruments GenAiMetrics really creates. */
 class CollectingReader extends MetricReader {
@@ -33,7 +35,13 @@ async function emittedSeriesNames(): Promise<Set<string>> {
   const reader = new CollectingReader();
   const provider = new MeterProvider({ readers: [reader] });
   const m = new GenAiMetrics(provider);
-  m.recordInference({ attributes: {}, durationS: 1, inputTokens: 1, outputTokens: 1, timeToFirstChunkS: 0.1 });
+  m.recordInference({
+    attributes: {},
+    durationS: 1,
+    inputTokens: 1,
+    outputTokens: 1,
+    timeToFirstChunkS: 0.1,
+  });
   m.recordChunkIntervals([10], {});
   m.recordTool(0.1, {});
   m.recordAgent(1, {});
@@ -43,7 +51,8 @@ async function emittedSeriesNames(): Promise<Set<string>> {
   for (const scope of resourceMetrics.scopeMetrics) {
     for (const metric of scope.metrics) {
       const { name, unit } = metric.descriptor;
-      const suffix = unit === "s" ? "_seconds" : /^\{.*\}$/.test(unit) || unit === "" ? "" : `_${unit}`;
+      const suffix =
+        unit === "s" ? "_seconds" : /^\{.*\}$/.test(unit) || unit === "" ? "" : `_${unit}`;
       const base = name.replace(/\./g, "_") + suffix;
       for (const part of ["_bucket", "_sum", "_count"]) names.add(base + part);
     }
@@ -71,10 +80,15 @@ function allQueries(): Query[] {
   const out: Query[] = [];
   for (const p of dashboard.panels) {
     for (const t of p.targets ?? []) {
-      out.push({ panel: p.title, datasource: t.datasource?.uid ?? p.datasource?.uid, expr: t.expr ?? t.query ?? "" });
+      out.push({
+        panel: p.title,
+        datasource: t.datasource?.uid ?? p.datasource?.uid,
+        expr: t.expr ?? t.query ?? "",
+      });
     }
   }
-  for (const v of dashboard.templating.list) out.push({ panel: `variable ${v.name}`, datasource: v.datasource.uid, expr: v.query.query });
+  for (const v of dashboard.templating.list)
+    out.push({ panel: `variable ${v.name}`, datasource: v.datasource.uid, expr: v.query.query });
   return out;
 }
 
@@ -91,9 +105,16 @@ function metricNamesIn(expr: string): string[] {
 /** Label names in a PromQL expression: `by (...)` lists and matchers inside `{...}`. */
 function labelNamesIn(expr: string): string[] {
   const labels: string[] = [];
-  for (const m of expr.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)) labels.push(...m[1].split(",").map((s) => s.trim()).filter(Boolean));
+  for (const m of expr.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g))
+    labels.push(
+      ...m[1]
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
   for (const m of expr.matchAll(/\{([^}]*)\}/g)) {
-    for (const matcher of m[1].matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)/g)) labels.push(matcher[1]);
+    for (const matcher of m[1].matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)/g))
+      labels.push(matcher[1]);
   }
   const lv = /label_values\([^,]*,\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\)/.exec(expr);
   if (lv) labels.push(lv[1]);
@@ -122,7 +143,9 @@ describe("examples/grafana: every file parses", () => {
   });
 
   it("the README says the stack is not run here", () => {
-    expect(readFileSync(join(dir, "README.md"), "utf8")).toContain("Not run in this repository's tests.");
+    expect(readFileSync(join(dir, "README.md"), "utf8")).toContain(
+      "Not run in this repository's tests.",
+    );
   });
 });
 
@@ -130,7 +153,11 @@ describe("examples/grafana/otel-collector.yaml", () => {
   const config = yamlFile("otel-collector.yaml");
 
   it("pipelines reference only defined receivers, processors and exporters, and every defined one is used", () => {
-    const used = { receivers: new Set<string>(), processors: new Set<string>(), exporters: new Set<string>() };
+    const used = {
+      receivers: new Set<string>(),
+      processors: new Set<string>(),
+      exporters: new Set<string>(),
+    };
     for (const [name, pipeline] of Object.entries<any>(config.service.pipelines)) {
       for (const kind of ["receivers", "processors", "exporters"] as const) {
         for (const id of pipeline[kind] ?? []) {
@@ -144,7 +171,8 @@ describe("examples/grafana/otel-collector.yaml", () => {
     for (const kind of ["receivers", "processors", "exporters"] as const) {
       expect([...used[kind]].sort(), `unused ${kind}`).toEqual(Object.keys(config[kind]).sort());
     }
-    for (const ext of config.service.extensions ?? []) expect(Object.keys(config.extensions)).toContain(ext);
+    for (const ext of config.service.extensions ?? [])
+      expect(Object.keys(config.extensions)).toContain(ext);
   });
 
   it("routes traces to Tempo, metrics to Prometheus' OTLP receiver and logs to Loki's OTLP endpoint", () => {
@@ -159,7 +187,8 @@ describe("examples/grafana/otel-collector.yaml", () => {
     expect(endpoints("traces")).toEqual(["http://tempo:4318"]);
     expect(endpoints("metrics")).toEqual(["http://prometheus:9090/api/v1/otlp"]);
     expect(endpoints("logs")).toEqual(["http://loki:3100/otlp"]);
-    for (const host of ["tempo", "prometheus", "loki"]) expect(Object.keys(compose.services)).toContain(host);
+    for (const host of ["tempo", "prometheus", "loki"])
+      expect(Object.keys(compose.services)).toContain(host);
     // The app's port: OTLP/HTTP on 4318, published by the compose file.
     expect(config.receivers.otlp.protocols.http.endpoint).toBe("0.0.0.0:4318");
     expect(compose.services["otel-collector"].ports).toContain("4318:4318");
@@ -170,7 +199,9 @@ describe("examples/grafana/otel-collector.yaml", () => {
     expect(tempo.distributor.receivers.otlp.protocols.http.endpoint).toBe("0.0.0.0:4318");
     expect(yamlFile("loki.yaml").server.http_listen_port).toBe(3100);
     expect(yamlFile("loki.yaml").limits_config.allow_structured_metadata).toBe(true);
-    expect(yamlFile("docker-compose.yaml").services.prometheus.command).toContain("--web.enable-otlp-receiver");
+    expect(yamlFile("docker-compose.yaml").services.prometheus.command).toContain(
+      "--web.enable-otlp-receiver",
+    );
   });
 });
 
@@ -179,7 +210,8 @@ describe("examples/grafana/docker-compose.yaml", () => {
     const compose = yamlFile("docker-compose.yaml");
     const mounts: string[] = [];
     for (const service of Object.values<any>(compose.services)) {
-      for (const v of service.volumes ?? []) if (typeof v === "string" && v.startsWith("./")) mounts.push(v.split(":")[0]);
+      for (const v of service.volumes ?? [])
+        if (typeof v === "string" && v.startsWith("./")) mounts.push(v.split(":")[0]);
     }
     expect(mounts.length).toBeGreaterThan(0);
     for (const m of mounts) expect(existsSync(join(dir, m)), m).toBe(true);
@@ -194,7 +226,12 @@ describe("examples/grafana data sources", () => {
     const loki = byUid.get("loki");
     expect(loki.type).toBe("loki");
     const [field] = loki.jsonData.derivedFields;
-    expect([field.matcherType, field.matcherRegex, byUid.get(field.datasourceUid)?.type, field.url]).toEqual(["label", "trace_id", "tempo", "$${__value.raw}"]);
+    expect([
+      field.matcherType,
+      field.matcherRegex,
+      byUid.get(field.datasourceUid)?.type,
+      field.url,
+    ]).toEqual(["label", "trace_id", "tempo", "$${__value.raw}"]);
   });
 
   it("Tempo links a trace's spans to their Loki log records by trace_id", () => {
@@ -222,17 +259,34 @@ describe("examples/grafana/grafana/dashboards/langchain-genai.json", () => {
 
   it("PromQL uses only labels this package emits (plus le, job, instance)", () => {
     for (const q of promQueries()) {
-      for (const label of labelNamesIn(q.expr)) expect([...allowedLabels], `${q.panel}: ${label}`).toContain(label);
+      for (const label of labelNamesIn(q.expr))
+        expect([...allowedLabels], `${q.panel}: ${label}`).toContain(label);
     }
   });
 
   it("has token usage per model, p50 and p95 model latency per model, errors, and Loki log panels", () => {
     const prom = promQueries().map((q) => q.expr.replace(/\s+/g, " "));
-    expect(prom.some((e) => /sum by \(gen_ai_request_model, gen_ai_token_type\) \(rate\(gen_ai_client_token_usage_sum\{/.test(e))).toBe(true);
+    expect(
+      prom.some((e) =>
+        /sum by \(gen_ai_request_model, gen_ai_token_type\) \(rate\(gen_ai_client_token_usage_sum\{/.test(
+          e,
+        ),
+      ),
+    ).toBe(true);
     for (const q of ["0.5", "0.95"]) {
-      expect(prom.some((e) => e.includes(`histogram_quantile(${q}, sum by (le, gen_ai_request_model) (rate(gen_ai_client_operation_duration_seconds_bucket{`))).toBe(true);
+      expect(
+        prom.some((e) =>
+          e.includes(
+            `histogram_quantile(${q}, sum by (le, gen_ai_request_model) (rate(gen_ai_client_operation_duration_seconds_bucket{`,
+          ),
+        ),
+      ).toBe(true);
     }
-    expect(prom.some((e) => e.includes("by (gen_ai_request_model, error_type)") && e.includes('error_type!=""'))).toBe(true);
+    expect(
+      prom.some(
+        (e) => e.includes("by (gen_ai_request_model, error_type)") && e.includes('error_type!=""'),
+      ),
+    ).toBe(true);
     const logPanels = dashboard.panels.filter((p: any) => p.type === "logs");
     expect(logPanels.length).toBeGreaterThan(0);
     for (const p of logPanels) expect(p.datasource.uid).toBe("loki");

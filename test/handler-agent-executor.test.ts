@@ -17,7 +17,9 @@ const weather = tool(async ({ city }: { city: string }) => `sunny in ${city}`, {
 
 it("AgentExecutor: invoke_agent AgentExecutor > chat, execute_tool get_weather", async () => {
   const { handler, spans } = memoryHandler();
-  const llm = new FakeToolCallingModel({ toolCalls: [[{ name: "get_weather", args: { city: "Oslo" }, id: "call_7" }], []] });
+  const llm = new FakeToolCallingModel({
+    toolCalls: [[{ name: "get_weather", args: { city: "Oslo" }, id: "call_7" }], []],
+  });
   const prompt = ChatPromptTemplate.fromMessages([
     ["system", "You help with weather."],
     ["human", "{input}"],
@@ -42,6 +44,8 @@ it("AgentExecutor: invoke_agent AgentExecutor > chat, execute_tool get_weather",
   expect(chats).toHaveLength(2);
   // Every span of the run is in the agent's trace, and nothing else is an agent.
   for (const s of all) expect(s.spanContext().traceId).toBe(root.spanContext().traceId);
-  expect(all.filter((s) => s.attributes["gen_ai.operation.name"] === "invoke_agent")).toHaveLength(1);
+  expect(all.filter((s) => s.attributes["gen_ai.operation.name"] === "invoke_agent")).toHaveLength(
+    1,
+  );
   expect(handler.openRunCount).toBe(0);
 });

@@ -6,11 +6,27 @@
 import { describe, expect, it } from "vitest";
 import { createAgent, FakeToolCallingModel, tool } from "langchain";
 import { createReactAgent } from "@langchain/langgraph/prebuilt";
-import { Annotation, Command, END, interrupt, MemorySaver, START, StateGraph } from "@langchain/langgraph";
+import {
+  Annotation,
+  Command,
+  END,
+  interrupt,
+  MemorySaver,
+  START,
+  StateGraph,
+} from "@langchain/langgraph";
 import { z } from "zod";
 import { isChildOf, memoryHandler, named, only, parentId, renderTree } from "./helpers/spans.js";
 
-const KEYS = ["gen_ai.operation.name", "gen_ai.agent.name", "gen_ai.workflow.name", "gen_ai.tool.name", "gen_ai.tool.call.id", "langgraph.node", "langgraph.step"];
+const KEYS = [
+  "gen_ai.operation.name",
+  "gen_ai.agent.name",
+  "gen_ai.workflow.name",
+  "gen_ai.tool.name",
+  "gen_ai.tool.call.id",
+  "langgraph.node",
+  "langgraph.step",
+];
 
 const weather = tool(async ({ city }: { city: string }) => `sunny in ${city}`, {
   name: "get_weather",
@@ -36,14 +52,20 @@ describe("createAgent with a fake tool-calling model", () => {
       ],
     });
     const agent = createAgent({ model, tools: [weather, time], name: "travel_agent" });
-    const result = await agent.invoke({ messages: [{ role: "user", content: "Weather in Paris?" }] }, { callbacks: [h.handler], configurable: { thread_id: "t-1" } });
+    const result = await agent.invoke(
+      { messages: [{ role: "user", content: "Weather in Paris?" }] },
+      { callbacks: [h.handler], configurable: { thread_id: "t-1" } },
+    );
     return { ...h, result };
   }
 
   it("exact tree: invoke_agent > model_request > chat, tools > execute_tool x2, model_request > chat", async () => {
     const { spans, result, handler } = await run();
     // Two tool messages and a final answer came back.
-    expect(result.messages.filter((m) => m.getType() === "tool").map((m) => m.content)).toEqual(["sunny in Paris", "noon in Paris"]);
+    expect(result.messages.filter((m) => m.getType() === "tool").map((m) => m.content)).toEqual([
+      "sunny in Paris",
+      "noon in Paris",
+    ]);
     expect(renderTree(spans(), { attributes: KEYS })).toBe(
       [
         "invoke_agent travel_agent INTERNAL gen_ai.operation.name=invoke_agent gen_ai.agent.name=travel_agent",
@@ -68,7 +90,8 @@ describe("createAgent with a fake tool-calling model", () => {
     const all = spans();
     const agent = only(all, "invoke_agent travel_agent");
     expect(parentId(agent)).toBeUndefined();
-    for (const node of [...named(all, "model_request"), ...named(all, "tools")]) expect(isChildOf(node, agent)).toBe(true);
+    for (const node of [...named(all, "model_request"), ...named(all, "tools")])
+      expect(isChildOf(node, agent)).toBe(true);
     const toolsNodes = named(all, "tools");
     expect(isChildOf(only(all, "execute_tool get_weather"), toolsNodes[0])).toBe(true);
     expect(isChildOf(only(all, "execute_tool get_time"), toolsNodes[1])).toBe(true);
@@ -110,16 +133,26 @@ describe("createAgent with a fake tool-calling model", () => {
 describe("an agent used as a tool by another agent", () => {
   it("the inner createAgent graph is its own invoke_agent span (named after itself, not the outer agent) under the tool span", async () => {
     const { handler, spans } = memoryHandler();
-    const researcher = createAgent({ model: new FakeToolCallingModel({}), tools: [], name: "researcher" });
+    const researcher = createAgent({
+      model: new FakeToolCallingModel({}),
+      tools: [],
+      name: "researcher",
+    });
     const askResearcher = tool(
       async ({ q }: { q: string }, config) => {
         const r = await researcher.invoke({ messages: [{ role: "user", content: q }] }, config);
         return String(r.messages.at(-1)?.content);
       },
-      { name: "ask_researcher", description: "Ask the researcher", schema: z.object({ q: z.string() }) },
+      {
+        name: "ask_researcher",
+        description: "Ask the researcher",
+        schema: z.object({ q: z.string() }),
+      },
     );
     const boss = createAgent({
-      model: new FakeToolCallingModel({ toolCalls: [[{ name: "ask_researcher", args: { q: "x" }, id: "c1" }], []] }),
+      model: new FakeToolCallingModel({
+        toolCalls: [[{ name: "ask_researcher", args: { q: "x" }, id: "c1" }], []],
+      }),
       tools: [askResearcher],
       name: "boss",
     });
@@ -147,10 +180,17 @@ describe("an agent used as a tool by another agent", () => {
 describe("createReactAgent", () => {
   it("exact tree: invoke_agent > agent > (RunnableSequence > prompt, chat), tools > execute_tool, agent > ...", async () => {
     const { handler, spans } = memoryHandler();
-    const model = new FakeToolCallingModel({ toolCalls: [[{ name: "get_weather", args: { city: "Rome" }, id: "call_9" }], []] });
+    const model = new FakeToolCallingModel({
+      toolCalls: [[{ name: "get_weather", args: { city: "Rome" }, id: "call_9" }], []],
+    });
     const agent = createReactAgent({ llm: model, tools: [weather], name: "react_one" });
-    const result = await agent.invoke({ messages: [{ role: "user", content: "Rome?" }] }, { callbacks: [handler] });
-    expect(result.messages.some((m) => m.getType() === "tool" && m.content === "sunny in Rome")).toBe(true);
+    const result = await agent.invoke(
+      { messages: [{ role: "user", content: "Rome?" }] },
+      { callbacks: [handler] },
+    );
+    expect(
+      result.messages.some((m) => m.getType() === "tool" && m.content === "sunny in Rome"),
+    ).toBe(true);
     expect(renderTree(spans(), { attributes: KEYS })).toBe(
       [
         "invoke_agent react_one INTERNAL gen_ai.operation.name=invoke_agent gen_ai.agent.name=react_one",
@@ -169,7 +209,8 @@ describe("createReactAgent", () => {
       ].join("\n"),
     );
     const root = only(spans(), "invoke_agent react_one");
-    for (const node of [...named(spans(), "agent"), only(spans(), "tools")]) expect(isChildOf(node, root)).toBe(true);
+    for (const node of [...named(spans(), "agent"), only(spans(), "tools")])
+      expect(isChildOf(node, root)).toBe(true);
     expect(handler.openRunCount).toBe(0);
   });
 });
@@ -203,7 +244,11 @@ describe("LangGraph StateGraph", () => {
     const config = { configurable: { thread_id: "th-1" }, callbacks: [handler] };
     const first = await graph.invoke({ q: "name?" }, config);
     expect((first as Record<string, unknown>).__interrupt__).toBeDefined();
-    expect(renderTree(spans(), { attributes: [...KEYS, "langchain.control_flow", "error.type", "gen_ai.conversation.id"] })).toBe(
+    expect(
+      renderTree(spans(), {
+        attributes: [...KEYS, "langchain.control_flow", "error.type", "gen_ai.conversation.id"],
+      }),
+    ).toBe(
       [
         "invoke_workflow ask_graph INTERNAL gen_ai.operation.name=invoke_workflow gen_ai.workflow.name=ask_graph gen_ai.conversation.id=th-1",
         "  ask INTERNAL langgraph.node=ask langgraph.step=1 langchain.control_flow=GraphInterrupt",

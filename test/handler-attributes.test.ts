@@ -11,12 +11,30 @@ import { dispatchCustomEvent } from "@langchain/core/callbacks/dispatch";
 import { createAgent, FakeToolCallingModel } from "langchain";
 import { isChildOf, memoryHandler, only, renderTree } from "./helpers/spans.js";
 
-const LLM = { lc: 1, type: "constructor", id: ["langchain", "chat_models", "x", "SomeChat"], kwargs: {} };
+const LLM = {
+  lc: 1,
+  type: "constructor",
+  id: ["langchain", "chat_models", "x", "SomeChat"],
+  kwargs: {},
+};
 
 /** A chat model run through the callbacks, as LangChain calls them; returns the span's attributes. */
-function chatRun(metadata: Record<string, unknown>, invocationParams: Record<string, unknown>, output: unknown, options = {}) {
+function chatRun(
+  metadata: Record<string, unknown>,
+  invocationParams: Record<string, unknown>,
+  output: unknown,
+  options = {},
+) {
   const { handler, spans } = memoryHandler(options);
-  handler.handleChatModelStart(LLM, [[]], "run-1", undefined, { invocation_params: invocationParams }, [], metadata);
+  handler.handleChatModelStart(
+    LLM,
+    [[]],
+    "run-1",
+    undefined,
+    { invocation_params: invocationParams },
+    [],
+    metadata,
+  );
   handler.handleLLMEnd(output, "run-1");
   return only(spans(), spans()[0].name);
 }
@@ -39,12 +57,24 @@ describe("provider names", () => {
   ];
   for (const [lsProvider, expected] of cases) {
     it(`ls_provider ${lsProvider} -> gen_ai.provider.name ${expected}`, () => {
-      expect(chatRun({ ls_provider: lsProvider }, { model: "m" }, { generations: [] }).attributes["gen_ai.provider.name"]).toBe(expected);
+      expect(
+        chatRun({ ls_provider: lsProvider }, { model: "m" }, { generations: [] }).attributes[
+          "gen_ai.provider.name"
+        ],
+      ).toBe(expected);
     });
   }
 
   it("without ls_provider, response_metadata.model_provider names the provider at the end", () => {
-    const span = chatRun({}, { model: "m" }, { generations: [[{ text: "x", message: { response_metadata: { model_provider: "anthropic" } } }]] });
+    const span = chatRun(
+      {},
+      { model: "m" },
+      {
+        generations: [
+          [{ text: "x", message: { response_metadata: { model_provider: "anthropic" } } }],
+        ],
+      },
+    );
     expect(span.attributes["gen_ai.provider.name"]).toBe("anthropic");
   });
 });
@@ -53,7 +83,19 @@ describe("request parameters, usage and response", () => {
   it("every known request parameter from invocation_params; model from invocation_params over ls_model_name", () => {
     const span = chatRun(
       { ls_provider: "openai", ls_model_name: "from-metadata", ls_temperature: 0.9 },
-      { model: "gpt-x", temperature: 0.1, max_tokens: 100, top_p: 0.5, top_k: 3, frequency_penalty: 0.2, presence_penalty: 0.3, seed: 42, stop: ["END", "STOP"], n: 2, response_format: { type: "json_schema" } },
+      {
+        model: "gpt-x",
+        temperature: 0.1,
+        max_tokens: 100,
+        top_p: 0.5,
+        top_k: 3,
+        frequency_penalty: 0.2,
+        presence_penalty: 0.3,
+        seed: 42,
+        stop: ["END", "STOP"],
+        n: 2,
+        response_format: { type: "json_schema" },
+      },
       { generations: [] },
     );
     expect(span.name).toBe("chat gpt-x");
@@ -75,7 +117,11 @@ describe("request parameters, usage and response", () => {
   });
 
   it("ls_model_name, ls_temperature and ls_max_tokens when invocation_params lack them", () => {
-    const span = chatRun({ ls_model_name: "claude-x", ls_temperature: 0.7, ls_max_tokens: 256 }, {}, { generations: [] });
+    const span = chatRun(
+      { ls_model_name: "claude-x", ls_temperature: 0.7, ls_max_tokens: 256 },
+      {},
+      { generations: [] },
+    );
     expect(span.name).toBe("chat claude-x");
     expect(span.attributes["gen_ai.request.model"]).toBe("claude-x");
     expect(span.attributes["gen_ai.request.temperature"]).toBe(0.7);
@@ -85,10 +131,23 @@ describe("request parameters, usage and response", () => {
   it("usage_metadata: input/output as reported (cached and reasoning included, not subtracted), cache creation too", () => {
     const message = {
       id: "msg_01",
-      usage_metadata: { input_tokens: 100, output_tokens: 50, total_tokens: 150, input_token_details: { cache_read: 60, cache_creation: 20 }, output_token_details: { reasoning: 30 } },
+      usage_metadata: {
+        input_tokens: 100,
+        output_tokens: 50,
+        total_tokens: 150,
+        input_token_details: { cache_read: 60, cache_creation: 20 },
+        output_token_details: { reasoning: 30 },
+      },
       response_metadata: { model_name: "claude-x-20250101", stop_reason: "end_turn" },
     };
-    const span = chatRun({ ls_provider: "anthropic" }, { model: "claude-x" }, { generations: [[{ text: "hi", message }]], llmOutput: { estimatedTokenUsage: { promptTokens: 999 } } });
+    const span = chatRun(
+      { ls_provider: "anthropic" },
+      { model: "claude-x" },
+      {
+        generations: [[{ text: "hi", message }]],
+        llmOutput: { estimatedTokenUsage: { promptTokens: 999 } },
+      },
+    );
     expect(span.attributes["gen_ai.usage.input_tokens"]).toBe(100);
     expect(span.attributes["gen_ai.usage.output_tokens"]).toBe(50);
     expect(span.attributes["gen_ai.usage.cache_read.input_tokens"]).toBe(60);
@@ -100,31 +159,79 @@ describe("request parameters, usage and response", () => {
   });
 
   it("llmOutput.tokenUsage is the fallback; estimatedTokenUsage is never used", () => {
-    expect(chatRun({}, { model: "m" }, { generations: [[{ text: "x" }]], llmOutput: { tokenUsage: { promptTokens: 7, completionTokens: 3 } } }).attributes).toMatchObject({
+    expect(
+      chatRun(
+        {},
+        { model: "m" },
+        {
+          generations: [[{ text: "x" }]],
+          llmOutput: { tokenUsage: { promptTokens: 7, completionTokens: 3 } },
+        },
+      ).attributes,
+    ).toMatchObject({
       "gen_ai.usage.input_tokens": 7,
       "gen_ai.usage.output_tokens": 3,
     });
-    const estimated = chatRun({}, { model: "m" }, { generations: [[{ text: "x" }]], llmOutput: { estimatedTokenUsage: { promptTokens: 7, completionTokens: 3 } } });
+    const estimated = chatRun(
+      {},
+      { model: "m" },
+      {
+        generations: [[{ text: "x" }]],
+        llmOutput: { estimatedTokenUsage: { promptTokens: 7, completionTokens: 3 } },
+      },
+    );
     expect(estimated.attributes["gen_ai.usage.input_tokens"]).toBeUndefined();
     expect(estimated.attributes["gen_ai.usage.output_tokens"]).toBeUndefined();
   });
 
   it("the run-<uuid> / lc_run--<uuid> ids LangChain fills in are not response ids", () => {
-    for (const id of ["run-0b6f3c1e-1111-2222-3333-444455556666", "lc_run--0b6f3c1e-1111-2222-3333-444455556666"]) {
-      expect(chatRun({}, { model: "m" }, { generations: [[{ text: "x", message: { id } }]] }).attributes["gen_ai.response.id"]).toBeUndefined();
+    for (const id of [
+      "run-0b6f3c1e-1111-2222-3333-444455556666",
+      "lc_run--0b6f3c1e-1111-2222-3333-444455556666",
+    ]) {
+      expect(
+        chatRun({}, { model: "m" }, { generations: [[{ text: "x", message: { id } }]] }).attributes[
+          "gen_ai.response.id"
+        ],
+      ).toBeUndefined();
     }
   });
 
   it("gen_ai.conversation.id from thread_id, session_id or conversation_id metadata", () => {
-    expect(chatRun({ thread_id: "t-9" }, {}, { generations: [] }).attributes["gen_ai.conversation.id"]).toBe("t-9");
-    expect(chatRun({ session_id: "s-9" }, {}, { generations: [] }).attributes["gen_ai.conversation.id"]).toBe("s-9");
-    expect(chatRun({ conversation_id: "c-9" }, {}, { generations: [] }).attributes["gen_ai.conversation.id"]).toBe("c-9");
+    expect(
+      chatRun({ thread_id: "t-9" }, {}, { generations: [] }).attributes["gen_ai.conversation.id"],
+    ).toBe("t-9");
+    expect(
+      chatRun({ session_id: "s-9" }, {}, { generations: [] }).attributes["gen_ai.conversation.id"],
+    ).toBe("s-9");
+    expect(
+      chatRun({ conversation_id: "c-9" }, {}, { generations: [] }).attributes[
+        "gen_ai.conversation.id"
+      ],
+    ).toBe("c-9");
   });
 
   it("server.address/port from a base URL in the serialized configuration, never the rest of kwargs", () => {
     const { handler, spans } = memoryHandler({ captureContent: true });
-    const llm = { ...LLM, kwargs: { configuration: { baseURL: "https://llm.internal.example:8443/v1", defaultHeaders: { "x-api-key": "HEADERSECRET" } }, openai_api_key: "KEYSECRET" } };
-    handler.handleChatModelStart(llm, [[]], "r", undefined, { invocation_params: { model: "m" } }, [], {});
+    const llm = {
+      ...LLM,
+      kwargs: {
+        configuration: {
+          baseURL: "https://llm.internal.example:8443/v1",
+          defaultHeaders: { "x-api-key": "HEADERSECRET" },
+        },
+        openai_api_key: "KEYSECRET",
+      },
+    };
+    handler.handleChatModelStart(
+      llm,
+      [[]],
+      "r",
+      undefined,
+      { invocation_params: { model: "m" } },
+      [],
+      {},
+    );
     handler.handleLLMEnd({ generations: [] }, "r");
     const span = only(spans(), "chat m");
     expect(span.attributes["server.address"]).toBe("llm.internal.example");
@@ -140,8 +247,12 @@ describe("runs of other kinds", () => {
     const span = only(spans(), "text_completion");
     expect(renderTree(spans())).toBe("text_completion CLIENT");
     expect(span.attributes["gen_ai.operation.name"]).toBe("text_completion");
-    expect(JSON.parse(span.attributes["gen_ai.input.messages"] as string)).toEqual([{ role: "user", parts: [{ type: "text", content: "complete this" }] }]);
-    expect(JSON.parse(span.attributes["gen_ai.output.messages"] as string)).toEqual([{ role: "assistant", parts: [{ type: "text", content: "done" }], finish_reason: "stop" }]);
+    expect(JSON.parse(span.attributes["gen_ai.input.messages"] as string)).toEqual([
+      { role: "user", parts: [{ type: "text", content: "complete this" }] },
+    ]);
+    expect(JSON.parse(span.attributes["gen_ai.output.messages"] as string)).toEqual([
+      { role: "assistant", parts: [{ type: "text", content: "done" }], finish_reason: "stop" },
+    ]);
   });
 
   it("a cache hit is marked langchain.cache_hit and not as streamed (LangChain replays it as one token)", async () => {
@@ -163,31 +274,82 @@ describe("runs of other kinds", () => {
     });
     const off = memoryHandler();
     await fn.invoke("q", { callbacks: [off.handler] });
-    expect(only(off.spans(), "invoke_workflow RunnableLambda").events.map((e) => [e.name, e.attributes])).toEqual([["progress", {}]]);
+    expect(
+      only(off.spans(), "invoke_workflow RunnableLambda").events.map((e) => [e.name, e.attributes]),
+    ).toEqual([["progress", {}]]);
     const on = memoryHandler({ captureContent: true });
     await fn.invoke("q", { callbacks: [on.handler] });
-    expect(only(on.spans(), "invoke_workflow RunnableLambda").events.map((e) => [e.name, e.attributes])).toEqual([["progress", { "langchain.event.data": '{"step":"SECRETSTEP"}' }]]);
+    expect(
+      only(on.spans(), "invoke_workflow RunnableLambda").events.map((e) => [e.name, e.attributes]),
+    ).toEqual([["progress", { "langchain.event.data": '{"step":"SECRETSTEP"}' }]]);
   });
 });
 
 describe("hidden LangGraph runs", () => {
   it("showHiddenRuns: true records them (__start__)", async () => {
     const { handler, spans } = memoryHandler({ showHiddenRuns: true });
-    await createAgent({ model: new FakeToolCallingModel({}), tools: [], name: "a1" }).invoke({ messages: [{ role: "user", content: "x" }] }, { callbacks: [handler] });
-    expect(renderTree(spans())).toBe(["invoke_agent a1 INTERNAL", "  __start__ INTERNAL", "  model_request INTERNAL", "    chat CLIENT"].join("\n"));
+    await createAgent({ model: new FakeToolCallingModel({}), tools: [], name: "a1" }).invoke(
+      { messages: [{ role: "user", content: "x" }] },
+      { callbacks: [handler] },
+    );
+    expect(renderTree(spans())).toBe(
+      [
+        "invoke_agent a1 INTERNAL",
+        "  __start__ INTERNAL",
+        "  model_request INTERNAL",
+        "    chat CLIENT",
+      ].join("\n"),
+    );
   });
 
   it("children of a hidden run attach to its nearest recorded ancestor, through several hidden levels", () => {
     const { handler, spans } = memoryHandler();
-    handler.handleChainStart({ id: ["x", "Root"] }, {}, "root", undefined, [], {}, undefined, "Root");
-    handler.handleChainStart({ id: ["x", "H1"] }, {}, "h1", "root", ["langsmith:hidden"], {}, undefined, "H1");
-    handler.handleChainStart({ id: ["x", "H2"] }, {}, "h2", "h1", ["langsmith:hidden"], {}, undefined, "H2");
-    handler.handleChatModelStart(LLM, [[]], "model", "h2", { invocation_params: { model: "m" } }, [], {});
+    handler.handleChainStart(
+      { id: ["x", "Root"] },
+      {},
+      "root",
+      undefined,
+      [],
+      {},
+      undefined,
+      "Root",
+    );
+    handler.handleChainStart(
+      { id: ["x", "H1"] },
+      {},
+      "h1",
+      "root",
+      ["langsmith:hidden"],
+      {},
+      undefined,
+      "H1",
+    );
+    handler.handleChainStart(
+      { id: ["x", "H2"] },
+      {},
+      "h2",
+      "h1",
+      ["langsmith:hidden"],
+      {},
+      undefined,
+      "H2",
+    );
+    handler.handleChatModelStart(
+      LLM,
+      [[]],
+      "model",
+      "h2",
+      { invocation_params: { model: "m" } },
+      [],
+      {},
+    );
     handler.handleLLMEnd({ generations: [] }, "model");
     handler.handleChainEnd({}, "h2");
     handler.handleChainEnd({}, "h1");
     handler.handleChainEnd({}, "root");
-    expect(renderTree(spans())).toBe(["invoke_workflow Root INTERNAL", "  chat m CLIENT"].join("\n"));
+    expect(renderTree(spans())).toBe(
+      ["invoke_workflow Root INTERNAL", "  chat m CLIENT"].join("\n"),
+    );
     expect(isChildOf(only(spans(), "chat m"), only(spans(), "invoke_workflow Root"))).toBe(true);
     expect(handler.openRunCount).toBe(0);
   });

@@ -6,16 +6,34 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { context, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
-import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import {
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from "@opentelemetry/sdk-trace-base";
 import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { StringOutputParser } from "@langchain/core/output_parsers";
 import { RunnableLambda, RunnableParallel } from "@langchain/core/runnables";
 import { FakeListChatModel, FakeRetriever } from "@langchain/core/utils/testing";
 import { Document } from "@langchain/core/documents";
 import { OpenTelemetryCallbackHandler } from "langchain-opentelemetry";
-import { isChildOf, memoryHandler, named, only, parentId, renderTree, spanId } from "./helpers/spans.js";
+import {
+  isChildOf,
+  memoryHandler,
+  named,
+  only,
+  parentId,
+  renderTree,
+  spanId,
+} from "./helpers/spans.js";
 
-const KEYS = ["gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.workflow.name", "gen_ai.request.stream", "gen_ai.data_source.id"];
+const KEYS = [
+  "gen_ai.operation.name",
+  "gen_ai.provider.name",
+  "gen_ai.workflow.name",
+  "gen_ai.request.stream",
+  "gen_ai.data_source.id",
+];
 
 function promptModelParser(responses = ["hello there"], sleep?: number) {
   const prompt = ChatPromptTemplate.fromMessages([
@@ -40,7 +58,8 @@ describe("prompt | model | parser", () => {
     expect(renderTree(spans(), { attributes: KEYS })).toBe(SEQUENCE_TREE);
     const root = only(spans(), "invoke_workflow RunnableSequence");
     expect(parentId(root)).toBeUndefined();
-    for (const name of ["ChatPromptTemplate", "chat", "StrOutputParser"]) expect(isChildOf(only(spans(), name), root)).toBe(true);
+    for (const name of ["ChatPromptTemplate", "chat", "StrOutputParser"])
+      expect(isChildOf(only(spans(), name), root)).toBe(true);
     expect(new Set(spans().map((s) => s.spanContext().traceId)).size).toBe(1);
     expect(handler.openRunCount).toBe(0);
   });
@@ -56,7 +75,11 @@ describe("prompt | model | parser", () => {
   it(".stream(): the same tree, and the chat span says it streamed with a time to first chunk", async () => {
     const { handler, spans } = memoryHandler();
     let text = "";
-    for await (const chunk of await promptModelParser().stream({ x: "bob" }, { callbacks: [handler] })) text += chunk;
+    for await (const chunk of await promptModelParser().stream(
+      { x: "bob" },
+      { callbacks: [handler] },
+    ))
+      text += chunk;
     expect(text).toBe("hello there");
     expect(renderTree(spans(), { attributes: KEYS })).toBe(
       [
@@ -74,7 +97,9 @@ describe("prompt | model | parser", () => {
 
   it(".batch(): one separate root (and trace) per input, each with its own three children", async () => {
     const { handler, spans } = memoryHandler();
-    const out = await promptModelParser(["one", "two"]).batch([{ x: "a" }, { x: "b" }], { callbacks: [handler] });
+    const out = await promptModelParser(["one", "two"]).batch([{ x: "a" }, { x: "b" }], {
+      callbacks: [handler],
+    });
     expect(out.sort()).toEqual(["one", "two"]);
     expect(renderTree(spans(), { attributes: KEYS })).toBe(`${SEQUENCE_TREE}\n${SEQUENCE_TREE}`);
     const roots = named(spans(), "invoke_workflow RunnableSequence");
@@ -82,7 +107,11 @@ describe("prompt | model | parser", () => {
     expect(roots[0].spanContext().traceId).not.toBe(roots[1].spanContext().traceId);
     for (const root of roots) {
       const kids = spans().filter((s) => isChildOf(s, root));
-      expect(kids.map((s) => s.name).sort()).toEqual(["ChatPromptTemplate", "StrOutputParser", "chat"]);
+      expect(kids.map((s) => s.name).sort()).toEqual([
+        "ChatPromptTemplate",
+        "StrOutputParser",
+        "chat",
+      ]);
     }
     expect(handler.openRunCount).toBe(0);
   });
@@ -121,7 +150,9 @@ describe("retriever", () => {
     const { handler, spans } = memoryHandler();
     const docs = await new FakeRetriever().invoke("where?", { callbacks: [handler] });
     expect(docs.length).toBeGreaterThan(0);
-    expect(renderTree(spans(), { attributes: KEYS })).toBe("retrieval FakeRetriever CLIENT gen_ai.operation.name=retrieval gen_ai.data_source.id=FakeRetriever");
+    expect(renderTree(spans(), { attributes: KEYS })).toBe(
+      "retrieval FakeRetriever CLIENT gen_ai.operation.name=retrieval gen_ai.data_source.id=FakeRetriever",
+    );
     expect(only(spans(), "retrieval FakeRetriever").status.code).toBe(0);
   });
 
@@ -154,7 +185,11 @@ describe("20 concurrent requests, each under its own active span", () => {
   });
 
   it("every root run is a child of its own request span and every run stays in its request's trace (0 misparented)", async () => {
-    const handler = new OpenTelemetryCallbackHandler({ tracerProvider: provider, metrics: false, logs: false });
+    const handler = new OpenTelemetryCallbackHandler({
+      tracerProvider: provider,
+      metrics: false,
+      logs: false,
+    });
     const tracer = provider.getTracer("test-server");
     const N = 20;
     const results = await Promise.all(
@@ -162,7 +197,10 @@ describe("20 concurrent requests, each under its own active span", () => {
         tracer.startActiveSpan(`request ${i}`, async (span) => {
           try {
             // sleep: the model awaits a timer, so the 20 requests interleave.
-            return await promptModelParser([`answer ${i}`], 5).invoke({ x: String(i) }, { callbacks: [handler], metadata: { request: i } });
+            return await promptModelParser([`answer ${i}`], 5).invoke(
+              { x: String(i) },
+              { callbacks: [handler], metadata: { request: i } },
+            );
           } finally {
             span.end();
           }
@@ -189,7 +227,12 @@ describe("20 concurrent requests, each under its own active span", () => {
     for (let i = 0; i < N; i++) {
       const request = only(spans, `request ${i}`);
       const subtree = spans.filter((s) => s !== request && requestOf(s) === request);
-      expect(subtree.map((s) => s.name).sort()).toEqual(["ChatPromptTemplate", "StrOutputParser", "chat", "invoke_workflow RunnableSequence"]);
+      expect(subtree.map((s) => s.name).sort()).toEqual([
+        "ChatPromptTemplate",
+        "StrOutputParser",
+        "chat",
+        "invoke_workflow RunnableSequence",
+      ]);
       for (const s of subtree) expect(s.spanContext().traceId).toBe(request.spanContext().traceId);
     }
     expect(handler.openRunCount).toBe(0);
@@ -197,9 +240,15 @@ describe("20 concurrent requests, each under its own active span", () => {
 
   it("a root run started with no active span starts a new trace (no parent)", async () => {
     exporter.reset();
-    const handler = new OpenTelemetryCallbackHandler({ tracerProvider: provider, metrics: false, logs: false });
+    const handler = new OpenTelemetryCallbackHandler({
+      tracerProvider: provider,
+      metrics: false,
+      logs: false,
+    });
     expect(trace.getActiveSpan()).toBeUndefined();
     await promptModelParser().invoke({ x: "a" }, { callbacks: [handler] });
-    expect(parentId(only(exporter.getFinishedSpans(), "invoke_workflow RunnableSequence"))).toBeUndefined();
+    expect(
+      parentId(only(exporter.getFinishedSpans(), "invoke_workflow RunnableSequence")),
+    ).toBeUndefined();
   });
 });

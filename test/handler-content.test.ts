@@ -5,7 +5,11 @@
  * test/fixtures/semconv-genai-v1.41.0), also after truncation to `maxContentLength`.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from "@opentelemetry/sdk-logs";
+import {
+  InMemoryLogRecordExporter,
+  LoggerProvider,
+  SimpleLogRecordProcessor,
+} from "@opentelemetry/sdk-logs";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { StringOutputParser } from "@langchain/core/output_parsers";
@@ -31,7 +35,10 @@ class ToolReportingModel extends FakeToolCallingModel {
   }
   override bindTools(tools: Parameters<FakeToolCallingModel["bindTools"]>[0]): ToolReportingModel {
     const self = this as unknown as { toolCalls: unknown; indexRef: unknown; tools: unknown[] };
-    const bound = new ToolReportingModel({ toolCalls: self.toolCalls, indexRef: self.indexRef } as ConstructorParameters<typeof FakeToolCallingModel>[0]);
+    const bound = new ToolReportingModel({
+      toolCalls: self.toolCalls,
+      indexRef: self.indexRef,
+    } as ConstructorParameters<typeof FakeToolCallingModel>[0]);
     (bound as unknown as { tools: unknown[] }).tools = [...self.tools, ...tools];
     return bound;
   }
@@ -44,8 +51,15 @@ const weather = tool(async ({ city }: { city: string }) => `TOOLRESULT sunny in 
 });
 
 function agentWithTools() {
-  const model = new ToolReportingModel({ toolCalls: [[{ name: "get_weather", args: { city: "TOOLARG_Paris" }, id: "call_1" }], []] });
-  return createAgent({ model, tools: [weather], name: "travel_agent", systemPrompt: "SYSPROMPT be helpful" });
+  const model = new ToolReportingModel({
+    toolCalls: [[{ name: "get_weather", args: { city: "TOOLARG_Paris" }, id: "call_1" }], []],
+  });
+  return createAgent({
+    model,
+    tools: [weather],
+    name: "travel_agent",
+    systemPrompt: "SYSPROMPT be helpful",
+  });
 }
 
 function promptChain(response = "COMPLETION hello there") {
@@ -72,7 +86,11 @@ const CONTENT_ATTRS = [
 ];
 
 function contentAttributesOf(spans: readonly ReadableSpan[]): string[] {
-  return spans.flatMap((s) => Object.keys(s.attributes).filter((k) => CONTENT_ATTRS.includes(k)).map((k) => `${s.name}:${k}`));
+  return spans.flatMap((s) =>
+    Object.keys(s.attributes)
+      .filter((k) => CONTENT_ATTRS.includes(k))
+      .map((k) => `${s.name}:${k}`),
+  );
 }
 
 // ---------------------------------------------------------------- tests
@@ -85,12 +103,23 @@ describe("content capture off (the default)", () => {
 
   it("no prompt, completion, system prompt, tool argument, tool result, query or document text on any span, event or log record", async () => {
     const logExporter = new InMemoryLogRecordExporter();
-    const loggerProvider = new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter: logExporter })] });
+    const loggerProvider = new LoggerProvider({
+      processors: [new SimpleLogRecordProcessor({ exporter: logExporter })],
+    });
     const { handler, spans } = memoryHandler({ logs: true, loggerProvider });
     await promptChain().invoke({ x: "INPUTVAR" }, { callbacks: [handler] });
-    await agentWithTools().invoke({ messages: [{ role: "user", content: "PROMPT weather?" }] }, { callbacks: [handler] });
-    const retriever = new FakeRetriever({ output: [new Document({ pageContent: "DOCUMENT secret page", metadata: { source: "DOCSOURCE" } })] });
-    await RunnableLambda.from((q: string) => q).pipe(retriever).invoke("QUERY where", { callbacks: [handler] });
+    await agentWithTools().invoke(
+      { messages: [{ role: "user", content: "PROMPT weather?" }] },
+      { callbacks: [handler] },
+    );
+    const retriever = new FakeRetriever({
+      output: [
+        new Document({ pageContent: "DOCUMENT secret page", metadata: { source: "DOCSOURCE" } }),
+      ],
+    });
+    await RunnableLambda.from((q: string) => q)
+      .pipe(retriever)
+      .invoke("QUERY where", { callbacks: [handler] });
     const chat = named(spans(), "chat");
     expect(chat.length).toBeGreaterThan(0);
     expect(contentAttributesOf(spans())).toEqual([]);
@@ -98,8 +127,21 @@ describe("content capture off (the default)", () => {
     const records = logExporter.getFinishedLogRecords();
     // The log records exist (model calls, tools, agent): the check below is not vacuous.
     expect(records.length).toBeGreaterThanOrEqual(3);
-    const logText = JSON.stringify(records.map((r) => ({ body: r.body, attributes: r.attributes })));
-    for (const marker of ["SYSPROMPT", "PROMPT", "INPUTVAR", "COMPLETION", "TOOLARG", "TOOLRESULT", "QUERY", "DOCUMENT", "DOCSOURCE", "Paris"]) {
+    const logText = JSON.stringify(
+      records.map((r) => ({ body: r.body, attributes: r.attributes })),
+    );
+    for (const marker of [
+      "SYSPROMPT",
+      "PROMPT",
+      "INPUTVAR",
+      "COMPLETION",
+      "TOOLARG",
+      "TOOLRESULT",
+      "QUERY",
+      "DOCUMENT",
+      "DOCSOURCE",
+      "Paris",
+    ]) {
       expect(text, `span text contains ${marker}`).not.toContain(marker);
       expect(logText, `log text contains ${marker}`).not.toContain(marker);
     }
@@ -133,10 +175,17 @@ describe("content capture off (the default)", () => {
 
 describe("the schema check itself", () => {
   it("rejects content that breaks the schemas (a text part without content, an output message without finish_reason)", () => {
-    expect(() => validate("gen_ai.input.messages", '[{"role":"user","parts":[{"type":"text"}]}]')).toThrow();
+    expect(() =>
+      validate("gen_ai.input.messages", '[{"role":"user","parts":[{"type":"text"}]}]'),
+    ).toThrow();
     expect(() => validate("gen_ai.output.messages", '[{"role":"assistant","parts":[]}]')).toThrow();
     expect(() => validate("gen_ai.retrieval.documents", '[{"id":"a"}]')).toThrow();
-    expect(validate("gen_ai.input.messages", '[{"role":"user","parts":[{"type":"text","content":"x"}]}]')).toEqual([{ role: "user", parts: [{ type: "text", content: "x" }] }]);
+    expect(
+      validate(
+        "gen_ai.input.messages",
+        '[{"role":"user","parts":[{"type":"text","content":"x"}]}]',
+      ),
+    ).toEqual([{ role: "user", parts: [{ type: "text", content: "x" }] }]);
   });
 });
 
@@ -145,51 +194,89 @@ describe("content capture on", () => {
     const { handler, spans } = memoryHandler({ captureContent: true });
     await promptChain().invoke({ x: "bob" }, { callbacks: [handler] });
     const chat = only(spans(), "chat");
-    expect(validate("gen_ai.system_instructions", chat.attributes["gen_ai.system_instructions"])).toEqual([{ type: "text", content: "SYSPROMPT be brief" }]);
+    expect(
+      validate("gen_ai.system_instructions", chat.attributes["gen_ai.system_instructions"]),
+    ).toEqual([{ type: "text", content: "SYSPROMPT be brief" }]);
     expect(validate("gen_ai.input.messages", chat.attributes["gen_ai.input.messages"])).toEqual([
       { role: "user", parts: [{ type: "text", content: "PROMPT hi bob" }] },
     ]);
     expect(validate("gen_ai.output.messages", chat.attributes["gen_ai.output.messages"])).toEqual([
-      { role: "assistant", parts: [{ type: "text", content: "COMPLETION hello there" }], finish_reason: "stop" },
+      {
+        role: "assistant",
+        parts: [{ type: "text", content: "COMPLETION hello there" }],
+        finish_reason: "stop",
+      },
     ]);
     const root = only(spans(), "invoke_workflow RunnableSequence");
     expect(JSON.parse(root.attributes["langchain.chain.inputs"] as string)).toEqual({ x: "bob" });
-    expect(JSON.parse(root.attributes["langchain.chain.outputs"] as string)).toEqual({ output: "COMPLETION hello there" });
+    expect(JSON.parse(root.attributes["langchain.chain.outputs"] as string)).toEqual({
+      output: "COMPLETION hello there",
+    });
   });
 
   it("agent: tool definitions, tool calls in output, tool call responses in the next input, tool arguments/results, agent input/output; all schema-valid", async () => {
     const { handler, spans } = memoryHandler({ captureContent: true });
-    await agentWithTools().invoke({ messages: [{ role: "user", content: "PROMPT weather?" }] }, { callbacks: [handler] });
+    await agentWithTools().invoke(
+      { messages: [{ role: "user", content: "PROMPT weather?" }] },
+      { callbacks: [handler] },
+    );
     const [first, second] = named(spans(), "chat fake-tools-1");
-    expect(validate("gen_ai.tool.definitions", first.attributes["gen_ai.tool.definitions"])).toEqual([
+    expect(
+      validate("gen_ai.tool.definitions", first.attributes["gen_ai.tool.definitions"]),
+    ).toEqual([
       {
         type: "function",
         name: "get_weather",
         description: "Weather for a city",
-        parameters: expect.objectContaining({ type: "object", properties: { city: { type: "string" } }, required: ["city"] }),
+        parameters: expect.objectContaining({
+          type: "object",
+          properties: { city: { type: "string" } },
+          required: ["city"],
+        }),
       },
     ]);
-    expect(validate("gen_ai.system_instructions", first.attributes["gen_ai.system_instructions"])).toEqual([{ type: "text", content: "SYSPROMPT be helpful" }]);
+    expect(
+      validate("gen_ai.system_instructions", first.attributes["gen_ai.system_instructions"]),
+    ).toEqual([{ type: "text", content: "SYSPROMPT be helpful" }]);
     expect(validate("gen_ai.output.messages", first.attributes["gen_ai.output.messages"])).toEqual([
       {
         role: "assistant",
         parts: [
           // FakeToolCallingModel answers with the contents of all its input messages joined by "-".
           { type: "text", content: "SYSPROMPT be helpful-PROMPT weather?" },
-          { type: "tool_call", id: "call_1", name: "get_weather", arguments: { city: "TOOLARG_Paris" } },
+          {
+            type: "tool_call",
+            id: "call_1",
+            name: "get_weather",
+            arguments: { city: "TOOLARG_Paris" },
+          },
         ],
         finish_reason: "stop",
       },
     ]);
-    const secondInput = validate("gen_ai.input.messages", second.attributes["gen_ai.input.messages"]) as { role: string; parts: unknown[] }[];
+    const secondInput = validate(
+      "gen_ai.input.messages",
+      second.attributes["gen_ai.input.messages"],
+    ) as { role: string; parts: unknown[] }[];
     expect(secondInput.map((m) => m.role)).toEqual(["user", "assistant", "tool"]);
-    expect(secondInput[1].parts).toContainEqual({ type: "tool_call", id: "call_1", name: "get_weather", arguments: { city: "TOOLARG_Paris" } });
-    expect(secondInput[2].parts).toEqual([{ type: "tool_call_response", id: "call_1", response: "TOOLRESULT sunny in TOOLARG_Paris" }]);
+    expect(secondInput[1].parts).toContainEqual({
+      type: "tool_call",
+      id: "call_1",
+      name: "get_weather",
+      arguments: { city: "TOOLARG_Paris" },
+    });
+    expect(secondInput[2].parts).toEqual([
+      { type: "tool_call_response", id: "call_1", response: "TOOLRESULT sunny in TOOLARG_Paris" },
+    ]);
     validate("gen_ai.output.messages", second.attributes["gen_ai.output.messages"]);
 
     const toolSpan = only(spans(), "execute_tool get_weather");
-    expect(JSON.parse(toolSpan.attributes["gen_ai.tool.call.arguments"] as string)).toEqual({ city: "TOOLARG_Paris" });
-    expect(toolSpan.attributes["gen_ai.tool.call.result"]).toBe("TOOLRESULT sunny in TOOLARG_Paris");
+    expect(JSON.parse(toolSpan.attributes["gen_ai.tool.call.arguments"] as string)).toEqual({
+      city: "TOOLARG_Paris",
+    });
+    expect(toolSpan.attributes["gen_ai.tool.call.result"]).toBe(
+      "TOOLRESULT sunny in TOOLARG_Paris",
+    );
 
     const agent = only(spans(), "invoke_agent travel_agent");
     expect(validate("gen_ai.input.messages", agent.attributes["gen_ai.input.messages"])).toEqual([
@@ -199,7 +286,13 @@ describe("content capture on", () => {
     expect(validate("gen_ai.output.messages", agent.attributes["gen_ai.output.messages"])).toEqual([
       {
         role: "assistant",
-        parts: [{ type: "text", content: "SYSPROMPT be helpful-PROMPT weather?-SYSPROMPT be helpful-PROMPT weather?-TOOLRESULT sunny in TOOLARG_Paris" }],
+        parts: [
+          {
+            type: "text",
+            content:
+              "SYSPROMPT be helpful-PROMPT weather?-SYSPROMPT be helpful-PROMPT weather?-TOOLRESULT sunny in TOOLARG_Paris",
+          },
+        ],
         // createAgent names its AI messages after the agent.
         name: "travel_agent",
         finish_reason: "stop",
@@ -220,11 +313,19 @@ describe("content capture on", () => {
             { type: "image_url", image_url: "https://example.test/cat.png" },
           ],
         }),
-        new AIMessage({ content: [{ type: "reasoning", reasoning: "thinking hard" }, { type: "text", text: "a cat" }] }),
+        new AIMessage({
+          content: [
+            { type: "reasoning", reasoning: "thinking hard" },
+            { type: "text", text: "a cat" },
+          ],
+        }),
         new HumanMessage({
           content: [
             { type: "file", mimeType: "application/pdf", data: "JVBERi0=" },
-            { type: "image", source: { type: "base64", media_type: "image/jpeg", data: "/9j/4AAQ" } },
+            {
+              type: "image",
+              source: { type: "base64", media_type: "image/jpeg", data: "/9j/4AAQ" },
+            },
             { type: "image", fileId: "file-123", mimeType: "image/png" },
             { type: "text", text: "thanks" },
           ],
@@ -232,7 +333,10 @@ describe("content capture on", () => {
       ],
       { callbacks: [handler] },
     );
-    const input = validate("gen_ai.input.messages", only(spans(), "chat").attributes["gen_ai.input.messages"]);
+    const input = validate(
+      "gen_ai.input.messages",
+      only(spans(), "chat").attributes["gen_ai.input.messages"],
+    );
     expect(input).toEqual([
       {
         role: "user",
@@ -242,7 +346,13 @@ describe("content capture on", () => {
           { type: "uri", modality: "image", uri: "https://example.test/cat.png" },
         ],
       },
-      { role: "assistant", parts: [{ type: "reasoning", content: "thinking hard" }, { type: "text", content: "a cat" }] },
+      {
+        role: "assistant",
+        parts: [
+          { type: "reasoning", content: "thinking hard" },
+          { type: "text", content: "a cat" },
+        ],
+      },
       {
         role: "user",
         parts: [
@@ -260,13 +370,19 @@ describe("content capture on", () => {
     const retriever = new FakeRetriever({
       output: [
         new Document({ pageContent: "first page", metadata: { source: "a.md", score: 0.9 } }),
-        new Document({ pageContent: "second page", id: "doc-2", metadata: { relevance_score: 0.5 } }),
+        new Document({
+          pageContent: "second page",
+          id: "doc-2",
+          metadata: { relevance_score: 0.5 },
+        }),
       ],
     });
     await retriever.invoke("where is it", { callbacks: [handler] });
     const span = only(spans(), "retrieval FakeRetriever");
     expect(span.attributes["gen_ai.retrieval.query.text"]).toBe("where is it");
-    expect(validate("gen_ai.retrieval.documents", span.attributes["gen_ai.retrieval.documents"])).toEqual([
+    expect(
+      validate("gen_ai.retrieval.documents", span.attributes["gen_ai.retrieval.documents"]),
+    ).toEqual([
       { id: "a.md", score: 0.9, content: "first page" },
       { id: "doc-2", score: 0.5, content: "second page" },
     ]);
@@ -275,7 +391,12 @@ describe("content capture on", () => {
 
   it("retriever without scores: the schema requires a score, so the documents go under langchain.retrieval.documents", async () => {
     const { handler, spans } = memoryHandler({ captureContent: true });
-    const retriever = new FakeRetriever({ output: [new Document({ pageContent: "first page", metadata: { source: "a.md", score: 0.9 } }), new Document({ pageContent: "p2", id: "doc-2" })] });
+    const retriever = new FakeRetriever({
+      output: [
+        new Document({ pageContent: "first page", metadata: { source: "a.md", score: 0.9 } }),
+        new Document({ pageContent: "p2", id: "doc-2" }),
+      ],
+    });
     await retriever.invoke("q", { callbacks: [handler] });
     const span = only(spans(), "retrieval FakeRetriever");
     expect(span.attributes["gen_ai.retrieval.documents"]).toBeUndefined();

@@ -57,10 +57,19 @@ describe("a tool that throws", () => {
 
   it("called by an agent: the tool span fails under its tools node; the agent recovers (ToolNode turns the error into a message) and ends OK", async () => {
     const { handler, spans } = memoryHandler();
-    const model = new FakeToolCallingModel({ toolCalls: [[{ name: "broken_tool", args: {}, id: "call_b" }], []] });
+    const model = new FakeToolCallingModel({
+      toolCalls: [[{ name: "broken_tool", args: {}, id: "call_b" }], []],
+    });
     const agent = createAgent({ model, tools: [broken], name: "err_agent" });
-    const result = await agent.invoke({ messages: [{ role: "user", content: "x" }] }, { callbacks: [handler] });
-    expect(result.messages.some((m) => m.getType() === "tool" && String(m.content).includes("tool broke"))).toBe(true);
+    const result = await agent.invoke(
+      { messages: [{ role: "user", content: "x" }] },
+      { callbacks: [handler] },
+    );
+    expect(
+      result.messages.some(
+        (m) => m.getType() === "tool" && String(m.content).includes("tool broke"),
+      ),
+    ).toBe(true);
     const toolSpan = only(spans(), "execute_tool broken_tool");
     expectFailed(toolSpan, "ToolBroke", "tool broke");
     expect(toolSpan.attributes["gen_ai.tool.call.id"]).toBe("call_b");
@@ -75,16 +84,24 @@ describe("a tool that throws", () => {
 describe("a model that throws", () => {
   it("invoked directly: the chat span is ERROR with error.type RateLimitError and the exception", async () => {
     const { handler, spans } = memoryHandler();
-    await expect(new FailingChatModel({ responses: [] }).invoke("hi", { callbacks: [handler] })).rejects.toThrow("429 slow down");
-    expect(renderTree(spans(), { attributes: ["gen_ai.operation.name", "error.type"] })).toBe("chat CLIENT gen_ai.operation.name=chat error.type=RateLimitError");
+    await expect(
+      new FailingChatModel({ responses: [] }).invoke("hi", { callbacks: [handler] }),
+    ).rejects.toThrow("429 slow down");
+    expect(renderTree(spans(), { attributes: ["gen_ai.operation.name", "error.type"] })).toBe(
+      "chat CLIENT gen_ai.operation.name=chat error.type=RateLimitError",
+    );
     expectFailed(only(spans(), "chat"), "RateLimitError", "429 slow down");
     expect(handler.openRunCount).toBe(0);
   });
 
   it("inside a chain: the chat span and the root workflow both fail; the prompt span stays OK", async () => {
     const { handler, spans } = memoryHandler();
-    const chain = ChatPromptTemplate.fromMessages([["human", "hi {x}"]]).pipe(new FailingChatModel({ responses: [] }));
-    await expect(chain.invoke({ x: "a" }, { callbacks: [handler] })).rejects.toThrow(RateLimitError);
+    const chain = ChatPromptTemplate.fromMessages([["human", "hi {x}"]]).pipe(
+      new FailingChatModel({ responses: [] }),
+    );
+    await expect(chain.invoke({ x: "a" }, { callbacks: [handler] })).rejects.toThrow(
+      RateLimitError,
+    );
     expect(renderTree(spans(), { attributes: ["error.type"] })).toBe(
       [
         "invoke_workflow RunnableSequence INTERNAL error.type=RateLimitError",
@@ -93,7 +110,11 @@ describe("a model that throws", () => {
       ].join("\n"),
     );
     expectFailed(only(spans(), "chat"), "RateLimitError", "429 slow down");
-    expectFailed(only(spans(), "invoke_workflow RunnableSequence"), "RateLimitError", "429 slow down");
+    expectFailed(
+      only(spans(), "invoke_workflow RunnableSequence"),
+      "RateLimitError",
+      "429 slow down",
+    );
     expect(only(spans(), "ChatPromptTemplate").status.code).toBe(SpanStatusCode.UNSET);
     expect(handler.openRunCount).toBe(0);
   });

@@ -8,10 +8,29 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import type { Context } from "@opentelemetry/api";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type Span, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { InMemoryMetricExporter, AggregationTemporality, MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
-import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from "@opentelemetry/sdk-logs";
-import { OpenTelemetryCallbackHandler, type OpenTelemetryCallbackHandlerOptions } from "langchain-opentelemetry";
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+  type Span,
+  type SpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
+import {
+  InMemoryMetricExporter,
+  AggregationTemporality,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from "@opentelemetry/sdk-metrics";
+import {
+  InMemoryLogRecordExporter,
+  LoggerProvider,
+  SimpleLogRecordProcessor,
+} from "@opentelemetry/sdk-logs";
+import {
+  OpenTelemetryCallbackHandler,
+  type OpenTelemetryCallbackHandlerOptions,
+} from "langchain-opentelemetry";
 
 /** Counts started and ended spans, so a test can tell that every opened span was ended. */
 class CountingProcessor implements SpanProcessor {
@@ -30,13 +49,27 @@ class CountingProcessor implements SpanProcessor {
 function instrumented(options: OpenTelemetryCallbackHandlerOptions = {}) {
   const counter = new CountingProcessor();
   const exporter = new InMemorySpanExporter();
-  const tracerProvider = new BasicTracerProvider({ spanProcessors: [counter, new SimpleSpanProcessor(exporter)] });
+  const tracerProvider = new BasicTracerProvider({
+    spanProcessors: [counter, new SimpleSpanProcessor(exporter)],
+  });
   const meterProvider = new MeterProvider({
-    readers: [new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE), exportIntervalMillis: 3_600_000 })],
+    readers: [
+      new PeriodicExportingMetricReader({
+        exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+        exportIntervalMillis: 3_600_000,
+      }),
+    ],
   });
   const logExporter = new InMemoryLogRecordExporter();
-  const loggerProvider = new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter: logExporter })] });
-  const handler = new OpenTelemetryCallbackHandler({ tracerProvider, meterProvider, loggerProvider, ...options });
+  const loggerProvider = new LoggerProvider({
+    processors: [new SimpleLogRecordProcessor({ exporter: logExporter })],
+  });
+  const handler = new OpenTelemetryCallbackHandler({
+    tracerProvider,
+    meterProvider,
+    loggerProvider,
+    ...options,
+  });
   return { handler, counter, exporter, logExporter, meterProvider };
 }
 
@@ -55,13 +88,49 @@ function hostile(): object {
   const boom = () => {
     throw new Error("hostile access");
   };
-  return new Proxy({}, { get: boom, has: boom, ownKeys: boom, getOwnPropertyDescriptor: boom, getPrototypeOf: boom, set: boom, apply: boom });
+  return new Proxy(
+    {},
+    {
+      get: boom,
+      has: boom,
+      ownKeys: boom,
+      getOwnPropertyDescriptor: boom,
+      getPrototypeOf: boom,
+      set: boom,
+      apply: boom,
+    },
+  );
 }
 
 function throwingGetters(): object {
   const o: Record<string, unknown> = {};
-  for (const key of ["id", "name", "kwargs", "generations", "llmOutput", "messages", "content", "message", "tool_call_id", "metadata", "pageContent", "is_bubble_up", "chunk", "text", "invocation_params", "ls_provider", "thread_id", "stack", "constructor"]) {
-    Object.defineProperty(o, key, { enumerable: true, get: () => { throw new Error(`getter ${key}`); } });
+  for (const key of [
+    "id",
+    "name",
+    "kwargs",
+    "generations",
+    "llmOutput",
+    "messages",
+    "content",
+    "message",
+    "tool_call_id",
+    "metadata",
+    "pageContent",
+    "is_bubble_up",
+    "chunk",
+    "text",
+    "invocation_params",
+    "ls_provider",
+    "thread_id",
+    "stack",
+    "constructor",
+  ]) {
+    Object.defineProperty(o, key, {
+      enumerable: true,
+      get: () => {
+        throw new Error(`getter ${key}`);
+      },
+    });
   }
   return o;
 }
@@ -98,9 +167,42 @@ function garbageValues(): unknown[] {
     throwingGetters(),
     { lc: 1, type: "constructor", id: 42, kwargs: { apiKey: "sk-secret" } },
     { generations: "not an array", llmOutput: { tokenUsage: { promptTokens: "many" } } },
-    { generations: [[{ message: { usage_metadata: { input_tokens: -1, output_tokens: Infinity, input_token_details: null } } }]] },
-    { invocation_params: { model: 5, tools: [null, 1, { function: null }, { function: { name: 1n } }], stop: [1, 2], temperature: "hot" } },
-    { messages: [null, 1, "str", { content: 1n }, { _getType: () => { throw new Error("x"); } }] },
+    {
+      generations: [
+        [
+          {
+            message: {
+              usage_metadata: {
+                input_tokens: -1,
+                output_tokens: Infinity,
+                input_token_details: null,
+              },
+            },
+          },
+        ],
+      ],
+    },
+    {
+      invocation_params: {
+        model: 5,
+        tools: [null, 1, { function: null }, { function: { name: 1n } }],
+        stop: [1, 2],
+        temperature: "hot",
+      },
+    },
+    {
+      messages: [
+        null,
+        1,
+        "str",
+        { content: 1n },
+        {
+          _getType: () => {
+            throw new Error("x");
+          },
+        },
+      ],
+    },
     [[null, 1, { content: [null, { type: "image_url" }, { type: "file" }, { type: 5 }] }]],
   ];
 }
@@ -139,7 +241,8 @@ function call(handler: OpenTelemetryCallbackHandler, method: string, args: unkno
   if (typeof fn !== "function") return;
   const result = fn.apply(handler, args);
   // LangChain awaits handler methods: a rejected promise would surface too.
-  if (result && typeof (result as Promise<unknown>).then === "function") throw new Error(`${method} returned a promise`);
+  if (result && typeof (result as Promise<unknown>).then === "function")
+    throw new Error(`${method} returned a promise`);
 }
 
 describe("garbage in every argument of every callback", () => {
@@ -151,12 +254,26 @@ describe("garbage in every argument of every callback", () => {
         for (let position = 0; position < ARITY; position++) {
           for (const value of values) {
             // A plausible call with one argument replaced by garbage.
-            const args: unknown[] = [{ id: ["x", "Thing"] }, { input: "i" }, `run-${method}-${position}`, undefined, [], {}, "name", "runname", "call-1"];
+            const args: unknown[] = [
+              { id: ["x", "Thing"] },
+              { input: "i" },
+              `run-${method}-${position}`,
+              undefined,
+              [],
+              {},
+              "name",
+              "runname",
+              "call-1",
+            ];
             args[position] = value;
             expect(() => call(handler, method, args), `${method} arg ${position}`).not.toThrow();
           }
           // The wrong type in every position at once.
-          for (const value of values) expect(() => call(handler, method, new Array(ARITY).fill(value)), `${method} all ${String(typeof value)}`).not.toThrow();
+          for (const value of values)
+            expect(
+              () => call(handler, method, new Array(ARITY).fill(value)),
+              `${method} all ${String(typeof value)}`,
+            ).not.toThrow();
           expect(() => call(handler, method, []), `${method} no args`).not.toThrow();
         }
       }
@@ -184,15 +301,42 @@ describe("garbage in every argument of every callback", () => {
     expect(counter.started).toBe(0);
     expect(handler.openRunCount).toBe(0);
     // Started afterwards, the run is recorded normally.
-    handler.handleChainStart({ id: ["x", "Late"] }, {}, "never-started", undefined, [], {}, undefined, "Late");
+    handler.handleChainStart(
+      { id: ["x", "Late"] },
+      {},
+      "never-started",
+      undefined,
+      [],
+      {},
+      undefined,
+      "Late",
+    );
     handler.handleChainEnd({}, "never-started");
     expect(counter.ended).toBe(1);
   });
 
   it("a child whose parent run id was never seen becomes a root; a run that names itself as parent is fine", () => {
     const { handler, exporter } = instrumented();
-    handler.handleChainStart({ id: ["x", "Orphan"] }, {}, "child", "unknown-parent", [], {}, undefined, "Orphan");
-    handler.handleChainStart({ id: ["x", "Selfish"] }, {}, "self", "self", [], {}, undefined, "Selfish");
+    handler.handleChainStart(
+      { id: ["x", "Orphan"] },
+      {},
+      "child",
+      "unknown-parent",
+      [],
+      {},
+      undefined,
+      "Orphan",
+    );
+    handler.handleChainStart(
+      { id: ["x", "Selfish"] },
+      {},
+      "self",
+      "self",
+      [],
+      {},
+      undefined,
+      "Selfish",
+    );
     handler.handleChainEnd({}, "child");
     handler.handleChainEnd({}, "self");
     const spans = exporter.getFinishedSpans();
@@ -210,9 +354,22 @@ describe("garbage in every argument of every callback", () => {
     const arbValue = fc.oneof(
       fc.integer({ min: 0, max: pool.length - 1 }).map((i) => new Garbage(i)),
       fc.constantFrom(...ids),
-      fc.anything({ withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withNullPrototype: true, withSparseArray: true }),
+      fc.anything({
+        withBigInt: true,
+        withDate: true,
+        withMap: true,
+        withSet: true,
+        withTypedArray: true,
+        withNullPrototype: true,
+        withSparseArray: true,
+      }),
     );
-    const arbCall = fc.record({ method: fc.constantFrom(...METHODS), args: fc.array(arbValue, { maxLength: ARITY }), runId: fc.constantFrom(...ids), parent: fc.option(fc.constantFrom(...ids)) });
+    const arbCall = fc.record({
+      method: fc.constantFrom(...METHODS),
+      args: fc.array(arbValue, { maxLength: ARITY }),
+      runId: fc.constantFrom(...ids),
+      parent: fc.option(fc.constantFrom(...ids)),
+    });
     fc.assert(
       fc.property(fc.array(arbCall, { maxLength: 40 }), fc.boolean(), (calls, captureContent) => {
         const { handler, counter } = instrumented({ captureContent, maxOpenRuns: 3 });
@@ -232,8 +389,23 @@ describe("garbage in every argument of every callback", () => {
 
   it("nonsense numeric options fall back to sane values: the open-run cap still holds", () => {
     for (const maxOpenRuns of [NaN, -5, 0, Infinity, "7" as unknown as number, 2.5]) {
-      const { handler } = instrumented({ maxOpenRuns, runTimeoutMs: NaN, maxContentLength: NaN, captureContent: true });
-      for (let i = 0; i < 30; i++) handler.handleChainStart({ id: ["x", "R"] }, { big: HUGE }, `r${i}`, undefined, [], {}, undefined, "R");
+      const { handler } = instrumented({
+        maxOpenRuns,
+        runTimeoutMs: NaN,
+        maxContentLength: NaN,
+        captureContent: true,
+      });
+      for (let i = 0; i < 30; i++)
+        handler.handleChainStart(
+          { id: ["x", "R"] },
+          { big: HUGE },
+          `r${i}`,
+          undefined,
+          [],
+          {},
+          undefined,
+          "R",
+        );
       // A finite number is floored and at least 1; anything else means the default (10000).
       const expected = maxOpenRuns === 2.5 ? 2 : maxOpenRuns === -5 || maxOpenRuns === 0 ? 1 : 30;
       expect(handler.openRunCount, `maxOpenRuns ${String(maxOpenRuns)}`).toBe(expected);
@@ -243,7 +415,16 @@ describe("garbage in every argument of every callback", () => {
 
   it("captured content of a huge string stays within maxContentLength", () => {
     const { handler, exporter } = instrumented({ captureContent: true, maxContentLength: 1000 });
-    handler.handleChainStart({ id: ["x", "Big"] }, { q: HUGE }, "big", undefined, [], {}, undefined, "Big");
+    handler.handleChainStart(
+      { id: ["x", "Big"] },
+      { q: HUGE },
+      "big",
+      undefined,
+      [],
+      {},
+      undefined,
+      "Big",
+    );
     handler.handleChainEnd({ a: HUGE, b: [HUGE, HUGE], c: circular() }, "big");
     const span = exporter.getFinishedSpans()[0];
     for (const key of ["langchain.chain.inputs", "langchain.chain.outputs"]) {

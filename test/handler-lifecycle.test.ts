@@ -40,15 +40,29 @@ describe("break out of .stream()", () => {
       ].join("\n"),
     );
     for (const name of ["invoke_workflow RunnableSequence", "chat", "StrOutputParser"]) {
-      expect(only(spans(), name).status).toEqual({ code: SpanStatusCode.ERROR, message: "run did not end (timeout)" });
+      expect(only(spans(), name).status).toEqual({
+        code: SpanStatusCode.ERROR,
+        message: "run did not end (timeout)",
+      });
     }
     // The parent/child links survive the forced end.
-    expect(isChildOf(only(spans(), "chat"), only(spans(), "invoke_workflow RunnableSequence"))).toBe(true);
+    expect(
+      isChildOf(only(spans(), "chat"), only(spans(), "invoke_workflow RunnableSequence")),
+    ).toBe(true);
   });
 
   it("a late end callback for a run that already expired is ignored (no second end, no new span)", async () => {
     const { handler, spans } = memoryHandler({ runTimeoutMs: 50 });
-    handler.handleChainStart({ id: ["x", "Late"] }, {}, "late-1", undefined, [], {}, undefined, "Late");
+    handler.handleChainStart(
+      { id: ["x", "Late"] },
+      {},
+      "late-1",
+      undefined,
+      [],
+      {},
+      undefined,
+      "Late",
+    );
     await vi.waitFor(() => expect(handler.openRunCount).toBe(0), { timeout: 5000, interval: 20 });
     expect(spans()).toHaveLength(1);
     handler.handleChainEnd({ out: 1 }, "late-1");
@@ -61,9 +75,22 @@ describe("break out of .stream()", () => {
 describe("break out of a LangGraph agent's .stream()", () => {
   it("LangGraph aborts the graph itself: every span ends at once (no timeout), the running tool with error.type AbortError", async () => {
     const { handler, spans } = memoryHandler({ runTimeoutMs: 0 });
-    const weather = tool(async ({ city }: { city: string }) => `sunny in ${city}`, { name: "get_weather", description: "d", schema: z.object({ city: z.string() }) });
-    const agent = createAgent({ model: new FakeToolCallingModel({ toolCalls: [[{ name: "get_weather", args: { city: "P" }, id: "c1" }], []] }), tools: [weather], name: "a" });
-    for await (const update of await agent.stream({ messages: [{ role: "user", content: "x" }] }, { callbacks: [handler], streamMode: "updates" })) {
+    const weather = tool(async ({ city }: { city: string }) => `sunny in ${city}`, {
+      name: "get_weather",
+      description: "d",
+      schema: z.object({ city: z.string() }),
+    });
+    const agent = createAgent({
+      model: new FakeToolCallingModel({
+        toolCalls: [[{ name: "get_weather", args: { city: "P" }, id: "c1" }], []],
+      }),
+      tools: [weather],
+      name: "a",
+    });
+    for await (const update of await agent.stream(
+      { messages: [{ role: "user", content: "x" }] },
+      { callbacks: [handler], streamMode: "updates" },
+    )) {
       expect(Object.keys(update)).toEqual(["model_request"]);
       break;
     }
@@ -78,7 +105,10 @@ describe("break out of a LangGraph agent's .stream()", () => {
         "    execute_tool get_weather INTERNAL error.type=AbortError",
       ].join("\n"),
     );
-    expect(only(spans(), "invoke_agent a").status).toEqual({ code: SpanStatusCode.ERROR, message: "Abort" });
+    expect(only(spans(), "invoke_agent a").status).toEqual({
+      code: SpanStatusCode.ERROR,
+      message: "Abort",
+    });
   });
 });
 
@@ -86,7 +116,16 @@ describe("open-run cap", () => {
   it("past maxOpenRuns the oldest open run is ended as incomplete (open_run_limit); openRunCount never exceeds the cap", () => {
     const { handler, spans } = memoryHandler({ maxOpenRuns: 3, runTimeoutMs: 0 });
     for (let i = 0; i < 5; i++) {
-      handler.handleChainStart({ id: ["x", `R${i}`] }, {}, `run-${i}`, undefined, [], {}, undefined, `R${i}`);
+      handler.handleChainStart(
+        { id: ["x", `R${i}`] },
+        {},
+        `run-${i}`,
+        undefined,
+        [],
+        {},
+        undefined,
+        `R${i}`,
+      );
       expect(handler.openRunCount).toBeLessThanOrEqual(3);
     }
     expect(handler.openRunCount).toBe(3);
@@ -105,7 +144,9 @@ describe("open-run cap", () => {
     handler.handleChainStart({ id: ["x", "A"] }, {}, "same", undefined, [], {}, undefined, "A");
     handler.handleChainStart({ id: ["x", "B"] }, {}, "same", undefined, [], {}, undefined, "B");
     expect(handler.openRunCount).toBe(1);
-    expect(spans().map((s) => [s.name, s.attributes["langchain.run.incomplete"]])).toEqual([["invoke_workflow A", "duplicate_run_id"]]);
+    expect(spans().map((s) => [s.name, s.attributes["langchain.run.incomplete"]])).toEqual([
+      ["invoke_workflow A", "duplicate_run_id"],
+    ]);
     handler.handleChainEnd({}, "same");
     expect(spans().map((s) => s.name)).toEqual(["invoke_workflow A", "invoke_workflow B"]);
   });
@@ -113,7 +154,16 @@ describe("open-run cap", () => {
 
 describe("endOpenRuns / forceFlush / shutdown", () => {
   function openTree(handler: ReturnType<typeof memoryHandler>["handler"]) {
-    handler.handleChainStart({ id: ["x", "Root"] }, {}, "root", undefined, [], {}, undefined, "Root");
+    handler.handleChainStart(
+      { id: ["x", "Root"] },
+      {},
+      "root",
+      undefined,
+      [],
+      {},
+      undefined,
+      "Root",
+    );
     handler.handleChatModelStart({ id: ["x", "M"] }, [[]], "model", "root", {}, [], {});
   }
 
@@ -138,7 +188,10 @@ describe("endOpenRuns / forceFlush / shutdown", () => {
     expect(spans()).toHaveLength(0);
     await handler.forceFlush({ endOpenRuns: true });
     expect(handler.openRunCount).toBe(0);
-    expect(spans().map((s) => s.attributes["langchain.run.incomplete"])).toEqual(["flush", "flush"]);
+    expect(spans().map((s) => s.attributes["langchain.run.incomplete"])).toEqual([
+      "flush",
+      "flush",
+    ]);
   });
 
   it("shutdown() ends what is open as 'shutdown'", async () => {
@@ -146,7 +199,15 @@ describe("endOpenRuns / forceFlush / shutdown", () => {
     openTree(handler);
     await handler.shutdown();
     expect(handler.openRunCount).toBe(0);
-    expect(spans().map((s) => s.attributes["langchain.run.incomplete"])).toEqual(["shutdown", "shutdown"]);
-    expect(spans().every((s) => s.status.code === SpanStatusCode.ERROR && s.attributes["error.type"] === "incomplete")).toBe(true);
+    expect(spans().map((s) => s.attributes["langchain.run.incomplete"])).toEqual([
+      "shutdown",
+      "shutdown",
+    ]);
+    expect(
+      spans().every(
+        (s) =>
+          s.status.code === SpanStatusCode.ERROR && s.attributes["error.type"] === "incomplete",
+      ),
+    ).toBe(true);
   });
 });

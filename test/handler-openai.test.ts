@@ -6,8 +6,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SpanStatusCode } from "@opentelemetry/api";
-import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from "@opentelemetry/sdk-logs";
-import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
+import {
+  InMemoryLogRecordExporter,
+  LoggerProvider,
+  SimpleLogRecordProcessor,
+} from "@opentelemetry/sdk-logs";
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from "@opentelemetry/sdk-metrics";
 import { ChatOpenAI } from "@langchain/openai";
 import { tool } from "@langchain/core/tools";
 import { z } from "zod";
@@ -35,7 +44,15 @@ afterAll(async () => {
 });
 
 function model(extra: Record<string, unknown> = {}) {
-  return new ChatOpenAI({ model: "gpt-4o-mini", apiKey: API_KEY, configuration: { baseURL: mock.baseURL }, maxRetries: 0, temperature: 0.2, maxTokens: 64, ...extra });
+  return new ChatOpenAI({
+    model: "gpt-4o-mini",
+    apiKey: API_KEY,
+    configuration: { baseURL: mock.baseURL },
+    maxRetries: 0,
+    temperature: 0.2,
+    maxTokens: 64,
+    ...extra,
+  });
 }
 
 /** What a chat span of `model()` reports about its request (the mock's port is known once it listens). */
@@ -59,7 +76,9 @@ const weather = tool(async ({ city }: { city: string }) => `sunny in ${city}`, {
 
 describe("ChatOpenAI against an OpenAI-compatible server", () => {
   it("plain JSON: provider, models, response id, usage incl. cache_read and reasoning, finish reason, request params, server address/port", async () => {
-    mock.replies = [{ content: "Hello!", id: "chatcmpl-plain1", model: SERVED_MODEL, usage: USAGE }];
+    mock.replies = [
+      { content: "Hello!", id: "chatcmpl-plain1", model: SERVED_MODEL, usage: USAGE },
+    ];
     const { handler, spans } = memoryHandler();
     const answer = await model().invoke("Say hello", { callbacks: [handler] });
     expect(answer.content).toBe("Hello!");
@@ -76,10 +95,13 @@ describe("ChatOpenAI against an OpenAI-compatible server", () => {
   });
 
   it("SSE streaming with a final usage chunk: stream flag, time to first chunk, usage, response id/model, finish reason", async () => {
-    mock.replies = [{ content: "Streaming hello!", id: "chatcmpl-stream1", model: SERVED_MODEL, usage: USAGE }];
+    mock.replies = [
+      { content: "Streaming hello!", id: "chatcmpl-stream1", model: SERVED_MODEL, usage: USAGE },
+    ];
     const { handler, spans } = memoryHandler();
     let text = "";
-    for await (const chunk of await model().stream("Say hello", { callbacks: [handler] })) text += chunk.content;
+    for await (const chunk of await model().stream("Say hello", { callbacks: [handler] }))
+      text += chunk.content;
     expect(text).toBe("Streaming hello!");
     const request = mock.requests.at(-1)!.body;
     expect(request.stream).toBe(true);
@@ -110,8 +132,12 @@ describe("ChatOpenAI against an OpenAI-compatible server", () => {
       },
     ];
     const { handler, spans } = memoryHandler({ captureContent: true });
-    const answer = await model().bindTools([weather]).invoke("Weather in Paris?", { callbacks: [handler] });
-    expect(answer.tool_calls).toEqual([{ id: "call_abc123", name: "get_weather", args: { city: "Paris" }, type: "tool_call" }]);
+    const answer = await model()
+      .bindTools([weather])
+      .invoke("Weather in Paris?", { callbacks: [handler] });
+    expect(answer.tool_calls).toEqual([
+      { id: "call_abc123", name: "get_weather", args: { city: "Paris" }, type: "tool_call" },
+    ]);
     const span = only(spans(), "chat gpt-4o-mini");
     expect(span.attributes["gen_ai.response.finish_reasons"]).toEqual(["tool_calls"]);
     expect(span.attributes["gen_ai.usage.input_tokens"]).toBe(40);
@@ -119,23 +145,52 @@ describe("ChatOpenAI against an OpenAI-compatible server", () => {
     // OpenAI reported zero cached and reasoning tokens: recorded as 0, not left out.
     expect(span.attributes["gen_ai.usage.cache_read.input_tokens"]).toBe(0);
     expect(validate("gen_ai.output.messages", span.attributes["gen_ai.output.messages"])).toEqual([
-      { role: "assistant", parts: [{ type: "tool_call", id: "call_abc123", name: "get_weather", arguments: { city: "Paris" } }], finish_reason: "tool_call" },
-    ]);
-    expect(validate("gen_ai.input.messages", span.attributes["gen_ai.input.messages"])).toEqual([{ role: "user", parts: [{ type: "text", content: "Weather in Paris?" }] }]);
-    expect(validate("gen_ai.tool.definitions", span.attributes["gen_ai.tool.definitions"])).toEqual([
       {
-        type: "function",
-        name: "get_weather",
-        description: "Weather for a city",
-        parameters: expect.objectContaining({ type: "object", properties: { city: { type: "string" } }, required: ["city"] }),
+        role: "assistant",
+        parts: [
+          {
+            type: "tool_call",
+            id: "call_abc123",
+            name: "get_weather",
+            arguments: { city: "Paris" },
+          },
+        ],
+        finish_reason: "tool_call",
       },
     ]);
+    expect(validate("gen_ai.input.messages", span.attributes["gen_ai.input.messages"])).toEqual([
+      { role: "user", parts: [{ type: "text", content: "Weather in Paris?" }] },
+    ]);
+    expect(validate("gen_ai.tool.definitions", span.attributes["gen_ai.tool.definitions"])).toEqual(
+      [
+        {
+          type: "function",
+          name: "get_weather",
+          description: "Weather for a city",
+          parameters: expect.objectContaining({
+            type: "object",
+            properties: { city: { type: "string" } },
+            required: ["city"],
+          }),
+        },
+      ],
+    );
   });
 
   it("a streamed tool call: the call is assembled from chunks into the output messages", async () => {
-    mock.replies = [{ content: null, id: "chatcmpl-tool2", model: SERVED_MODEL, toolCalls: [{ id: "call_s1", name: "get_weather", arguments: '{"city":"Rome"}' }], usage: USAGE }];
+    mock.replies = [
+      {
+        content: null,
+        id: "chatcmpl-tool2",
+        model: SERVED_MODEL,
+        toolCalls: [{ id: "call_s1", name: "get_weather", arguments: '{"city":"Rome"}' }],
+        usage: USAGE,
+      },
+    ];
     const { handler, spans } = memoryHandler({ captureContent: true });
-    for await (const _chunk of await model().bindTools([weather]).stream("Weather in Rome?", { callbacks: [handler] })) {
+    for await (const _chunk of await model()
+      .bindTools([weather])
+      .stream("Weather in Rome?", { callbacks: [handler] })) {
       // drain
     }
     const span = only(spans(), "chat gpt-4o-mini");
@@ -143,7 +198,13 @@ describe("ChatOpenAI against an OpenAI-compatible server", () => {
     expect(span.attributes["gen_ai.response.finish_reasons"]).toEqual(["tool_calls"]);
     expect(typeof span.attributes["gen_ai.response.time_to_first_chunk"]).toBe("number");
     expect(validate("gen_ai.output.messages", span.attributes["gen_ai.output.messages"])).toEqual([
-      { role: "assistant", parts: [{ type: "tool_call", id: "call_s1", name: "get_weather", arguments: { city: "Rome" } }], finish_reason: "tool_call" },
+      {
+        role: "assistant",
+        parts: [
+          { type: "tool_call", id: "call_s1", name: "get_weather", arguments: { city: "Rome" } },
+        ],
+        finish_reason: "tool_call",
+      },
     ]);
   });
 
@@ -161,11 +222,22 @@ describe("ChatOpenAI against an OpenAI-compatible server", () => {
   it("the API key reaches the server but never any span, event, metric point or log record (capture on)", async () => {
     mock.replies = [{ content: "fine", id: "chatcmpl-key", model: SERVED_MODEL, usage: USAGE }];
     const logExporter = new InMemoryLogRecordExporter();
-    const loggerProvider = new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter: logExporter })] });
+    const loggerProvider = new LoggerProvider({
+      processors: [new SimpleLogRecordProcessor({ exporter: logExporter })],
+    });
     const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-    const reader = new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 3_600_000 });
+    const reader = new PeriodicExportingMetricReader({
+      exporter: metricExporter,
+      exportIntervalMillis: 3_600_000,
+    });
     const meterProvider = new MeterProvider({ readers: [reader] });
-    const { handler, spans } = memoryHandler({ captureContent: true, logs: true, metrics: true, loggerProvider, meterProvider });
+    const { handler, spans } = memoryHandler({
+      captureContent: true,
+      logs: true,
+      metrics: true,
+      loggerProvider,
+      meterProvider,
+    });
     await model().invoke("hi", { callbacks: [handler] });
     for await (const _c of await model().stream("hi", { callbacks: [handler] })) {
       // drain
@@ -176,7 +248,11 @@ describe("ChatOpenAI against an OpenAI-compatible server", () => {
     expect(records.length).toBeGreaterThanOrEqual(2);
     const metricText = JSON.stringify(metricExporter.getMetrics());
     expect(metricText).toContain("gen_ai.client.operation.duration");
-    const everything = [allTelemetryText(spans()), JSON.stringify(records.map((r) => ({ body: r.body, attributes: r.attributes }))), metricText].join("\n");
+    const everything = [
+      allTelemetryText(spans()),
+      JSON.stringify(records.map((r) => ({ body: r.body, attributes: r.attributes }))),
+      metricText,
+    ].join("\n");
     expect(everything).not.toContain("SECRET123");
     expect(everything).not.toContain("openai_api_key");
     expect(everything).not.toContain("sk-test");

@@ -50,14 +50,22 @@ const LINES: Line[] = [
   },
 ];
 
-const registry = await runCommand("npm", ["view", "@opentelemetry/sdk-trace@3.1.1", "version", "--prefer-offline"], repoRoot);
+const registry = await runCommand(
+  "npm",
+  ["view", "@opentelemetry/sdk-trace@3.1.1", "version", "--prefer-offline"],
+  repoRoot,
+);
 const registryReachable = registry.code === 0 && registry.stdout.trim() === "3.1.1";
 if (!registryReachable) {
-  console.warn(`install-matrix: npm registry unreachable, skipping the 2.x/3.x install matrix:\n${registry.stderr.slice(0, 500)}`);
+  console.warn(
+    `install-matrix: npm registry unreachable, skipping the 2.x/3.x install matrix:\n${registry.stderr.slice(0, 500)}`,
+  );
 }
 
 /** Exported by the package yet? (The setup part of the matrix runs once index.ts exports it.) */
-const exportsSetup = /\bsetupTelemetry\b/.test(readFileSync(join(repoRoot, "src", "index.ts"), "utf8"));
+const exportsSetup = /\bsetupTelemetry\b/.test(
+  readFileSync(join(repoRoot, "src", "index.ts"), "utf8"),
+);
 
 /** Every physical copy of @opentelemetry/api under node_modules, with its version. */
 async function apiCopies(dir: string): Promise<string[]> {
@@ -66,11 +74,15 @@ async function apiCopies(dir: string): Promise<string[]> {
     if (!existsSync(nodeModules)) return;
     for (const entry of await readdir(nodeModules)) {
       if (entry.startsWith(".")) continue;
-      const scoped = entry.startsWith("@") ? (await readdir(join(nodeModules, entry))).map((e) => `${entry}/${e}`) : [entry];
+      const scoped = entry.startsWith("@")
+        ? (await readdir(join(nodeModules, entry))).map((e) => `${entry}/${e}`)
+        : [entry];
       for (const name of scoped) {
         const pkgDir = join(nodeModules, name);
         if (name === "@opentelemetry/api") {
-          const { version } = JSON.parse(await readFile(join(pkgDir, "package.json"), "utf8")) as { version: string };
+          const { version } = JSON.parse(await readFile(join(pkgDir, "package.json"), "utf8")) as {
+            version: string;
+          };
           copies.push(`${pkgDir.slice(dir.length + 1)}@${version}`);
         }
         await walk(join(pkgDir, "node_modules"));
@@ -97,10 +109,23 @@ describe.skipIf(!registryReachable)("install matrix", () => {
       app = join(packed.root, `app-${line.sdkPackage.replace(/\W/g, "_")}`);
       await mkdir(app);
       const deps = { ...line.deps, "@langchain/core": await installedVersion("@langchain/core") };
-      await writeFile(join(app, "package.json"), JSON.stringify({ name: "app", version: "1.0.0", private: true, dependencies: deps }));
-      install = await runCommand("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", packed.tarball], app);
-      await writeFile(join(app, "traced.mjs"), tracedChainScript("esm", line.sdkPackage, line.providerClass, line.line));
-      await writeFile(join(app, "traced.cjs"), tracedChainScript("cjs", line.sdkPackage, line.providerClass, line.line));
+      await writeFile(
+        join(app, "package.json"),
+        JSON.stringify({ name: "app", version: "1.0.0", private: true, dependencies: deps }),
+      );
+      install = await runCommand(
+        "npm",
+        ["install", "--prefer-offline", "--no-audit", "--no-fund", packed.tarball],
+        app,
+      );
+      await writeFile(
+        join(app, "traced.mjs"),
+        tracedChainScript("esm", line.sdkPackage, line.providerClass, line.line),
+      );
+      await writeFile(
+        join(app, "traced.cjs"),
+        tracedChainScript("cjs", line.sdkPackage, line.providerClass, line.line),
+      );
     }, 120_000);
 
     it("installs without ERESOLVE", () => {
@@ -109,7 +134,9 @@ describe.skipIf(!registryReachable)("install matrix", () => {
     });
 
     it("has exactly one copy of @opentelemetry/api, the app's, and a clean `npm ls`", async () => {
-      expect(await apiCopies(app)).toEqual([`node_modules/@opentelemetry/api@${line.deps["@opentelemetry/api"]}`]);
+      expect(await apiCopies(app)).toEqual([
+        `node_modules/@opentelemetry/api@${line.deps["@opentelemetry/api"]}`,
+      ]);
       const ls = await runCommand("npm", ["ls", "--all", "--json", "@opentelemetry/api"], app);
       expect(ls.stderr).not.toMatch(/invalid|ELSPROBLEMS/);
       expect(ls.code).toBe(0);
@@ -126,10 +153,12 @@ describe.skipIf(!registryReachable)("install matrix", () => {
       }
     });
 
-    it.skipIf(!exportsSetup)("setupTelemetry() works out of the box: the trace is printed on the embedded default, with no warning", async () => {
-      await writeFile(
-        join(app, "setup.mjs"),
-        `import { setupTelemetry } from "langchain-opentelemetry/setup";
+    it.skipIf(!exportsSetup)(
+      "setupTelemetry() works out of the box: the trace is printed on the embedded default, with no warning",
+      async () => {
+        await writeFile(
+          join(app, "setup.mjs"),
+          `import { setupTelemetry } from "langchain-opentelemetry/setup";
 import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { ChatPromptTemplate } from "@langchain/core/prompts";
 const telemetry = setupTelemetry({ serviceName: "matrix", disableBatch: true });
@@ -137,12 +166,13 @@ const chain = ChatPromptTemplate.fromMessages([["human", "Say {word}"]]).pipe(ne
 await chain.invoke({ word: "hi" });
 await telemetry.shutdown();
 `,
-      );
-      const result = await runCommand("node", ["setup.mjs"], app, envWithoutOtel());
-      // The SDK is bundled, so both lines work without installing anything else.
-      expect(result.code, result.stderr).toBe(0);
-      expect(result.stderr).toMatch(/trace [0-9a-f]{32}\n└─ invoke_workflow RunnableSequence/);
-      expect(result.stderr).not.toMatch(/already registered|warn/i);
-    });
+        );
+        const result = await runCommand("node", ["setup.mjs"], app, envWithoutOtel());
+        // The SDK is bundled, so both lines work without installing anything else.
+        expect(result.code, result.stderr).toBe(0);
+        expect(result.stderr).toMatch(/trace [0-9a-f]{32}\n└─ invoke_workflow RunnableSequence/);
+        expect(result.stderr).not.toMatch(/already registered|warn/i);
+      },
+    );
   });
 });

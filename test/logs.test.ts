@@ -7,8 +7,19 @@
 import { RunnableLambda } from "@langchain/core/runnables";
 import { tool } from "@langchain/core/tools";
 import { logs } from "@opentelemetry/api-logs";
-import { BatchLogRecordProcessor, InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor, type ReadableLogRecord } from "@opentelemetry/sdk-logs";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import {
+  BatchLogRecordProcessor,
+  InMemoryLogRecordExporter,
+  LoggerProvider,
+  SimpleLogRecordProcessor,
+  type ReadableLogRecord,
+} from "@opentelemetry/sdk-logs";
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from "@opentelemetry/sdk-trace-base";
 import { SeverityNumber } from "@opentelemetry/api-logs";
 import { OpenTelemetryCallbackHandler } from "langchain-opentelemetry";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -19,7 +30,12 @@ import { runTravelAgent } from "./helpers/langchain-fixtures.js";
 const INFERENCE_DETAILS = "gen_ai.client.inference.operation.details";
 const OPERATION_DETAILS = "gen_ai.client.operation.details";
 const EXCEPTION = "gen_ai.client.operation.exception";
-const CONTENT_KEYS = ["gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.system_instructions", "gen_ai.tool.definitions"];
+const CONTENT_KEYS = [
+  "gen_ai.input.messages",
+  "gen_ai.output.messages",
+  "gen_ai.system_instructions",
+  "gen_ai.tool.definitions",
+];
 
 let clock: TestClock;
 let logExporter: InMemoryLogRecordExporter;
@@ -30,9 +46,13 @@ let tracerProvider: BasicTracerProvider;
 beforeEach(() => {
   clock = new TestClock().install();
   logExporter = new InMemoryLogRecordExporter();
-  loggerProvider = new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter: logExporter })] });
+  loggerProvider = new LoggerProvider({
+    processors: [new SimpleLogRecordProcessor({ exporter: logExporter })],
+  });
   spanExporter = new InMemorySpanExporter();
-  tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spanExporter)] });
+  tracerProvider = new BasicTracerProvider({
+    spanProcessors: [new SimpleSpanProcessor(spanExporter)],
+  });
 });
 
 afterEach(async () => {
@@ -43,10 +63,24 @@ afterEach(async () => {
 });
 
 function chatModel(replies: ScriptedReply[]) {
-  return new ScriptedChatModel({ model: "gpt-4o-mini", provider: "openai", baseURL: "https://api.openai.com/v1", replies, clock });
+  return new ScriptedChatModel({
+    model: "gpt-4o-mini",
+    provider: "openai",
+    baseURL: "https://api.openai.com/v1",
+    replies,
+    clock,
+  });
 }
 
-const OK_REPLY: ScriptedReply = { text: "Hi there!", inputTokens: 412, outputTokens: 96, responseModel: "gpt-4o-mini", finishReason: "stop", id: "chatcmpl-1", latencyMs: 1230 };
+const OK_REPLY: ScriptedReply = {
+  text: "Hi there!",
+  inputTokens: 412,
+  outputTokens: 96,
+  responseModel: "gpt-4o-mini",
+  finishReason: "stop",
+  id: "chatcmpl-1",
+  latencyMs: 1230,
+};
 
 function records(eventName?: string): ReadableLogRecord[] {
   const all = logExporter.getFinishedLogRecords();
@@ -55,7 +89,13 @@ function records(eventName?: string): ReadableLogRecord[] {
 
 function span(name: string): ReadableSpan {
   const s = spanExporter.getFinishedSpans().find((x) => x.name === name);
-  expect(s, `span ${name} among ${spanExporter.getFinishedSpans().map((x) => x.name).join(", ")}`).toBeDefined();
+  expect(
+    s,
+    `span ${name} among ${spanExporter
+      .getFinishedSpans()
+      .map((x) => x.name)
+      .join(", ")}`,
+  ).toBeDefined();
   return s!;
 }
 
@@ -67,13 +107,20 @@ function expectOnSpan(record: ReadableLogRecord, s: ReadableSpan): void {
 /** Loki's structured-metadata accounting: names with `_` for `.`, values as text (arrays as JSON). */
 function lokiMetadataBytes(attributes: Record<string, unknown>): number {
   let n = 0;
-  for (const [k, v] of Object.entries(attributes)) n += Buffer.byteLength(k.replace(/\./g, "_")) + Buffer.byteLength(typeof v === "string" ? v : JSON.stringify(v));
+  for (const [k, v] of Object.entries(attributes))
+    n +=
+      Buffer.byteLength(k.replace(/\./g, "_")) +
+      Buffer.byteLength(typeof v === "string" ? v : JSON.stringify(v));
   return n;
 }
 
 describe("inference details records", () => {
   it("a chat emits one gen_ai.client.inference.operation.details record: INFO, short body, the span's attributes, on the chat span", async () => {
-    const handler = new OpenTelemetryCallbackHandler({ tracerProvider, loggerProvider, metrics: false });
+    const handler = new OpenTelemetryCallbackHandler({
+      tracerProvider,
+      loggerProvider,
+      metrics: false,
+    });
     await chatModel([OK_REPLY]).invoke("Hello", { callbacks: [handler] });
 
     expect(records()).toHaveLength(1);
@@ -99,9 +146,20 @@ describe("inference details records", () => {
   });
 
   it("a streamed chat's record says so and carries the time to first chunk", async () => {
-    const handler = new OpenTelemetryCallbackHandler({ tracerProvider, loggerProvider, metrics: false });
-    const reply: ScriptedReply = { ...OK_REPLY, chunks: [{ text: "Hi", afterMs: 250 }, { text: " there!", afterMs: 250 }] };
-    for await (const _ of await chatModel([reply]).stream("Hello", { callbacks: [handler] })) void _;
+    const handler = new OpenTelemetryCallbackHandler({
+      tracerProvider,
+      loggerProvider,
+      metrics: false,
+    });
+    const reply: ScriptedReply = {
+      ...OK_REPLY,
+      chunks: [
+        { text: "Hi", afterMs: 250 },
+        { text: " there!", afterMs: 250 },
+      ],
+    };
+    for await (const _ of await chatModel([reply]).stream("Hello", { callbacks: [handler] }))
+      void _;
 
     const [r] = records(INFERENCE_DETAILS);
     expect(r.body).toBe("chat gpt-4o-mini: 412 in / 96 out tokens, 0.50 s, stop");
@@ -110,20 +168,48 @@ describe("inference details records", () => {
   });
 
   it("carries no content when capture is off", async () => {
-    const handler = new OpenTelemetryCallbackHandler({ tracerProvider, loggerProvider, metrics: false, captureContent: false });
-    await chatModel([OK_REPLY]).invoke([{ role: "system", content: "Be brief." }, { role: "user", content: "Hello" }], { callbacks: [handler] });
+    const handler = new OpenTelemetryCallbackHandler({
+      tracerProvider,
+      loggerProvider,
+      metrics: false,
+      captureContent: false,
+    });
+    await chatModel([OK_REPLY]).invoke(
+      [
+        { role: "system", content: "Be brief." },
+        { role: "user", content: "Hello" },
+      ],
+      { callbacks: [handler] },
+    );
     const [r] = records(INFERENCE_DETAILS);
     for (const key of CONTENT_KEYS) expect(r.attributes).not.toHaveProperty(key);
     expect(JSON.stringify(r.attributes)).not.toMatch(/Hello|Be brief|Hi there/);
   });
 
   it("carries the messages in structured form (not JSON strings) when capture is on", async () => {
-    const handler = new OpenTelemetryCallbackHandler({ tracerProvider, loggerProvider, metrics: false, captureContent: true });
-    await chatModel([OK_REPLY]).invoke([{ role: "system", content: "Be brief." }, { role: "user", content: "Hello" }], { callbacks: [handler] });
+    const handler = new OpenTelemetryCallbackHandler({
+      tracerProvider,
+      loggerProvider,
+      metrics: false,
+      captureContent: true,
+    });
+    await chatModel([OK_REPLY]).invoke(
+      [
+        { role: "system", content: "Be brief." },
+        { role: "user", content: "Hello" },
+      ],
+      { callbacks: [handler] },
+    );
     const [r] = records(INFERENCE_DETAILS);
-    expect(r.attributes["gen_ai.system_instructions"]).toEqual([{ type: "text", content: "Be brief." }]);
-    expect(r.attributes["gen_ai.input.messages"]).toEqual([{ role: "user", parts: [{ type: "text", content: "Hello" }] }]);
-    expect(r.attributes["gen_ai.output.messages"]).toEqual([{ role: "assistant", parts: [{ type: "text", content: "Hi there!" }], finish_reason: "stop" }]);
+    expect(r.attributes["gen_ai.system_instructions"]).toEqual([
+      { type: "text", content: "Be brief." },
+    ]);
+    expect(r.attributes["gen_ai.input.messages"]).toEqual([
+      { role: "user", parts: [{ type: "text", content: "Hello" }] },
+    ]);
+    expect(r.attributes["gen_ai.output.messages"]).toEqual([
+      { role: "assistant", parts: [{ type: "text", content: "Hi there!" }], finish_reason: "stop" },
+    ]);
   });
 });
 
@@ -131,8 +217,16 @@ describe("failures", () => {
   class RateLimitError extends Error {}
 
   it("a failed root chat emits a details record with error.type and an exception record, both ERROR, on the chat span", async () => {
-    const handler = new OpenTelemetryCallbackHandler({ tracerProvider, loggerProvider, metrics: false });
-    await expect(chatModel([{ text: "", latencyMs: 500, error: new RateLimitError("429 Too Many Requests") }]).invoke("Hello", { callbacks: [handler] })).rejects.toThrow();
+    const handler = new OpenTelemetryCallbackHandler({
+      tracerProvider,
+      loggerProvider,
+      metrics: false,
+    });
+    await expect(
+      chatModel([
+        { text: "", latencyMs: 500, error: new RateLimitError("429 Too Many Requests") },
+      ]).invoke("Hello", { callbacks: [handler] }),
+    ).rejects.toThrow();
 
     const chat = span("chat gpt-4o-mini");
     const [details] = records(INFERENCE_DETAILS);
@@ -156,9 +250,15 @@ describe("failures", () => {
   });
 
   it("a chat failing inside a chain is WARN; the failed root run is ERROR", async () => {
-    const handler = new OpenTelemetryCallbackHandler({ tracerProvider, loggerProvider, metrics: false });
+    const handler = new OpenTelemetryCallbackHandler({
+      tracerProvider,
+      loggerProvider,
+      metrics: false,
+    });
     const model = chatModel([{ text: "", latencyMs: 100, error: new RateLimitError("429") }]);
-    const chain = RunnableLambda.from(async (q: string, config) => model.invoke(q, config)).withConfig({ runName: "answer" });
+    const chain = RunnableLambda.from(async (q: string, config) =>
+      model.invoke(q, config),
+    ).withConfig({ runName: "answer" });
     await expect(chain.invoke("Hello", { callbacks: [handler] })).rejects.toThrow();
 
     const exceptions = records(EXCEPTION);
@@ -174,11 +274,18 @@ describe("failures", () => {
 
 describe("tool and agent records", () => {
   it("an agent run emits gen_ai.client.operation.details for the tool and the agent, each on its own span", async () => {
-    const handler = new OpenTelemetryCallbackHandler({ tracerProvider, loggerProvider, metrics: false });
+    const handler = new OpenTelemetryCallbackHandler({
+      tracerProvider,
+      loggerProvider,
+      metrics: false,
+    });
     await runTravelAgent(clock, handler);
 
     const ops = records(OPERATION_DETAILS);
-    expect(ops.map((r) => r.body)).toEqual(["execute_tool get_weather: 2.00 s", "invoke_agent travel_agent: 2.00 s"]);
+    expect(ops.map((r) => r.body)).toEqual([
+      "execute_tool get_weather: 2.00 s",
+      "invoke_agent travel_agent: 2.00 s",
+    ]);
     expect(ops.every((r) => r.severityNumber === SeverityNumber.INFO)).toBe(true);
     expect(ops[0].attributes).toEqual({
       "gen_ai.operation.name": "execute_tool",
@@ -198,19 +305,35 @@ describe("tool and agent records", () => {
     // The agent's two model calls have their own inference records, on their own spans.
     const inference = records(INFERENCE_DETAILS);
     expect(inference).toHaveLength(2);
-    const chatSpanIds = spanExporter.getFinishedSpans().filter((s) => s.name.startsWith("chat")).map((s) => s.spanContext().spanId);
+    const chatSpanIds = spanExporter
+      .getFinishedSpans()
+      .filter((s) => s.name.startsWith("chat"))
+      .map((s) => s.spanContext().spanId);
     expect(inference.map((r) => r.spanContext?.spanId).sort()).toEqual(chatSpanIds.sort());
     expect(new Set(records().map((r) => r.spanContext?.traceId)).size).toBe(1);
   });
 
   it("a tool's arguments and result are in its record only when capture is on", async () => {
-    const echo = tool(async ({ text }: { text: string }) => `echo: ${text}`, { name: "echo", description: "Echo", schema: z.object({ text: z.string() }) });
-    const off = new OpenTelemetryCallbackHandler({ tracerProvider, loggerProvider, metrics: false });
+    const echo = tool(async ({ text }: { text: string }) => `echo: ${text}`, {
+      name: "echo",
+      description: "Echo",
+      schema: z.object({ text: z.string() }),
+    });
+    const off = new OpenTelemetryCallbackHandler({
+      tracerProvider,
+      loggerProvider,
+      metrics: false,
+    });
     await echo.invoke({ text: "private" }, { callbacks: [off] });
     expect(JSON.stringify(records(OPERATION_DETAILS)[0].attributes)).not.toContain("private");
 
     logExporter.reset();
-    const on = new OpenTelemetryCallbackHandler({ tracerProvider, loggerProvider, metrics: false, captureContent: true });
+    const on = new OpenTelemetryCallbackHandler({
+      tracerProvider,
+      loggerProvider,
+      metrics: false,
+      captureContent: true,
+    });
     await echo.invoke({ text: "private" }, { callbacks: [on] });
     const [r] = records(OPERATION_DETAILS);
     expect(r.attributes["gen_ai.tool.call.arguments"]).toBe('{"text":"private"}');
@@ -222,18 +345,40 @@ describe("size budget for Loki", () => {
   it("truncates oversize content so a record stays under 64 KB of structured metadata and 128 entries, content still structured", async () => {
     const keys = Array.from({ length: 200 }, (_, i) => `meta_${i}`);
     const metadata = Object.fromEntries(keys.map((k) => [k, `value ${k}`]));
-    const handler = new OpenTelemetryCallbackHandler({ tracerProvider, loggerProvider, metrics: false, captureContent: true, maxContentLength: 1_000_000, metricMetadataKeys: keys });
+    const handler = new OpenTelemetryCallbackHandler({
+      tracerProvider,
+      loggerProvider,
+      metrics: false,
+      captureContent: true,
+      maxContentLength: 1_000_000,
+      metricMetadataKeys: keys,
+    });
     const huge = "日本語のテキスト ".repeat(40_000); // ~360 KB of UTF-8, multi-byte
     const reply: ScriptedReply = { ...OK_REPLY, text: "é".repeat(100_000) };
-    await chatModel([reply]).invoke([{ role: "system", content: huge }, { role: "user", content: huge }], { callbacks: [handler], metadata });
+    await chatModel([reply]).invoke(
+      [
+        { role: "system", content: huge },
+        { role: "user", content: huge },
+      ],
+      { callbacks: [handler], metadata },
+    );
 
     const [r] = records(INFERENCE_DETAILS);
     const attrs = r.attributes as Record<string, unknown>;
     expect(lokiMetadataBytes(attrs)).toBeLessThan(48 * 1024);
     expect(Object.keys(attrs).length).toBeLessThanOrEqual(64);
     // The operation's own attributes survive; the opted-in metadata is what gets dropped.
-    for (const key of ["gen_ai.operation.name", "gen_ai.request.model", "gen_ai.usage.input_tokens", "gen_ai.response.finish_reasons"]) expect(attrs).toHaveProperty(key);
-    const input = attrs["gen_ai.input.messages"] as { role: string; parts: { type: string; content: string }[] }[];
+    for (const key of [
+      "gen_ai.operation.name",
+      "gen_ai.request.model",
+      "gen_ai.usage.input_tokens",
+      "gen_ai.response.finish_reasons",
+    ])
+      expect(attrs).toHaveProperty(key);
+    const input = attrs["gen_ai.input.messages"] as {
+      role: string;
+      parts: { type: string; content: string }[];
+    }[];
     expect(input[0].role).toBe("user");
     expect(input[0].parts[0].content.startsWith("日本語のテキスト")).toBe(true);
     expect(input[0].parts[0].content.endsWith("…[truncated]")).toBe(true);
@@ -243,34 +388,63 @@ describe("size budget for Loki", () => {
   });
 
   it("keeps small content whole", async () => {
-    const handler = new OpenTelemetryCallbackHandler({ tracerProvider, loggerProvider, metrics: false, captureContent: true });
+    const handler = new OpenTelemetryCallbackHandler({
+      tracerProvider,
+      loggerProvider,
+      metrics: false,
+      captureContent: true,
+    });
     await chatModel([OK_REPLY]).invoke("x".repeat(5_000), { callbacks: [handler] });
-    const input = records(INFERENCE_DETAILS)[0].attributes["gen_ai.input.messages"] as { parts: { content: string }[] }[];
+    const input = records(INFERENCE_DETAILS)[0].attributes["gen_ai.input.messages"] as {
+      parts: { content: string }[];
+    }[];
     expect(input[0].parts[0].content).toBe("x".repeat(5_000));
   });
 });
 
 describe("switches", () => {
   it("logMinSeverity WARN drops the INFO details of a successful call and keeps failures", async () => {
-    const handler = new OpenTelemetryCallbackHandler({ tracerProvider, loggerProvider, metrics: false, logMinSeverity: SeverityNumber.WARN });
+    const handler = new OpenTelemetryCallbackHandler({
+      tracerProvider,
+      loggerProvider,
+      metrics: false,
+      logMinSeverity: SeverityNumber.WARN,
+    });
     await chatModel([OK_REPLY]).invoke("Hello", { callbacks: [handler] });
     expect(records()).toEqual([]);
-    await expect(chatModel([{ text: "", error: new Error("boom") }]).invoke("Hello", { callbacks: [handler] })).rejects.toThrow();
+    await expect(
+      chatModel([{ text: "", error: new Error("boom") }]).invoke("Hello", { callbacks: [handler] }),
+    ).rejects.toThrow();
     expect(records().map((r) => r.eventName)).toEqual([INFERENCE_DETAILS, EXCEPTION]);
   });
 
   it("logs: false emits nothing, through a given or the global provider", async () => {
     logs.setGlobalLoggerProvider(loggerProvider);
-    const given = new OpenTelemetryCallbackHandler({ tracerProvider, loggerProvider, metrics: false, logs: false });
-    const global = new OpenTelemetryCallbackHandler({ tracerProvider, metrics: false, logs: false });
+    const given = new OpenTelemetryCallbackHandler({
+      tracerProvider,
+      loggerProvider,
+      metrics: false,
+      logs: false,
+    });
+    const global = new OpenTelemetryCallbackHandler({
+      tracerProvider,
+      metrics: false,
+      logs: false,
+    });
     await chatModel([OK_REPLY]).invoke("Hello", { callbacks: [given] });
-    await expect(chatModel([{ text: "", error: new Error("boom") }]).invoke("Hello", { callbacks: [global] })).rejects.toThrow();
+    await expect(
+      chatModel([{ text: "", error: new Error("boom") }]).invoke("Hello", { callbacks: [global] }),
+    ).rejects.toThrow();
     expect(records()).toEqual([]);
   });
 
   it("handler.forceFlush() with no loggerProvider given flushes the global logger provider", async () => {
     const batched = new InMemoryLogRecordExporter();
-    const globalProvider = new LoggerProvider({ processors: [new BatchLogRecordProcessor({ exporter: batched, scheduledDelayMillis: 3_600_000 })] });
+    const globalProvider = new LoggerProvider({
+      processors: [
+        new BatchLogRecordProcessor({ exporter: batched, scheduledDelayMillis: 3_600_000 }),
+      ],
+    });
     logs.setGlobalLoggerProvider(globalProvider);
     const handler = new OpenTelemetryCallbackHandler({ tracerProvider, metrics: false });
     await chatModel([OK_REPLY]).invoke("Hello", { callbacks: [handler] });

@@ -11,10 +11,18 @@ import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import { setupTelemetry, type TelemetryHandle } from "../src/setup/setup.js";
 import { ScriptedChatModel, TestClock } from "./helpers/models.js";
 import { clearOtelEnv, snapshotEnv } from "./helpers/env.js";
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedRequest } from "./helpers/otlp-receiver.js";
+import {
+  startOtlpReceiver,
+  type OtlpReceiver,
+  type ReceivedRequest,
+} from "./helpers/otlp-receiver.js";
 
-const DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
-const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
+const DURATION_BUCKETS = [
+  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
+const TOKEN_BUCKETS = [
+  1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+];
 /** OTLP `AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE`. */
 const CUMULATIVE = 2;
 
@@ -40,21 +48,40 @@ type OtlpAttr = { key: string; value: Record<string, unknown> };
 /** OTLP JSON attributes as a plain object (`{stringValue}`, `{intValue}`, `{arrayValue}`, ...). */
 function attrs(list: OtlpAttr[] | undefined): Record<string, unknown> {
   const plain = (v: Record<string, any>): unknown =>
-    "stringValue" in v ? v.stringValue
-    : "intValue" in v ? Number(v.intValue)
-    : "doubleValue" in v ? Number(v.doubleValue)
-    : "boolValue" in v ? v.boolValue
-    : "arrayValue" in v ? (v.arrayValue.values ?? []).map(plain)
-    : v;
+    "stringValue" in v
+      ? v.stringValue
+      : "intValue" in v
+        ? Number(v.intValue)
+        : "doubleValue" in v
+          ? Number(v.doubleValue)
+          : "boolValue" in v
+            ? v.boolValue
+            : "arrayValue" in v
+              ? (v.arrayValue.values ?? []).map(plain)
+              : v;
   return Object.fromEntries((list ?? []).map((a) => [a.key, plain(a.value)]));
 }
-const jsonBodies = (reqs: ReceivedRequest[]) => reqs.map((r) => {
-  expect(r.contentType).toBe("application/json");
-  return r.json;
-});
-const metricsOf = (reqs: ReceivedRequest[]) => jsonBodies(reqs).flatMap((b) => b.resourceMetrics.flatMap((rm: any) => rm.scopeMetrics.filter((sm: any) => sm.scope.name === "langchain-opentelemetry").flatMap((sm: any) => sm.metrics)));
-const logRecordsOf = (reqs: ReceivedRequest[]) => jsonBodies(reqs).flatMap((b) => b.resourceLogs.flatMap((rl: any) => rl.scopeLogs.flatMap((sl: any) => sl.logRecords)));
-const spansOf = (reqs: ReceivedRequest[]) => jsonBodies(reqs).flatMap((b) => b.resourceSpans.flatMap((rs: any) => rs.scopeSpans.flatMap((ss: any) => ss.spans)));
+const jsonBodies = (reqs: ReceivedRequest[]) =>
+  reqs.map((r) => {
+    expect(r.contentType).toBe("application/json");
+    return r.json;
+  });
+const metricsOf = (reqs: ReceivedRequest[]) =>
+  jsonBodies(reqs).flatMap((b) =>
+    b.resourceMetrics.flatMap((rm: any) =>
+      rm.scopeMetrics
+        .filter((sm: any) => sm.scope.name === "langchain-opentelemetry")
+        .flatMap((sm: any) => sm.metrics),
+    ),
+  );
+const logRecordsOf = (reqs: ReceivedRequest[]) =>
+  jsonBodies(reqs).flatMap((b) =>
+    b.resourceLogs.flatMap((rl: any) => rl.scopeLogs.flatMap((sl: any) => sl.logRecords)),
+  );
+const spansOf = (reqs: ReceivedRequest[]) =>
+  jsonBodies(reqs).flatMap((b) =>
+    b.resourceSpans.flatMap((rs: any) => rs.scopeSpans.flatMap((ss: any) => ss.spans)),
+  );
 
 it("a chain run's GenAI histograms and log records arrive at their own URLs with their own headers", async () => {
   telemetry = setupTelemetry({
@@ -73,9 +100,21 @@ it("a chain run's GenAI histograms and log records arrive at their own URLs with
     model: "gpt-4o-mini",
     provider: "openai",
     clock,
-    replies: [{ text: "pong", inputTokens: 12, outputTokens: 1, responseModel: "gpt-4o-mini-2024-07-18", finishReason: "stop", id: "chatcmpl-9", latencyMs: 750 }],
+    replies: [
+      {
+        text: "pong",
+        inputTokens: 12,
+        outputTokens: 1,
+        responseModel: "gpt-4o-mini-2024-07-18",
+        finishReason: "stop",
+        id: "chatcmpl-9",
+        latencyMs: 750,
+      },
+    ],
   });
-  const chain = ChatPromptTemplate.fromMessages([["human", "{question}"]]).pipe(model).pipe(new StringOutputParser());
+  const chain = ChatPromptTemplate.fromMessages([["human", "{question}"]])
+    .pipe(model)
+    .pipe(new StringOutputParser());
   expect(await chain.invoke({ question: "ping" })).toBe("pong");
   await telemetry.shutdown();
 
@@ -85,7 +124,9 @@ it("a chain run's GenAI histograms and log records arrive at their own URLs with
   expect(metricRequests.length).toBeGreaterThan(0);
   expect(logRequests.length).toBeGreaterThan(0);
   expect(traceRequests.length).toBeGreaterThan(0);
-  expect(receiver.requests.length).toBe(metricRequests.length + logRequests.length + traceRequests.length);
+  expect(receiver.requests.length).toBe(
+    metricRequests.length + logRequests.length + traceRequests.length,
+  );
   for (const r of metricRequests) {
     expect(r.headers["thanos-tenant"]).toBe("t");
     expect(r.headers).not.toHaveProperty("x-scope-orgid");
@@ -119,20 +160,39 @@ it("a chain run's GenAI histograms and log records arrive at their own URLs with
   const tokens = byName.get("gen_ai.client.token.usage");
   expect(tokens.unit).toBe("{token}");
   expect(tokens.histogram.aggregationTemporality).toBe(CUMULATIVE);
-  const points = tokens.histogram.dataPoints.map((p: any) => ({ attributes: attrs(p.attributes), count: Number(p.count), sum: p.sum, bounds: p.explicitBounds }));
+  const points = tokens.histogram.dataPoints.map((p: any) => ({
+    attributes: attrs(p.attributes),
+    count: Number(p.count),
+    sum: p.sum,
+    bounds: p.explicitBounds,
+  }));
   expect(points).toEqual(
     expect.arrayContaining([
-      { attributes: { ...chatAttrs, "gen_ai.token.type": "input" }, count: 1, sum: 12, bounds: TOKEN_BUCKETS },
-      { attributes: { ...chatAttrs, "gen_ai.token.type": "output" }, count: 1, sum: 1, bounds: TOKEN_BUCKETS },
+      {
+        attributes: { ...chatAttrs, "gen_ai.token.type": "input" },
+        count: 1,
+        sum: 12,
+        bounds: TOKEN_BUCKETS,
+      },
+      {
+        attributes: { ...chatAttrs, "gen_ai.token.type": "output" },
+        count: 1,
+        sum: 1,
+        bounds: TOKEN_BUCKETS,
+      },
     ]),
   );
   expect(points).toHaveLength(2);
 
   // Log records: the inference details record, on the chat span of the trace that arrived.
   const records = logRecordsOf(logRequests);
-  const details = records.filter((r: any) => r.eventName === "gen_ai.client.inference.operation.details");
+  const details = records.filter(
+    (r: any) => r.eventName === "gen_ai.client.inference.operation.details",
+  );
   expect(details).toHaveLength(1);
-  expect(details[0].body).toEqual({ stringValue: "chat gpt-4o-mini-2024-07-18: 12 in / 1 out tokens, 0.75 s, stop" });
+  expect(details[0].body).toEqual({
+    stringValue: "chat gpt-4o-mini-2024-07-18: 12 in / 1 out tokens, 0.75 s, stop",
+  });
   expect(details[0].severityText).toBe("INFO");
   expect(attrs(details[0].attributes)["gen_ai.response.id"]).toBe("chatcmpl-9");
   const spans = spansOf(traceRequests);

@@ -12,8 +12,12 @@ import { ScriptedChatModel, TestClock, type ScriptedReply } from "./helpers/mode
 import { runTravelAgent } from "./helpers/langchain-fixtures.js";
 
 /** Advisory buckets, copied from gen-ai-metrics.md of the conventions v1.41.0. */
-const DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
-const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
+const DURATION_BUCKETS = [
+  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
+const TOKEN_BUCKETS = [
+  1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+];
 /** `gen_ai.invoke_agent.duration` buckets of the conventions' development branch. */
 const AGENT_BUCKETS = [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 51.2, 102.4, 204.8, 409.6];
 
@@ -46,8 +50,13 @@ function countsFor(boundaries: number[], values: number[]): number[] {
 
 function point(m: HistogramMetricData | undefined, attributes: Record<string, unknown>) {
   expect(m, "metric exists").toBeDefined();
-  const p = m!.dataPoints.find((dp) => JSON.stringify(sorted(dp.attributes)) === JSON.stringify(sorted(attributes)));
-  expect(p, `point with ${JSON.stringify(attributes)} among ${JSON.stringify(m!.dataPoints.map((d) => d.attributes))}`).toBeDefined();
+  const p = m!.dataPoints.find(
+    (dp) => JSON.stringify(sorted(dp.attributes)) === JSON.stringify(sorted(attributes)),
+  );
+  expect(
+    p,
+    `point with ${JSON.stringify(attributes)} among ${JSON.stringify(m!.dataPoints.map((d) => d.attributes))}`,
+  ).toBeDefined();
   return p!;
 }
 
@@ -56,7 +65,12 @@ function sorted(o: Record<string, unknown>): [string, unknown][] {
 }
 
 /** The point of `m` with `attributes` holds one observation, `value`, in the buckets `boundaries`. */
-function expectOneObservation(m: HistogramMetricData, attributes: Record<string, unknown>, value: number, boundaries: number[]): void {
+function expectOneObservation(
+  m: HistogramMetricData,
+  attributes: Record<string, unknown>,
+  value: number,
+  boundaries: number[],
+): void {
   const p = point(m, attributes).value;
   expect(p.count).toBe(1);
   expect(p.sum).toBe(value);
@@ -89,13 +103,29 @@ afterEach(async () => {
 });
 
 function chatModel(replies: ScriptedReply[]) {
-  return new ScriptedChatModel({ model: "gpt-4o-mini", provider: "openai", baseURL: "https://api.openai.com/v1", replies, clock });
+  return new ScriptedChatModel({
+    model: "gpt-4o-mini",
+    provider: "openai",
+    baseURL: "https://api.openai.com/v1",
+    replies,
+    clock,
+  });
 }
 
 describe("GenAI histograms", () => {
   it("a chat records one duration point and one token point per token type, with the conventions' buckets and attributes", async () => {
     const handler = new OpenTelemetryCallbackHandler({ meterProvider, logs: false });
-    const model = chatModel([{ text: "Hi!", inputTokens: 412, outputTokens: 96, responseModel: "gpt-4o-mini-2024-07-18", finishReason: "stop", id: "chatcmpl-1", latencyMs: 1250 }]);
+    const model = chatModel([
+      {
+        text: "Hi!",
+        inputTokens: 412,
+        outputTokens: 96,
+        responseModel: "gpt-4o-mini-2024-07-18",
+        finishReason: "stop",
+        id: "chatcmpl-1",
+        latencyMs: 1250,
+      },
+    ]);
     await model.invoke("Hello", { callbacks: [handler] });
 
     const metrics = await collect(reader);
@@ -107,14 +137,23 @@ describe("GenAI histograms", () => {
     const tokens = metrics.get("gen_ai.client.token.usage")!;
     expect(tokens.descriptor.unit).toBe("{token}");
     expect(tokens.dataPoints).toHaveLength(2);
-    expectOneObservation(tokens, { ...CHAT_ATTRS, "gen_ai.token.type": "input" }, 412, TOKEN_BUCKETS);
+    expectOneObservation(
+      tokens,
+      { ...CHAT_ATTRS, "gen_ai.token.type": "input" },
+      412,
+      TOKEN_BUCKETS,
+    );
     const output = point(tokens, { ...CHAT_ATTRS, "gen_ai.token.type": "output" }).value;
     expect(output.sum).toBe(96);
     expect(output.buckets.counts).toEqual(countsFor(TOKEN_BUCKETS, [96]));
 
     // Streaming-only histograms get no point from a non-streaming call.
-    expect(metrics.get("gen_ai.client.operation.time_to_first_chunk")?.dataPoints ?? []).toEqual([]);
-    expect(metrics.get("gen_ai.client.operation.time_per_output_chunk")?.dataPoints ?? []).toEqual([]);
+    expect(metrics.get("gen_ai.client.operation.time_to_first_chunk")?.dataPoints ?? []).toEqual(
+      [],
+    );
+    expect(metrics.get("gen_ai.client.operation.time_per_output_chunk")?.dataPoints ?? []).toEqual(
+      [],
+    );
   });
 
   it("a streamed chat records time to first chunk once and time per output chunk for each chunk after the first", async () => {
@@ -134,7 +173,8 @@ describe("GenAI histograms", () => {
       },
     ]);
     let text = "";
-    for await (const chunk of await model.stream("Hello", { callbacks: [handler] })) text += chunk.content as string;
+    for await (const chunk of await model.stream("Hello", { callbacks: [handler] }))
+      text += chunk.content as string;
     expect(text).toBe("Hello world");
 
     const metrics = await collect(reader);
@@ -155,13 +195,20 @@ describe("GenAI histograms", () => {
     const duration = point(metrics.get("gen_ai.client.operation.duration"), CHAT_ATTRS).value;
     expect(duration.count).toBe(1);
     expect(duration.sum).toBe(0.5);
-    expect(point(metrics.get("gen_ai.client.token.usage"), { ...CHAT_ATTRS, "gen_ai.token.type": "output" }).value.sum).toBe(3);
+    expect(
+      point(metrics.get("gen_ai.client.token.usage"), {
+        ...CHAT_ATTRS,
+        "gen_ai.token.type": "output",
+      }).value.sum,
+    ).toBe(3);
   });
 
   it("a failed chat records its duration with error.type and no token usage", async () => {
     class RateLimitError extends Error {}
     const handler = new OpenTelemetryCallbackHandler({ meterProvider, logs: false });
-    const model = chatModel([{ text: "", latencyMs: 500, error: new RateLimitError("429 Too Many Requests") }]);
+    const model = chatModel([
+      { text: "", latencyMs: 500, error: new RateLimitError("429 Too Many Requests") },
+    ]);
     await expect(model.invoke("Hello", { callbacks: [handler] })).rejects.toThrow("429");
 
     const metrics = await collect(reader);
@@ -183,7 +230,16 @@ describe("GenAI histograms", () => {
     const toolDuration = metrics.get("gen_ai.execute_tool.duration")!;
     expect(toolDuration.descriptor.unit).toBe("s");
     expect(toolDuration.dataPoints).toHaveLength(1);
-    expectOneObservation(toolDuration, { "gen_ai.tool.name": "get_weather", "gen_ai.tool.type": "function", "gen_ai.agent.name": "travel_agent" }, 2, DURATION_BUCKETS);
+    expectOneObservation(
+      toolDuration,
+      {
+        "gen_ai.tool.name": "get_weather",
+        "gen_ai.tool.type": "function",
+        "gen_ai.agent.name": "travel_agent",
+      },
+      2,
+      DURATION_BUCKETS,
+    );
 
     const agentDuration = metrics.get("gen_ai.invoke_agent.duration")!;
     expect(agentDuration.descriptor.unit).toBe("s");
@@ -206,18 +262,41 @@ describe("GenAI histograms", () => {
       },
       { name: "get_weather", description: "Weather", schema: z.object({ city: z.string() }) },
     );
-    await expect(broken.invoke({ city: "Atlantis" }, { callbacks: [handler] })).rejects.toThrow("no such city");
+    await expect(broken.invoke({ city: "Atlantis" }, { callbacks: [handler] })).rejects.toThrow(
+      "no such city",
+    );
 
     const metrics = await collect(reader);
-    const t = point(metrics.get("gen_ai.execute_tool.duration"), { "gen_ai.tool.name": "get_weather", "gen_ai.tool.type": "function", "error.type": "LookupError" }).value;
+    const t = point(metrics.get("gen_ai.execute_tool.duration"), {
+      "gen_ai.tool.name": "get_weather",
+      "gen_ai.tool.type": "function",
+      "error.type": "LookupError",
+    }).value;
     expect(t.count).toBe(1);
     expect(t.sum).toBe(0.04);
   });
 
   it("points carry no run ids, content or user metadata; only keys opted in with metricMetadataKeys", async () => {
-    const handler = new OpenTelemetryCallbackHandler({ meterProvider, logs: false, captureContent: true, metricMetadataKeys: ["tenant"] });
-    const model = chatModel([{ text: "secret answer", inputTokens: 5, outputTokens: 2, responseModel: "gpt-4o-mini-2024-07-18", latencyMs: 100 }]);
-    await model.invoke("secret question", { callbacks: [handler], metadata: { tenant: "acme", user_id: "u-123", thread_id: "t-9" }, runId: "4b1e3c52-4f9a-4f2e-9d47-1c2b3a4d5e6f" });
+    const handler = new OpenTelemetryCallbackHandler({
+      meterProvider,
+      logs: false,
+      captureContent: true,
+      metricMetadataKeys: ["tenant"],
+    });
+    const model = chatModel([
+      {
+        text: "secret answer",
+        inputTokens: 5,
+        outputTokens: 2,
+        responseModel: "gpt-4o-mini-2024-07-18",
+        latencyMs: 100,
+      },
+    ]);
+    await model.invoke("secret question", {
+      callbacks: [handler],
+      metadata: { tenant: "acme", user_id: "u-123", thread_id: "t-9" },
+      runId: "4b1e3c52-4f9a-4f2e-9d47-1c2b3a4d5e6f",
+    });
 
     const metrics = await collect(reader);
     for (const m of metrics.values()) {
@@ -231,18 +310,40 @@ describe("GenAI histograms", () => {
   });
 
   it("an opted-in metadata key reaches tool points too, and never replaces a conventions attribute", async () => {
-    const handler = new OpenTelemetryCallbackHandler({ meterProvider, logs: false, metricMetadataKeys: ["tenant", "gen_ai.tool.name"] });
-    const echo = tool(async ({ text }: { text: string }) => text, { name: "echo", description: "Echo", schema: z.object({ text: z.string() }) });
-    await echo.invoke({ text: "hi" }, { callbacks: [handler], metadata: { tenant: "acme", "gen_ai.tool.name": "spoofed", user_id: "u-1" } });
+    const handler = new OpenTelemetryCallbackHandler({
+      meterProvider,
+      logs: false,
+      metricMetadataKeys: ["tenant", "gen_ai.tool.name"],
+    });
+    const echo = tool(async ({ text }: { text: string }) => text, {
+      name: "echo",
+      description: "Echo",
+      schema: z.object({ text: z.string() }),
+    });
+    await echo.invoke(
+      { text: "hi" },
+      {
+        callbacks: [handler],
+        metadata: { tenant: "acme", "gen_ai.tool.name": "spoofed", user_id: "u-1" },
+      },
+    );
 
     const metrics = await collect(reader);
     const points = metrics.get("gen_ai.execute_tool.duration")!.dataPoints;
-    expect(points.map((p) => p.attributes)).toEqual([{ tenant: "acme", "gen_ai.tool.name": "echo", "gen_ai.tool.type": "function" }]);
+    expect(points.map((p) => p.attributes)).toEqual([
+      { tenant: "acme", "gen_ai.tool.name": "echo", "gen_ai.tool.type": "function" },
+    ]);
   });
 
   it("metrics: false records nothing", async () => {
-    const handler = new OpenTelemetryCallbackHandler({ meterProvider, metrics: false, logs: false });
-    await chatModel([{ text: "x", inputTokens: 1, outputTokens: 1, latencyMs: 10 }]).invoke("y", { callbacks: [handler] });
+    const handler = new OpenTelemetryCallbackHandler({
+      meterProvider,
+      metrics: false,
+      logs: false,
+    });
+    await chatModel([{ text: "x", inputTokens: 1, outputTokens: 1, latencyMs: 10 }]).invoke("y", {
+      callbacks: [handler],
+    });
     const metrics = await collect(reader);
     expect([...metrics.values()].flatMap((m) => m.dataPoints)).toEqual([]);
   });
@@ -254,7 +355,12 @@ describe("GenAI histograms", () => {
  * `{...}` annotations and spelling `s` as `seconds`, and a histogram series gets `_bucket`.
  */
 function prometheusBucketSeries(name: string, unit: string): string {
-  const units: Record<string, string> = { s: "seconds", ms: "milliseconds", By: "bytes", "1": "ratio" };
+  const units: Record<string, string> = {
+    s: "seconds",
+    ms: "milliseconds",
+    By: "bytes",
+    "1": "ratio",
+  };
   let base = name.replace(/[^a-zA-Z0-9_:]/g, "_");
   const suffix = units[unit] ?? unit.replace(/\{[^}]*\}/g, "").replace(/[^a-zA-Z0-9_:]/g, "_");
   if (suffix && !base.endsWith(`_${suffix}`)) base += `_${suffix}`;
@@ -264,11 +370,24 @@ function prometheusBucketSeries(name: string, unit: string): string {
 describe("Prometheus names", () => {
   it("names and units translate to gen_ai_client_token_usage_bucket and gen_ai_client_operation_duration_seconds_bucket", async () => {
     const handler = new OpenTelemetryCallbackHandler({ meterProvider, logs: false });
-    const model = chatModel([{ text: "ok", inputTokens: 3, outputTokens: 1, responseModel: "gpt-4o-mini-2024-07-18", chunks: [{ text: "o", afterMs: 10 }, { text: "k", afterMs: 10 }] }]);
+    const model = chatModel([
+      {
+        text: "ok",
+        inputTokens: 3,
+        outputTokens: 1,
+        responseModel: "gpt-4o-mini-2024-07-18",
+        chunks: [
+          { text: "o", afterMs: 10 },
+          { text: "k", afterMs: 10 },
+        ],
+      },
+    ]);
     for await (const _ of await model.stream("hi", { callbacks: [handler] })) void _;
 
     const metrics = await collect(reader);
-    const series = [...metrics.values()].map((m) => prometheusBucketSeries(m.descriptor.name, m.descriptor.unit)).sort();
+    const series = [...metrics.values()]
+      .map((m) => prometheusBucketSeries(m.descriptor.name, m.descriptor.unit))
+      .sort();
     expect(series).toEqual(
       [
         "gen_ai_client_operation_duration_seconds_bucket",

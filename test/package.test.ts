@@ -29,10 +29,19 @@ describe("packed package", () => {
   it("contains the ESM, CommonJS, type and CLI files the exports map and bin point to", async () => {
     const list = await runCommand("tar", ["-tzf", packed.tarball], packed.root);
     const files = list.stdout.split("\n").filter(Boolean).sort();
-    for (const f of ["dist/index.js", "dist/index.cjs", "dist/index.d.ts", "dist/index.d.cts", "dist/cli.js", "package.json"]) {
+    for (const f of [
+      "dist/index.js",
+      "dist/index.cjs",
+      "dist/index.d.ts",
+      "dist/index.d.cts",
+      "dist/cli.js",
+      "package.json",
+    ]) {
       expect(files).toContain(`package/${f}`);
     }
-    expect(files.filter((f) => f.startsWith("package/src/") || f.startsWith("package/test/"))).toEqual([]);
+    expect(
+      files.filter((f) => f.startsWith("package/src/") || f.startsWith("package/test/")),
+    ).toEqual([]);
   });
 
   it("passes publint --strict", async () => {
@@ -42,7 +51,11 @@ describe("packed package", () => {
   }, 60_000);
 
   it("passes arethetypeswrong on the tarball (node10, node16 CJS/ESM, bundler)", async () => {
-    const result = await runCommand(repoBin("attw"), [packed.tarball, "--format", "ascii"], packed.root);
+    const result = await runCommand(
+      repoBin("attw"),
+      [packed.tarball, "--format", "ascii"],
+      packed.root,
+    );
     expect(result.stdout).toContain("No problems found");
     expect(result.code).toBe(0);
   }, 60_000);
@@ -52,16 +65,31 @@ describe("packed package", () => {
     beforeAll(async () => {
       app = join(packed.root, "app");
       await mkdir(app);
-      await writeFile(join(app, "package.json"), JSON.stringify({ name: "app", version: "1.0.0", private: true }));
+      await writeFile(
+        join(app, "package.json"),
+        JSON.stringify({ name: "app", version: "1.0.0", private: true }),
+      );
       // Same versions as the checkout: the npm cache already holds them (prefer-offline), and CI
       // can reach the registry for anything it lacks.
       const deps = await Promise.all(
-        ["@langchain/core", "@opentelemetry/api", "@opentelemetry/sdk-trace-base"].map(async (p) => `${p}@${await installedVersion(p)}`),
+        ["@langchain/core", "@opentelemetry/api", "@opentelemetry/sdk-trace-base"].map(
+          async (p) => `${p}@${await installedVersion(p)}`,
+        ),
       );
-      const install = await runCommand("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", packed.tarball, ...deps], app);
+      const install = await runCommand(
+        "npm",
+        ["install", "--prefer-offline", "--no-audit", "--no-fund", packed.tarball, ...deps],
+        app,
+      );
       if (install.code !== 0) throw new Error(`npm install failed:\n${install.stderr}`);
-      await writeFile(join(app, "traced.mjs"), tracedChainScript("esm", "@opentelemetry/sdk-trace-base"));
-      await writeFile(join(app, "traced.cjs"), tracedChainScript("cjs", "@opentelemetry/sdk-trace-base"));
+      await writeFile(
+        join(app, "traced.mjs"),
+        tracedChainScript("esm", "@opentelemetry/sdk-trace-base"),
+      );
+      await writeFile(
+        join(app, "traced.cjs"),
+        tracedChainScript("cjs", "@opentelemetry/sdk-trace-base"),
+      );
     }, 120_000);
 
     it("runs a traced chain through `import` (dist/index.js)", async () => {
@@ -86,7 +114,8 @@ describe("packed package", () => {
 
     // The root entry is the handler, global attach and annotations: no OpenTelemetry SDK code.
     // A resolve hook (ESM) and require.cache (CommonJS) list every module the import loads.
-    const SDK_MODULE = /@opentelemetry\/(sdk-|exporter-|otlp-|resources|core\/|context-async-hooks)|langchain-opentelemetry\/dist\/(setup|cli)/;
+    const SDK_MODULE =
+      /@opentelemetry\/(sdk-|exporter-|otlp-|resources|core\/|context-async-hooks)|langchain-opentelemetry\/dist\/(setup|cli)/;
     it("`import` of the root entry loads no OpenTelemetry SDK module", async () => {
       await writeFile(
         join(app, "record-hooks.mjs"),
@@ -102,12 +131,20 @@ export async function resolve(specifier, context, next) {
         join(app, "record.mjs"),
         `import { register } from "node:module";\nregister("./record-hooks.mjs", import.meta.url);\n`,
       );
-      await writeFile(join(app, "root.mjs"), `import { OpenTelemetryCallbackHandler } from "langchain-opentelemetry";\nnew OpenTelemetryCallbackHandler();\n`);
+      await writeFile(
+        join(app, "root.mjs"),
+        `import { OpenTelemetryCallbackHandler } from "langchain-opentelemetry";\nnew OpenTelemetryCallbackHandler();\n`,
+      );
       const list = join(app, "loaded-esm.txt");
-      const result = await runCommand("node", ["--import", "./record.mjs", "root.mjs"], app, { ...process.env, LOADED_LIST: list });
+      const result = await runCommand("node", ["--import", "./record.mjs", "root.mjs"], app, {
+        ...process.env,
+        LOADED_LIST: list,
+      });
       expect(result.stderr).toBe("");
       const loaded = (await readFile(list, "utf8")).split("\n").filter(Boolean);
-      expect(loaded.some((url) => url.endsWith("/node_modules/langchain-opentelemetry/dist/index.js"))).toBe(true);
+      expect(
+        loaded.some((url) => url.endsWith("/node_modules/langchain-opentelemetry/dist/index.js")),
+      ).toBe(true);
       expect(loaded.filter((url) => SDK_MODULE.test(url))).toEqual([]);
     });
 
@@ -119,7 +156,11 @@ export async function resolve(specifier, context, next) {
       const result = await runCommand("node", ["root.cjs"], app);
       expect(result.stderr).toBe("");
       const loaded: string[] = JSON.parse(result.stdout);
-      expect(loaded.some((file) => file.endsWith("/node_modules/langchain-opentelemetry/dist/index.cjs"))).toBe(true);
+      expect(
+        loaded.some((file) =>
+          file.endsWith("/node_modules/langchain-opentelemetry/dist/index.cjs"),
+        ),
+      ).toBe(true);
       expect(loaded.filter((file) => SDK_MODULE.test(file))).toEqual([]);
     });
 
@@ -144,11 +185,20 @@ handle.shutdown();
     });
 
     it("installs the doctor as the `langchain-opentelemetry` bin", async () => {
-      const result = await runCommand(join(app, "node_modules", ".bin", "langchain-opentelemetry"), ["doctor"], app, {
-        PATH: process.env.PATH,
-      });
-      expect(result.stdout).toContain("langchain-opentelemetry doctor  (service.name=unknown_service:node)");
-      expect(result.stdout).toContain("nothing was sent: no signal exports over OTLP with this configuration");
+      const result = await runCommand(
+        join(app, "node_modules", ".bin", "langchain-opentelemetry"),
+        ["doctor"],
+        app,
+        {
+          PATH: process.env.PATH,
+        },
+      );
+      expect(result.stdout).toContain(
+        "langchain-opentelemetry doctor  (service.name=unknown_service:node)",
+      );
+      expect(result.stdout).toContain(
+        "nothing was sent: no signal exports over OTLP with this configuration",
+      );
       expect(result.code).toBe(0);
     });
 
@@ -165,7 +215,11 @@ handle.shutdown();
         expect(result.stdout).toContain("metrics  OK  HTTP 200 OK");
         expect(result.stdout).toContain("logs     OK  HTTP 200 OK");
         expect(result.code).toBe(0);
-        expect(receiver.requests.map((r) => r.path).sort()).toEqual(["/v1/logs", "/v1/metrics", "/v1/traces"]);
+        expect(receiver.requests.map((r) => r.path).sort()).toEqual([
+          "/v1/logs",
+          "/v1/metrics",
+          "/v1/traces",
+        ]);
       } finally {
         await receiver.close();
       }

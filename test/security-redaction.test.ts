@@ -30,7 +30,8 @@ const withCredentials = (base: string, path = "/base"): string => {
 const secretHeaders = { Authorization: `Bearer ${HEADER_SECRET}`, "X-Scope-OrgID": "tenant-a" };
 
 function expectNoSecret(text: string, where: string): void {
-  for (const secret of SECRETS) expect(text.includes(secret), `${where} contains ${secret}:\n${text}`).toBe(false);
+  for (const secret of SECRETS)
+    expect(text.includes(secret), `${where} contains ${secret}:\n${text}`).toBe(false);
 }
 
 let telemetry: TelemetryHandle | undefined;
@@ -46,9 +47,18 @@ describe("redactUrl", () => {
   it.each([
     ["http://user:pass@collector:4318/v1/traces", "http://***@collector:4318/v1/traces"],
     ["https://apikeyonly@gw.example/otlp", "https://***@gw.example/otlp"],
-    ["http://c:4318/v1/logs?api_key=k1&x=1&TOKEN=t2", "http://c:4318/v1/logs?api_key=***&x=1&TOKEN=***"],
-    ["http://c/?key=a&apikey=b&access_token=c&sig=d&signature=e&password=f&secret=g", "http://c/?key=***&apikey=***&access_token=***&sig=***&signature=***&password=***&secret=***"],
-    ["http://c/?x_api_key=a&client_secret=b&auth-token=c&keyboard=d", "http://c/?x_api_key=***&client_secret=***&auth-token=***&keyboard=d"],
+    [
+      "http://c:4318/v1/logs?api_key=k1&x=1&TOKEN=t2",
+      "http://c:4318/v1/logs?api_key=***&x=1&TOKEN=***",
+    ],
+    [
+      "http://c/?key=a&apikey=b&access_token=c&sig=d&signature=e&password=f&secret=g",
+      "http://c/?key=***&apikey=***&access_token=***&sig=***&signature=***&password=***&secret=***",
+    ],
+    [
+      "http://c/?x_api_key=a&client_secret=b&auth-token=c&keyboard=d",
+      "http://c/?x_api_key=***&client_secret=***&auth-token=***&keyboard=d",
+    ],
     ["http://c/path#access_token=abc", "http://c/path#access_token=***"],
     ["http://collector:4318/v1/traces", "http://collector:4318/v1/traces"],
     ["http://host/@scope/pkg?x=1", "http://host/@scope/pkg?x=1"],
@@ -74,7 +84,15 @@ describe("setup warnings and the shutdown summary", () => {
   it("print the endpoint redacted on connection refused, and the summary too", async () => {
     const warnings: string[] = [];
     const endpoint = withCredentials(await refusedUrl());
-    telemetry = setupTelemetry({ disableBatch: true, endpoint, headers: secretHeaders, timeoutMillis: 300, onWarning: (m) => warnings.push(m), metrics: false, logs: false });
+    telemetry = setupTelemetry({
+      disableBatch: true,
+      endpoint,
+      headers: secretHeaders,
+      timeoutMillis: 300,
+      onWarning: (m) => warnings.push(m),
+      metrics: false,
+      logs: false,
+    });
     const model = new ScriptedChatModel({ model: "m", replies: [{ text: "hi" }] });
     await model.invoke("a");
     await model.invoke("b");
@@ -82,13 +100,30 @@ describe("setup warnings and the shutdown summary", () => {
     await telemetry.shutdown();
     telemetry = undefined;
     const host = new URL(endpoint).host;
-    expect(warnings[0]).toContain(`traces export to http://***@${host}/base/v1/traces?api_key=***&region=eu failed: connection refused.`);
-    expect(warnings.some((w) => w.startsWith("traces: ") && w.includes(`exports failed in total to http://***@${host}/base/v1/traces?api_key=***&region=eu`))).toBe(true);
+    expect(warnings[0]).toContain(
+      `traces export to http://***@${host}/base/v1/traces?api_key=***&region=eu failed: connection refused.`,
+    );
+    expect(
+      warnings.some(
+        (w) =>
+          w.startsWith("traces: ") &&
+          w.includes(
+            `exports failed in total to http://***@${host}/base/v1/traces?api_key=***&region=eu`,
+          ),
+      ),
+    ).toBe(true);
     expectNoSecret(warnings.join("\n"), "warnings");
   });
 
   it("scrub a header value that a rejecting receiver echoes back in its body", async () => {
-    receiver = await startOtlpReceiver({ routes: { "/base/v1/traces": (r) => ({ status: 401, body: `bad credentials: ${String(r.headers.authorization)}` }) } });
+    receiver = await startOtlpReceiver({
+      routes: {
+        "/base/v1/traces": (r) => ({
+          status: 401,
+          body: `bad credentials: ${String(r.headers.authorization)}`,
+        }),
+      },
+    });
     const warnings: string[] = [];
     telemetry = setupTelemetry({
       disableBatch: true,
@@ -111,8 +146,12 @@ describe("configuration errors and the printed configuration", () => {
   it("TelemetryConfigError messages quote URLs redacted", () => {
     const bad = `ftp://otlpuser:${USER_SECRET}@collector:21/x?token=${QUERY_SECRET}`;
     expect(() => resolveTelemetryConfig({ endpoint: bad }, {})).toThrow(TelemetryConfigError);
-    expect(() => resolveTelemetryConfig({ endpoint: bad }, {})).toThrow('endpoint must be an http:// or https:// URL, got "ftp://***@collector:21/x?token=***"');
-    expect(() => resolveTelemetryConfig({}, { OTEL_EXPORTER_OTLP_ENDPOINT: bad })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT must be an http/);
+    expect(() => resolveTelemetryConfig({ endpoint: bad }, {})).toThrow(
+      'endpoint must be an http:// or https:// URL, got "ftp://***@collector:21/x?token=***"',
+    );
+    expect(() => resolveTelemetryConfig({}, { OTEL_EXPORTER_OTLP_ENDPOINT: bad })).toThrow(
+      /OTEL_EXPORTER_OTLP_ENDPOINT must be an http/,
+    );
     try {
       resolveTelemetryConfig({}, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: bad });
     } catch (error) {
@@ -121,25 +160,46 @@ describe("configuration errors and the printed configuration", () => {
   });
 
   it.each([
-    ["an invalid port", `http://otlpuser:${USER_SECRET}@collector:99999?token=${QUERY_SECRET}`, /^endpoint is not a valid URL: "http:\/\/\*\*\*@collector:99999\?token=\*\*\*"/],
-    ["a password with a slash", `http://otlpuser:a/${USER_SECRET}@collector:4318`, /^endpoint is not a valid URL: "http:\/\/\*\*\*@collector:4318"/],
-    ["no scheme", `otlpuser:${USER_SECRET}@collector:4318`, /^endpoint must be an http:\/\/ or https:\/\/ URL, got "\*\*\*@collector:4318" \(missing "http:\/\/"\?\)$/],
-  ])("TelemetryConfigError quotes an unparsable URL conservatively redacted (%s)", (_, endpoint, expected) => {
-    let message = "";
-    try {
-      resolveTelemetryConfig({ endpoint }, {});
-    } catch (error) {
-      expect(error).toBeInstanceOf(TelemetryConfigError);
-      message = (error as Error).message;
-    }
-    expect(message).toMatch(expected);
-    expectNoSecret(message, "error message");
-  });
+    [
+      "an invalid port",
+      `http://otlpuser:${USER_SECRET}@collector:99999?token=${QUERY_SECRET}`,
+      /^endpoint is not a valid URL: "http:\/\/\*\*\*@collector:99999\?token=\*\*\*"/,
+    ],
+    [
+      "a password with a slash",
+      `http://otlpuser:a/${USER_SECRET}@collector:4318`,
+      /^endpoint is not a valid URL: "http:\/\/\*\*\*@collector:4318"/,
+    ],
+    [
+      "no scheme",
+      `otlpuser:${USER_SECRET}@collector:4318`,
+      /^endpoint must be an http:\/\/ or https:\/\/ URL, got "\*\*\*@collector:4318" \(missing "http:\/\/"\?\)$/,
+    ],
+  ])(
+    "TelemetryConfigError quotes an unparsable URL conservatively redacted (%s)",
+    (_, endpoint, expected) => {
+      let message = "";
+      try {
+        resolveTelemetryConfig({ endpoint }, {});
+      } catch (error) {
+        expect(error).toBeInstanceOf(TelemetryConfigError);
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(expected);
+      expectNoSecret(message, "error message");
+    },
+  );
 
   it("TelemetryConfigError names a wrong header option by its kind, never by its value", () => {
     const wrong: Array<[Record<string, unknown>, RegExp]> = [
-      [{ headers: `Authorization=Bearer ${HEADER_SECRET}` }, /^headers must be an object of string values, got a string$/],
-      [{ traces: { headers: { "X-Api-Key": 8675309 } } }, /^traces\.headers\["X-Api-Key"\] must be a string, got a number$/],
+      [
+        { headers: `Authorization=Bearer ${HEADER_SECRET}` },
+        /^headers must be an object of string values, got a string$/,
+      ],
+      [
+        { traces: { headers: { "X-Api-Key": 8675309 } } },
+        /^traces\.headers\["X-Api-Key"\] must be a string, got a number$/,
+      ],
     ];
     for (const [options, expected] of wrong) {
       let message = "";
@@ -175,9 +235,15 @@ describe("configuration errors and the printed configuration", () => {
     const endpoint = withCredentials("http://collector:4318");
     const config = resolveTelemetryConfig({ endpoint, headers: secretHeaders }, {});
     // The exporters need the real values.
-    expect(config.traces.url).toBe(`http://otlpuser:${USER_SECRET}@collector:4318/base/v1/traces?api_key=${QUERY_SECRET}&region=eu`);
+    expect(config.traces.url).toBe(
+      `http://otlpuser:${USER_SECRET}@collector:4318/base/v1/traces?api_key=${QUERY_SECRET}&region=eu`,
+    );
     expect(config.traces.headers.Authorization).toBe(`Bearer ${HEADER_SECRET}`);
-    const printed = [inspect(config, { depth: 5 }), JSON.stringify(config), inspect(config.logs)].join("\n");
+    const printed = [
+      inspect(config, { depth: 5 }),
+      JSON.stringify(config),
+      inspect(config.logs),
+    ].join("\n");
     expectNoSecret(printed, "printed config");
     expect(JSON.parse(JSON.stringify(config.traces))).toMatchObject({
       url: "http://***@collector:4318/base/v1/traces?api_key=***&region=eu",
@@ -191,7 +257,12 @@ describe("configuration errors and the printed configuration", () => {
 describe("the doctor", () => {
   it("prints every signal's URL redacted and header values masked, also a response echoing them", async () => {
     receiver = await startOtlpReceiver({
-      routes: { "/base/v1/logs": (r) => ({ status: 400, body: `rejected ${String(r.headers.authorization)} at ${withCredentials("http://echo:1")}` }) },
+      routes: {
+        "/base/v1/logs": (r) => ({
+          status: 400,
+          body: `rejected ${String(r.headers.authorization)} at ${withCredentials("http://echo:1")}`,
+        }),
+      },
     });
     const lines: string[] = [];
     const code = await runDoctor({
@@ -204,15 +275,24 @@ describe("the doctor", () => {
     const text = lines.join("\n");
     expectNoSecret(text, "doctor output");
     for (const signal of ["traces", "metrics", "logs"]) {
-      expect(text).toContain(`  url      http://***@127.0.0.1:${receiver.port}/base/v1/${signal}?api_key=***&region=eu`);
+      expect(text).toContain(
+        `  url      http://***@127.0.0.1:${receiver.port}/base/v1/${signal}?api_key=***&region=eu`,
+      );
     }
     expect(text).toContain("  headers  Authorization: B***, X-Scope-OrgID: t***");
-    expect(text).toContain("  body     rejected *** at http://***@echo:1/base?api_key=***&region=eu");
+    expect(text).toContain(
+      "  body     rejected *** at http://***@echo:1/base?api_key=***&region=eu",
+    );
   });
 
   it("prints a configuration error redacted", async () => {
     const lines: string[] = [];
-    const code = await runDoctor({ env: envWithoutOtel({ OTEL_EXPORTER_OTLP_ENDPOINT: `grpc://u:${USER_SECRET}@c:4317?token=${QUERY_SECRET}` }), out: (l) => lines.push(l) });
+    const code = await runDoctor({
+      env: envWithoutOtel({
+        OTEL_EXPORTER_OTLP_ENDPOINT: `grpc://u:${USER_SECRET}@c:4317?token=${QUERY_SECRET}`,
+      }),
+      out: (l) => lines.push(l),
+    });
     expect(code).toBe(2);
     expect(lines[1]).toMatch(/^configuration error: OTEL_EXPORTER_OTLP_ENDPOINT must be an http/);
     expectNoSecret(lines.join("\n"), "doctor output");
@@ -232,8 +312,16 @@ describe("exported telemetry", () => {
         handlerOptions: { captureContent },
       });
       const failure = new Error(`request to ${modelUrl} failed`);
-      const ok = new ScriptedChatModel({ model: "m", baseURL: modelUrl, replies: [{ text: "fine", inputTokens: 3, outputTokens: 2 }] });
-      const failing = new ScriptedChatModel({ model: "m", baseURL: modelUrl, replies: [{ text: "", error: failure }] });
+      const ok = new ScriptedChatModel({
+        model: "m",
+        baseURL: modelUrl,
+        replies: [{ text: "fine", inputTokens: 3, outputTokens: 2 }],
+      });
+      const failing = new ScriptedChatModel({
+        model: "m",
+        baseURL: modelUrl,
+        replies: [{ text: "", error: failure }],
+      });
       const fetcher = tool(
         async () => {
           throw new Error(`GET ${modelUrl}/docs returned 403`);
@@ -247,7 +335,8 @@ describe("exported telemetry", () => {
       const bodies = receiver.requests.map((r) => r.body.toString("utf8"));
       const all = bodies.join("\n");
       // Everything was exported (spans, metrics, logs), host and port of the model are there...
-      for (const path of ["/v1/traces", "/v1/metrics", "/v1/logs"]) expect(receiver.requestsTo(path).length, path).toBeGreaterThan(0);
+      for (const path of ["/v1/traces", "/v1/metrics", "/v1/logs"])
+        expect(receiver.requestsTo(path).length, path).toBeGreaterThan(0);
       expect(all).toContain("model.internal");
       expect(all).toContain("http://***@model.internal:8443/v1?api_key=***&region=eu failed");
       // ...its credentials are not, nor the header value quoted in the error's message.
@@ -269,7 +358,11 @@ describe("exported telemetry", () => {
         metrics: { exporter: exporters.metricExporter },
         logs: { exporter: exporters.logExporter },
       });
-      const failing = new ScriptedChatModel({ model: "m", baseURL: modelUrl, replies: [{ text: "", error: new Error(`request to ${modelUrl} failed`) }] });
+      const failing = new ScriptedChatModel({
+        model: "m",
+        baseURL: modelUrl,
+        replies: [{ text: "", error: new Error(`request to ${modelUrl} failed`) }],
+      });
       await expect(failing.invoke("hello")).rejects.toThrow();
       // A span of another instrumentation whose status message quotes the URL as it was requested.
       const span = telemetry.tracerProvider.getTracer("undici-like").startSpan("GET");
@@ -278,8 +371,12 @@ describe("exported telemetry", () => {
       await telemetry.shutdown();
       telemetry = undefined;
       const text = lines.join("\n");
-      expect(text).toContain("request to http://***@model.internal:8443/v1?api_key=***&region=eu failed");
-      expect(text).toContain("fetch http://***@model.internal:8443/v1?api_key=***&region=eu failed");
+      expect(text).toContain(
+        "request to http://***@model.internal:8443/v1?api_key=***&region=eu failed",
+      );
+      expect(text).toContain(
+        "fetch http://***@model.internal:8443/v1?api_key=***&region=eu failed",
+      );
       expectNoSecret(text, "console output");
     });
   }

@@ -14,12 +14,20 @@ import { setupTelemetry } from "../src/setup/setup.js";
 it("spans and log records of any instrumentation inside the scope carry the association properties", async () => {
   const spans = new InMemorySpanExporter();
   const records = new InMemoryLogRecordExporter();
-  const telemetry = setupTelemetry({ disableBatch: true, global: false, traces: { exporter: spans }, metrics: false, logs: { exporter: records } });
+  const telemetry = setupTelemetry({
+    disableBatch: true,
+    global: false,
+    traces: { exporter: spans },
+    metrics: false,
+    logs: { exporter: records },
+  });
   try {
     const tracer = trace.getTracer("some-http-instrumentation");
     await withAssociationProperties({ user_id: "u-42", session_id: "s-7" }, async () => {
       tracer.startSpan("GET /weather").end();
-      logs.getLogger("app").emit({ severityNumber: SeverityNumber.INFO, body: "looked up the weather" });
+      logs
+        .getLogger("app")
+        .emit({ severityNumber: SeverityNumber.INFO, body: "looked up the weather" });
     });
     tracer.startSpan("outside").end();
     await telemetry.forceFlush();

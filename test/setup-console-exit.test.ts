@@ -26,7 +26,11 @@ describe("embedded console default", () => {
     });
     const warnings: string[] = [];
     const telemetry = setupTelemetry({ onWarning: (m) => warnings.push(m) });
-    expect([telemetry.config.traces.mode, telemetry.config.metrics.mode, telemetry.config.logs.mode]).toEqual(["console", "console", "console"]);
+    expect([
+      telemetry.config.traces.mode,
+      telemetry.config.metrics.mode,
+      telemetry.config.logs.mode,
+    ]).toEqual(["console", "console", "console"]);
     await pingChain().invoke({ question: "ping" });
     await telemetry.shutdown();
     vi.restoreAllMocks();
@@ -44,9 +48,15 @@ describe("embedded console default", () => {
 
 const fixture = fileURLToPath(new URL("./fixtures/exit-flush.ts", import.meta.url));
 
-function runFixture(env: NodeJS.ProcessEnv, onStdout?: (text: string, kill: () => void) => void): Promise<{ code: number | null; stderr: string }> {
+function runFixture(
+  env: NodeJS.ProcessEnv,
+  onStdout?: (text: string, kill: () => void) => void,
+): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", fixture], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", fixture], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += String(d)));
     child.stdout.on("data", (d) => onStdout?.(String(d), () => child.kill("SIGTERM")));
@@ -73,9 +83,12 @@ describe("flushing at process end", () => {
 
   it("flushes on SIGTERM when the app calls shutdown() in its own handler", async () => {
     receiver = await startOtlpReceiver();
-    const { code, stderr } = await runFixture({ ...envWithoutOtel(), RECEIVER_URL: receiver.url, SIGTERM_MODE: "1" }, (text, kill) => {
-      if (text.includes("ready")) kill();
-    });
+    const { code, stderr } = await runFixture(
+      { ...envWithoutOtel(), RECEIVER_URL: receiver.url, SIGTERM_MODE: "1" },
+      (text, kill) => {
+        if (text.includes("ready")) kill();
+      },
+    );
     expect(stderr).toBe("");
     expect(code).toBe(0);
     expect(receiver.requestsTo("/v1/traces").length).toBeGreaterThan(0);

@@ -29,7 +29,9 @@ const forSignal = (signal: string) => warnings.filter((w) => w.startsWith(`${sig
 
 describe("export failure warnings", () => {
   it("warns once on a 404 for metrics with the Tempo/Prometheus/Thanos hint, and counts the rest", async () => {
-    receiver = await startOtlpReceiver({ routes: { "/v1/metrics": { status: 404, body: "404 page not found" } } });
+    receiver = await startOtlpReceiver({
+      routes: { "/v1/metrics": { status: 404, body: "404 page not found" } },
+    });
     telemetry = setupTelemetry({ disableBatch: true, endpoint: receiver.url, onWarning });
     await pingChain().invoke({ question: "ping" });
     await telemetry.forceFlush();
@@ -46,11 +48,15 @@ describe("export failure warnings", () => {
     await telemetry.shutdown();
     // The final export at shutdown fails too: one summary line with the count.
     expect(warnings).toHaveLength(2);
-    expect(warnings[1]).toBe(`metrics: 4 exports failed in total to ${receiver.url}/v1/metrics (first: HTTP 404 Not Found ("404 page not found")).`);
+    expect(warnings[1]).toBe(
+      `metrics: 4 exports failed in total to ${receiver.url}/v1/metrics (first: HTTP 404 Not Found ("404 page not found")).`,
+    );
   });
 
   it("warns once on a 401 for logs with the Loki X-Scope-OrgID hint", async () => {
-    receiver = await startOtlpReceiver({ routes: { "/otlp/v1/logs": { status: 401, body: "no org id" } } });
+    receiver = await startOtlpReceiver({
+      routes: { "/otlp/v1/logs": { status: 401, body: "no org id" } },
+    });
     telemetry = setupTelemetry({
       disableBatch: true,
       onWarning,
@@ -63,7 +69,9 @@ describe("export failure warnings", () => {
     expect(receiver.requestsTo("/otlp/v1/logs").length).toBeGreaterThanOrEqual(3);
     const logWarnings = forSignal("logs");
     expect(logWarnings).toHaveLength(1);
-    expect(logWarnings[0]).toContain(`logs export to ${receiver.url}/otlp/v1/logs failed: HTTP 401 Unauthorized ("no org id").`);
+    expect(logWarnings[0]).toContain(
+      `logs export to ${receiver.url}/otlp/v1/logs failed: HTTP 401 Unauthorized ("no org id").`,
+    );
     expect(logWarnings[0]).toContain("Loki needs X-Scope-OrgID when auth is on");
     expect(warnings).toEqual(logWarnings);
   });
@@ -71,7 +79,12 @@ describe("export failure warnings", () => {
   it("warns once per signal on connection refused", async () => {
     const url = await refusedUrl();
     // A short timeout: refused connections are retried with backoff within it.
-    telemetry = setupTelemetry({ disableBatch: true, endpoint: url, timeoutMillis: 300, onWarning });
+    telemetry = setupTelemetry({
+      disableBatch: true,
+      endpoint: url,
+      timeoutMillis: 300,
+      onWarning,
+    });
     await pingChain().invoke({ question: "ping" });
     await pingChain().invoke({ question: "ping" });
     await telemetry.forceFlush();
@@ -88,8 +101,17 @@ describe("export failure warnings", () => {
   });
 
   it("names the status class when a 503 persisted until the timeout", async () => {
-    receiver = await startOtlpReceiver({ routes: { "/v1/traces": { status: 503, headers: { "Retry-After": "5" } } } });
-    telemetry = setupTelemetry({ disableBatch: true, endpoint: receiver.url, timeoutMillis: 500, onWarning, metrics: false, logs: false });
+    receiver = await startOtlpReceiver({
+      routes: { "/v1/traces": { status: 503, headers: { "Retry-After": "5" } } },
+    });
+    telemetry = setupTelemetry({
+      disableBatch: true,
+      endpoint: receiver.url,
+      timeoutMillis: 500,
+      onWarning,
+      metrics: false,
+      logs: false,
+    });
     await pingChain().invoke({ question: "ping" });
     await telemetry.forceFlush();
     const w = forSignal("traces");
@@ -100,7 +122,9 @@ describe("export failure warnings", () => {
 
 describe("describeExportFailure", () => {
   it("recognises TLS errors", () => {
-    const error = Object.assign(new Error("self-signed certificate"), { code: "DEPTH_ZERO_SELF_SIGNED_CERT" });
+    const error = Object.assign(new Error("self-signed certificate"), {
+      code: "DEPTH_ZERO_SELF_SIGNED_CERT",
+    });
     const d = describeExportFailure({ signal: "logs", url: "https://loki/otlp/v1/logs", error });
     expect(d.status).toBe("TLS error (DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate)");
     expect(d.hint).toMatch(/NODE_EXTRA_CA_CERTS/);
@@ -111,7 +135,13 @@ describe("bounded batch queue", () => {
   it("drops past maxQueueSize, counts the drops and warns once", async () => {
     // How many spans one run ends, measured with a plain exporter first.
     const counted: ReadableSpan[] = [];
-    const counter = setupTelemetry({ disableBatch: true, onWarning, metrics: false, logs: false, traces: { exporter: collectingExporter(counted) } });
+    const counter = setupTelemetry({
+      disableBatch: true,
+      onWarning,
+      metrics: false,
+      logs: false,
+      traces: { exporter: collectingExporter(counted) },
+    });
     await pingChain().invoke({ question: "ping" });
     await counter.shutdown();
     const spansPerRun = counted.length;
@@ -128,7 +158,13 @@ describe("bounded batch queue", () => {
       },
       shutdown: async () => {},
     };
-    telemetry = setupTelemetry({ maxQueueSize: 2, onWarning, traces: { exporter }, metrics: false, logs: false });
+    telemetry = setupTelemetry({
+      maxQueueSize: 2,
+      onWarning,
+      traces: { exporter },
+      metrics: false,
+      logs: false,
+    });
     // The first full batch (2 spans) is held by the exporter, the next 2 fill the queue, the rest drop.
     for (let i = 0; i < 3; i++) await pingChain().invoke({ question: "ping" });
     const dropWarnings = warnings.filter((w) => w.includes("export queue is full"));
@@ -139,6 +175,8 @@ describe("bounded batch queue", () => {
     for (const cb of held.splice(0)) cb({ code: 0 });
     await telemetry.shutdown();
     expect(exported.length).toBe(4);
-    expect(warnings).toContain(`traces: ${3 * spansPerRun - 4} records dropped because the export queue was full.`);
+    expect(warnings).toContain(
+      `traces: ${3 * spansPerRun - 4} records dropped because the export queue was full.`,
+    );
   });
 });

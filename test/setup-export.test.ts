@@ -6,9 +6,18 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { setupTelemetry, type TelemetryHandle } from "../src/setup/setup.js";
 import { snapshotEnv } from "./helpers/env.js";
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedRequest } from "./helpers/otlp-receiver.js";
+import {
+  startOtlpReceiver,
+  type OtlpReceiver,
+  type ReceivedRequest,
+} from "./helpers/otlp-receiver.js";
 import { pingChain } from "./helpers/langchain-fixtures.js";
-import { base64ToHex, decodeLogsRequest, decodeMetricsRequest, decodeTraceRequest } from "./helpers/otlp-proto.js";
+import {
+  base64ToHex,
+  decodeLogsRequest,
+  decodeMetricsRequest,
+  decodeTraceRequest,
+} from "./helpers/otlp-proto.js";
 
 let receiver: OtlpReceiver;
 let telemetry: TelemetryHandle | undefined;
@@ -41,13 +50,20 @@ function grafanaOptions(base: string) {
 }
 
 type OtlpAttr = { key: string; value: Record<string, unknown> };
-const attr = (attrs: OtlpAttr[] | undefined, key: string) => attrs?.find((a) => a.key === key)?.value;
+const attr = (attrs: OtlpAttr[] | undefined, key: string) =>
+  attrs?.find((a) => a.key === key)?.value;
 const spansOf = (reqs: ReceivedRequest[]) =>
-  reqs.flatMap((r) => r.json.resourceSpans.flatMap((rs: any) => rs.scopeSpans.flatMap((ss: any) => ss.spans)));
+  reqs.flatMap((r) =>
+    r.json.resourceSpans.flatMap((rs: any) => rs.scopeSpans.flatMap((ss: any) => ss.spans)),
+  );
 const metricsOf = (reqs: ReceivedRequest[]) =>
-  reqs.flatMap((r) => r.json.resourceMetrics.flatMap((rm: any) => rm.scopeMetrics.flatMap((sm: any) => sm.metrics)));
+  reqs.flatMap((r) =>
+    r.json.resourceMetrics.flatMap((rm: any) => rm.scopeMetrics.flatMap((sm: any) => sm.metrics)),
+  );
 const logRecordsOf = (reqs: ReceivedRequest[]) =>
-  reqs.flatMap((r) => r.json.resourceLogs.flatMap((rl: any) => rl.scopeLogs.flatMap((sl: any) => sl.logRecords)));
+  reqs.flatMap((r) =>
+    r.json.resourceLogs.flatMap((rl: any) => rl.scopeLogs.flatMap((sl: any) => sl.logRecords)),
+  );
 
 describe("setupTelemetry with the Grafana configuration of issue 3", () => {
   it("sends each signal to its own path with only its own headers, even with OTEL_EXPORTER_OTLP_HEADERS set", async () => {
@@ -94,9 +110,13 @@ describe("setupTelemetry with the Grafana configuration of issue 3", () => {
     const traceReqs = receiver.requestsTo("/v1/traces");
     // Resource: service.name as a typed string value.
     for (const r of traceReqs) {
-      expect(attr(r.json.resourceSpans[0].resource.attributes, "service.name")).toEqual({ stringValue: "root_cause_analysis" });
+      expect(attr(r.json.resourceSpans[0].resource.attributes, "service.name")).toEqual({
+        stringValue: "root_cause_analysis",
+      });
       // The default resource is kept, not replaced.
-      expect(attr(r.json.resourceSpans[0].resource.attributes, "telemetry.sdk.language")).toEqual({ stringValue: "nodejs" });
+      expect(attr(r.json.resourceSpans[0].resource.attributes, "telemetry.sdk.language")).toEqual({
+        stringValue: "nodejs",
+      });
     }
     const spans = spansOf(traceReqs);
     expect(spans.length).toBeGreaterThanOrEqual(2);
@@ -110,7 +130,9 @@ describe("setupTelemetry with the Grafana configuration of issue 3", () => {
       expect(typeof s.kind).toBe("number");
       for (const a of s.attributes ?? []) {
         expect(Object.keys(a.value).length).toBe(1);
-        expect(Object.keys(a.value)[0]).toMatch(/^(stringValue|intValue|doubleValue|boolValue|arrayValue|kvlistValue|bytesValue)$/);
+        expect(Object.keys(a.value)[0]).toMatch(
+          /^(stringValue|intValue|doubleValue|boolValue|arrayValue|kvlistValue|bytesValue)$/,
+        );
       }
     }
     const traceIds = new Set(spans.map((s: any) => s.traceId));
@@ -134,7 +156,10 @@ describe("setupTelemetry with the Grafana configuration of issue 3", () => {
     expect(duration?.histogram.aggregationTemporality).toBe(2); // CUMULATIVE
     expect(tokens?.histogram.aggregationTemporality).toBe(2);
     const tokenSums = Object.fromEntries(
-      tokens.histogram.dataPoints.map((dp: any) => [attr(dp.attributes, "gen_ai.token.type")?.stringValue, dp.sum]),
+      tokens.histogram.dataPoints.map((dp: any) => [
+        attr(dp.attributes, "gen_ai.token.type")?.stringValue,
+        dp.sum,
+      ]),
     );
     expect(tokenSums).toEqual({ input: 10, output: 5 });
 
@@ -144,7 +169,12 @@ describe("setupTelemetry with the Grafana configuration of issue 3", () => {
       expect(rec.traceId).toBe(traceId);
       expect(ids.has(rec.spanId)).toBe(true);
     }
-    expect(records.some((r: any) => r.eventName === "gen_ai.client.inference.operation.details" && r.spanId === chat.spanId)).toBe(true);
+    expect(
+      records.some(
+        (r: any) =>
+          r.eventName === "gen_ai.client.inference.operation.details" && r.spanId === chat.spanId,
+      ),
+    ).toBe(true);
   });
 });
 
@@ -170,14 +200,24 @@ describe("setupTelemetry configuration sources", () => {
       expect(r.headers["x-scope-orgid"]).toBe("rca");
       expect(r.headers).not.toHaveProperty("x-generic");
     }
-    expect(attr(traces[0].json.resourceSpans[0].resource.attributes, "service.name")).toEqual({ stringValue: "env_service" });
+    expect(attr(traces[0].json.resourceSpans[0].resource.attributes, "service.name")).toEqual({
+      stringValue: "env_service",
+    });
   });
 
   it("passes captureContent and handlerOptions to the handler", async () => {
-    telemetry = setupTelemetry({ disableBatch: true, onWarning, endpoint: receiver.url, captureContent: true, handlerOptions: { logs: false } });
+    telemetry = setupTelemetry({
+      disableBatch: true,
+      onWarning,
+      endpoint: receiver.url,
+      captureContent: true,
+      handlerOptions: { logs: false },
+    });
     await pingChain().invoke({ question: "ping" });
     await telemetry.shutdown();
-    const chat = spansOf(receiver.requestsTo("/v1/traces")).find((s: any) => String(s.name).startsWith("chat"));
+    const chat = spansOf(receiver.requestsTo("/v1/traces")).find((s: any) =>
+      String(s.name).startsWith("chat"),
+    );
     expect(String(attr(chat.attributes, "gen_ai.input.messages")?.stringValue)).toContain("ping");
     expect(receiver.requestsTo("/v1/logs")).toEqual([]);
   });
@@ -187,13 +227,20 @@ describe("setupTelemetry configuration sources", () => {
     telemetry = setupTelemetry({ disableBatch: true, onWarning, endpoint: receiver.url });
     await pingChain().invoke({ question: "ping" });
     await telemetry.shutdown();
-    const histograms = metricsOf(receiver.requestsTo("/v1/metrics")).filter((m: any) => m.histogram);
+    const histograms = metricsOf(receiver.requestsTo("/v1/metrics")).filter(
+      (m: any) => m.histogram,
+    );
     expect(histograms.length).toBeGreaterThan(0);
     for (const m of histograms) expect(m.histogram.aggregationTemporality).toBe(2);
   });
 
   it("uses url as-is", async () => {
-    telemetry = setupTelemetry({ disableBatch: true, onWarning, endpoint: receiver.url, metrics: { url: `${receiver.url}/api/v1/otlp` } });
+    telemetry = setupTelemetry({
+      disableBatch: true,
+      onWarning,
+      endpoint: receiver.url,
+      metrics: { url: `${receiver.url}/api/v1/otlp` },
+    });
     await pingChain().invoke({ question: "ping" });
     await telemetry.shutdown();
     expect(receiver.requestsTo("/api/v1/otlp").length).toBeGreaterThan(0);
@@ -203,7 +250,12 @@ describe("setupTelemetry configuration sources", () => {
 
   it("sends nothing for a signal turned off (option false, OTEL_<SIGNAL>_EXPORTER=none)", async () => {
     process.env.OTEL_LOGS_EXPORTER = "none";
-    telemetry = setupTelemetry({ disableBatch: true, onWarning, endpoint: receiver.url, traces: false });
+    telemetry = setupTelemetry({
+      disableBatch: true,
+      onWarning,
+      endpoint: receiver.url,
+      traces: false,
+    });
     await pingChain().invoke({ question: "ping" });
     await telemetry.shutdown();
     expect(receiver.requestsTo("/v1/metrics").length).toBeGreaterThan(0);
@@ -221,7 +273,13 @@ describe("setupTelemetry configuration sources", () => {
   });
 
   it("sends http/protobuf with the -proto exporters when asked, decodable with the official schema", async () => {
-    telemetry = setupTelemetry({ onWarning, endpoint: receiver.url, protocol: "http/protobuf", headers: { "X-Scope-OrgID": "rca" }, serviceName: "proto_svc" });
+    telemetry = setupTelemetry({
+      onWarning,
+      endpoint: receiver.url,
+      protocol: "http/protobuf",
+      headers: { "X-Scope-OrgID": "rca" },
+      serviceName: "proto_svc",
+    });
     await pingChain().invoke({ question: "ping" });
     await telemetry.shutdown();
     for (const path of ["/v1/traces", "/v1/metrics", "/v1/logs"]) {
@@ -233,8 +291,12 @@ describe("setupTelemetry configuration sources", () => {
       }
     }
     const traceReq = decodeTraceRequest(receiver.requestsTo("/v1/traces")[0].body);
-    expect(attr(traceReq.resourceSpans[0].resource.attributes, "service.name")).toEqual({ stringValue: "proto_svc" });
-    const spans = traceReq.resourceSpans.flatMap((rs: any) => rs.scopeSpans.flatMap((ss: any) => ss.spans));
+    expect(attr(traceReq.resourceSpans[0].resource.attributes, "service.name")).toEqual({
+      stringValue: "proto_svc",
+    });
+    const spans = traceReq.resourceSpans.flatMap((rs: any) =>
+      rs.scopeSpans.flatMap((ss: any) => ss.spans),
+    );
     const traceIds = new Set(spans.map((s: any) => base64ToHex(s.traceId)));
     expect(traceIds.size).toBe(1);
     expect([...traceIds][0]).toMatch(/^[0-9a-f]{32}$/);
@@ -242,12 +304,22 @@ describe("setupTelemetry configuration sources", () => {
 
     const metricNames = receiver
       .requestsTo("/v1/metrics")
-      .flatMap((r) => decodeMetricsRequest(r.body).resourceMetrics.flatMap((rm: any) => rm.scopeMetrics.flatMap((sm: any) => sm.metrics.map((m: any) => m.name))));
-    expect(metricNames).toEqual(expect.arrayContaining(["gen_ai.client.operation.duration", "gen_ai.client.token.usage"]));
+      .flatMap((r) =>
+        decodeMetricsRequest(r.body).resourceMetrics.flatMap((rm: any) =>
+          rm.scopeMetrics.flatMap((sm: any) => sm.metrics.map((m: any) => m.name)),
+        ),
+      );
+    expect(metricNames).toEqual(
+      expect.arrayContaining(["gen_ai.client.operation.duration", "gen_ai.client.token.usage"]),
+    );
 
     const records = receiver
       .requestsTo("/v1/logs")
-      .flatMap((r) => decodeLogsRequest(r.body).resourceLogs.flatMap((rl: any) => rl.scopeLogs.flatMap((sl: any) => sl.logRecords)));
+      .flatMap((r) =>
+        decodeLogsRequest(r.body).resourceLogs.flatMap((rl: any) =>
+          rl.scopeLogs.flatMap((sl: any) => sl.logRecords),
+        ),
+      );
     expect(records.length).toBeGreaterThan(0);
     for (const rec of records) expect(base64ToHex(rec.traceId)).toBe([...traceIds][0]);
   });
@@ -268,7 +340,9 @@ describe("setupTelemetry called twice", () => {
   it("returns the same handle, with a warning only when the options differ", async () => {
     const options = { disableBatch: true, onWarning, endpoint: receiver.url };
     telemetry = setupTelemetry(options);
-    expect(setupTelemetry({ ...options, onWarning: (m: string) => warnings.push(m) })).toBe(telemetry);
+    expect(setupTelemetry({ ...options, onWarning: (m: string) => warnings.push(m) })).toBe(
+      telemetry,
+    );
     expect(warnings).toEqual([]);
     expect(setupTelemetry({ ...options, serviceName: "other" })).toBe(telemetry);
     expect(warnings).toHaveLength(1);

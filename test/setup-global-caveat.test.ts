@@ -34,7 +34,13 @@ async function chainServer(): Promise<string> {
 it("traces requests of a server created after setupTelemetry(), not of one created before", async () => {
   const before = await chainServer();
   const spans: ReadableSpan[] = [];
-  const telemetry = setupTelemetry({ disableBatch: true, onWarning: () => {}, metrics: false, logs: false, traces: { exporter: collectingExporter(spans) } });
+  const telemetry = setupTelemetry({
+    disableBatch: true,
+    onWarning: () => {},
+    metrics: false,
+    logs: false,
+    traces: { exporter: collectingExporter(spans) },
+  });
   const after = await chainServer();
 
   expect(await (await fetch(before)).text()).toBe("ok");

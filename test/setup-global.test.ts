@@ -4,7 +4,12 @@
  * `registerGlobalHandler()` on its own with the app's providers.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-node";
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from "@opentelemetry/sdk-trace-node";
 import { setupTelemetry, type TelemetryHandle } from "../src/setup/setup.js";
 import { registerGlobalHandler } from "../src/handler/global.js";
 import { OpenTelemetryCallbackHandler } from "../src/handler/handler.js";
@@ -77,8 +82,14 @@ describe("global attach", () => {
 describe("registerGlobalHandler", () => {
   it("attaches a handler bound to the app's own provider; the undo function detaches it", async () => {
     const exporter = new InMemorySpanExporter();
-    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-    const handler = new OpenTelemetryCallbackHandler({ tracerProvider: provider, metrics: false, logs: false });
+    const provider = new BasicTracerProvider({
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
+    const handler = new OpenTelemetryCallbackHandler({
+      tracerProvider: provider,
+      metrics: false,
+      logs: false,
+    });
     const undo = registerGlobalHandler(handler);
     await pingChain().invoke({ question: "ping" });
     const first = exporter.getFinishedSpans().length;
@@ -94,8 +105,16 @@ describe("registerGlobalHandler", () => {
   it("a later registration replaces an earlier one (no stale handler kept by name de-duplication)", async () => {
     const a = new InMemorySpanExporter();
     const b = new InMemorySpanExporter();
-    const handlerA = new OpenTelemetryCallbackHandler({ tracerProvider: new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(a)] }), metrics: false, logs: false });
-    const handlerB = new OpenTelemetryCallbackHandler({ tracerProvider: new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(b)] }), metrics: false, logs: false });
+    const handlerA = new OpenTelemetryCallbackHandler({
+      tracerProvider: new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(a)] }),
+      metrics: false,
+      logs: false,
+    });
+    const handlerB = new OpenTelemetryCallbackHandler({
+      tracerProvider: new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(b)] }),
+      metrics: false,
+      logs: false,
+    });
     const undoA = registerGlobalHandler(handlerA);
     const undoB = registerGlobalHandler(handlerB);
     await pingChain().invoke({ question: "ping" });

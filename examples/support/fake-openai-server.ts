@@ -37,7 +37,10 @@ interface ChatMessage {
 interface ChatRequest {
   model?: string;
   messages?: ChatMessage[];
-  tools?: Array<{ type: string; function: { name: string; parameters?: { properties?: Record<string, { type?: string }> } } }>;
+  tools?: Array<{
+    type: string;
+    function: { name: string; parameters?: { properties?: Record<string, { type?: string }> } };
+  }>;
   stream?: boolean;
   stream_options?: { include_usage?: boolean };
 }
@@ -64,7 +67,11 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     if (req.method !== "POST" || !req.url?.endsWith("/chat/completions")) {
       res.writeHead(404, { "Content-Type": "application/json" });
-      res.end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}`, type: "invalid_request_error" } }));
+      res.end(
+        JSON.stringify({
+          error: { message: `no route ${req.method} ${req.url}`, type: "invalid_request_error" },
+        }),
+      );
       return;
     }
     requestCount++;
@@ -107,7 +114,9 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
 
     res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
     const send = (delta: object, finishReason: string | null = null): void => {
-      res.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta, finish_reason: finishReason }] })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta, finish_reason: finishReason }] })}\n\n`,
+      );
     };
     send({ role: "assistant", content: "" });
     if (answer.content !== null) {
@@ -120,7 +129,9 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
     answer.toolCalls.forEach((call, index) => send({ tool_calls: [{ index, ...call }] }));
     send({}, answer.finishReason);
     if (body.stream_options?.include_usage) {
-      res.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, choices: [], usage })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, choices: [], usage })}\n\n`,
+      );
     }
     res.end("data: [DONE]\n\n");
   };
@@ -151,7 +162,10 @@ function decide(body: ChatRequest, requestNumber: number): Answer {
   const messages = body.messages ?? [];
   const toolResults = messages.filter((m) => m.role === "tool").map((m) => textOf(m.content));
   const lastUser = [...messages].reverse().find((m) => m.role === "user");
-  const city = /\b(Paris|Rome|Oslo|London|Berlin|Madrid|Lisbon|Tokyo)\b/.exec(textOf(lastUser?.content))?.[1] ?? "Paris";
+  const city =
+    /\b(Paris|Rome|Oslo|London|Berlin|Madrid|Lisbon|Tokyo)\b/.exec(
+      textOf(lastUser?.content),
+    )?.[1] ?? "Paris";
 
   if (body.tools?.length && toolResults.length === 0) {
     const toolCalls = body.tools.slice(0, 2).map((t, i): ToolCall => {
@@ -159,7 +173,11 @@ function decide(body: ChatRequest, requestNumber: number): Answer {
       for (const [name, schema] of Object.entries(t.function.parameters?.properties ?? {})) {
         if (schema.type === "string") args[name] = city;
       }
-      return { id: `call_${requestNumber}_${i + 1}`, type: "function", function: { name: t.function.name, arguments: JSON.stringify(args) } };
+      return {
+        id: `call_${requestNumber}_${i + 1}`,
+        type: "function",
+        function: { name: t.function.name, arguments: JSON.stringify(args) },
+      };
     });
     return { content: null, toolCalls, finishReason: "tool_calls" };
   }
@@ -171,7 +189,10 @@ function decide(body: ChatRequest, requestNumber: number): Answer {
 
 function textOf(content: unknown): string {
   if (typeof content === "string") return content;
-  if (Array.isArray(content)) return content.map((p) => (typeof p === "string" ? p : String((p as { text?: unknown })?.text ?? ""))).join("");
+  if (Array.isArray(content))
+    return content
+      .map((p) => (typeof p === "string" ? p : String((p as { text?: unknown })?.text ?? "")))
+      .join("");
   return "";
 }
 

@@ -18,7 +18,11 @@ import {
   type TracerProvider,
 } from "@opentelemetry/api";
 import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
-import { getAssociationAttributes, setAssociationProperties, type AssociationProperties } from "./association.js";
+import {
+  getAssociationAttributes,
+  setAssociationProperties,
+  type AssociationProperties,
+} from "./association.js";
 import { boundedJson } from "../util/content.js";
 import { describeError, recordFailure } from "../signals/errors.js";
 import { captureContentFromEnv, DEFAULT_MAX_CONTENT_LENGTH } from "../handler/options.js";
@@ -75,7 +79,11 @@ export interface TracedMethodDecorator {
     method: (this: This, ...args: Args) => Return,
     context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Return>,
   ): (this: This, ...args: Args) => Return;
-  (target: object, propertyKey: string | symbol, descriptor: PropertyDescriptor): PropertyDescriptor;
+  (
+    target: object,
+    propertyKey: string | symbol,
+    descriptor: PropertyDescriptor,
+  ): PropertyDescriptor;
 }
 
 /**
@@ -85,9 +93,17 @@ export interface TracedMethodDecorator {
  *
  * As a decorator: `@traceWorkflow("name")` (name default: the method name).
  */
-export function traceWorkflow<F extends AnyFunction>(name: string, fn: F, options?: TraceOptions): F;
+export function traceWorkflow<F extends AnyFunction>(
+  name: string,
+  fn: F,
+  options?: TraceOptions,
+): F;
 export function traceWorkflow(name?: string, options?: TraceOptions): TracedMethodDecorator;
-export function traceWorkflow(name?: string, fnOrOptions?: AnyFunction | TraceOptions, options?: TraceOptions): unknown {
+export function traceWorkflow(
+  name?: string,
+  fnOrOptions?: AnyFunction | TraceOptions,
+  options?: TraceOptions,
+): unknown {
   return annotate("workflow", name, fnOrOptions, options);
 }
 
@@ -99,7 +115,11 @@ export function traceWorkflow(name?: string, fnOrOptions?: AnyFunction | TraceOp
  */
 export function traceTask<F extends AnyFunction>(name: string, fn: F, options?: TraceOptions): F;
 export function traceTask(name?: string, options?: TraceOptions): TracedMethodDecorator;
-export function traceTask(name?: string, fnOrOptions?: AnyFunction | TraceOptions, options?: TraceOptions): unknown {
+export function traceTask(
+  name?: string,
+  fnOrOptions?: AnyFunction | TraceOptions,
+  options?: TraceOptions,
+): unknown {
   return annotate("task", name, fnOrOptions, options);
 }
 
@@ -111,7 +131,11 @@ export function traceTask(name?: string, fnOrOptions?: AnyFunction | TraceOption
  */
 export function traceAgent<F extends AnyFunction>(name: string, fn: F, options?: TraceOptions): F;
 export function traceAgent(name?: string, options?: TraceOptions): TracedMethodDecorator;
-export function traceAgent(name?: string, fnOrOptions?: AnyFunction | TraceOptions, options?: TraceOptions): unknown {
+export function traceAgent(
+  name?: string,
+  fnOrOptions?: AnyFunction | TraceOptions,
+  options?: TraceOptions,
+): unknown {
   return annotate("agent", name, fnOrOptions, options);
 }
 
@@ -123,7 +147,11 @@ export function traceAgent(name?: string, fnOrOptions?: AnyFunction | TraceOptio
  */
 export function traceTool<F extends AnyFunction>(name: string, fn: F, options?: TraceOptions): F;
 export function traceTool(name?: string, options?: TraceOptions): TracedMethodDecorator;
-export function traceTool(name?: string, fnOrOptions?: AnyFunction | TraceOptions, options?: TraceOptions): unknown {
+export function traceTool(
+  name?: string,
+  fnOrOptions?: AnyFunction | TraceOptions,
+  options?: TraceOptions,
+): unknown {
   return annotate("tool", name, fnOrOptions, options);
 }
 
@@ -139,23 +167,39 @@ function annotate(
   return methodDecorator(kind, name, fnOrOptions ?? {});
 }
 
-function methodDecorator(kind: AnnotationKind, name: string | undefined, options: TraceOptions): TracedMethodDecorator {
+function methodDecorator(
+  kind: AnnotationKind,
+  name: string | undefined,
+  options: TraceOptions,
+): TracedMethodDecorator {
   return function decorate(method: unknown, ctx: unknown, descriptor?: PropertyDescriptor): any {
     // Standard decorators: (method, { kind: "method", name, ... }).
     if (typeof method === "function" && ctx !== null && typeof ctx === "object" && "kind" in ctx) {
       const decoratorContext = ctx as ClassMemberDecoratorContext;
       if (decoratorContext.kind !== "method") {
-        diag.warn(`langchain-opentelemetry: @trace${capitalise(kind)} applies to methods only; ignored on a ${decoratorContext.kind}`);
+        diag.warn(
+          `langchain-opentelemetry: @trace${capitalise(kind)} applies to methods only; ignored on a ${decoratorContext.kind}`,
+        );
         return undefined;
       }
-      return wrapFunction(kind, name || memberName(decoratorContext.name), method as AnyFunction, options);
+      return wrapFunction(
+        kind,
+        name || memberName(decoratorContext.name),
+        method as AnyFunction,
+        options,
+      );
     }
     // experimentalDecorators: (prototype, key, descriptor).
     if (descriptor && typeof descriptor.value === "function") {
       const key = ctx as string | symbol;
-      return { ...descriptor, value: wrapFunction(kind, name || memberName(key), descriptor.value, options) };
+      return {
+        ...descriptor,
+        value: wrapFunction(kind, name || memberName(key), descriptor.value, options),
+      };
     }
-    diag.warn(`langchain-opentelemetry: @trace${capitalise(kind)} applies to methods only; ignored`);
+    diag.warn(
+      `langchain-opentelemetry: @trace${capitalise(kind)} applies to methods only; ignored`,
+    );
     return descriptor;
   } as TracedMethodDecorator;
 }
@@ -169,17 +213,28 @@ function capitalise(s: string): string {
 }
 
 /** Span name and fixed attributes of one annotated function. */
-function spanShape(kind: AnnotationKind, name: string): { spanName: string; attributes: Attributes } {
+function spanShape(
+  kind: AnnotationKind,
+  name: string,
+): { spanName: string; attributes: Attributes } {
   switch (kind) {
     case "workflow":
       return {
         spanName: `${OP_INVOKE_WORKFLOW} ${name}`,
-        attributes: { [ATTR_GEN_AI_OPERATION_NAME]: OP_INVOKE_WORKFLOW, [ATTR_GEN_AI_WORKFLOW_NAME]: name, [ATTR_SPAN_KIND]: kind },
+        attributes: {
+          [ATTR_GEN_AI_OPERATION_NAME]: OP_INVOKE_WORKFLOW,
+          [ATTR_GEN_AI_WORKFLOW_NAME]: name,
+          [ATTR_SPAN_KIND]: kind,
+        },
       };
     case "agent":
       return {
         spanName: `${OP_INVOKE_AGENT} ${name}`,
-        attributes: { [ATTR_GEN_AI_OPERATION_NAME]: OP_INVOKE_AGENT, [ATTR_GEN_AI_AGENT_NAME]: name, [ATTR_SPAN_KIND]: kind },
+        attributes: {
+          [ATTR_GEN_AI_OPERATION_NAME]: OP_INVOKE_AGENT,
+          [ATTR_GEN_AI_AGENT_NAME]: name,
+          [ATTR_SPAN_KIND]: kind,
+        },
       };
     case "tool":
       return {
@@ -192,7 +247,10 @@ function spanShape(kind: AnnotationKind, name: string): { spanName: string; attr
         },
       };
     case "task":
-      return { spanName: `task ${name}`, attributes: { [ATTR_SPAN_KIND]: kind, [ATTR_TASK_NAME]: name } };
+      return {
+        spanName: `task ${name}`,
+        attributes: { [ATTR_SPAN_KIND]: kind, [ATTR_TASK_NAME]: name },
+      };
   }
 }
 
@@ -206,20 +264,31 @@ interface Call {
   ended: boolean;
 }
 
-function wrapFunction<F extends AnyFunction>(kind: AnnotationKind, name: string, fn: F, options: TraceOptions): F {
+function wrapFunction<F extends AnyFunction>(
+  kind: AnnotationKind,
+  name: string,
+  fn: F,
+  options: TraceOptions,
+): F {
   ensureLangChainContextStorage();
   const { spanName, attributes } = spanShape(kind, name);
   const fixedAttributes: Attributes = { ...options.attributes, ...attributes };
   const inputKey = kind === "tool" ? ATTR_GEN_AI_TOOL_CALL_ARGUMENTS : ATTR_INPUT;
   const outputKey = kind === "tool" ? ATTR_GEN_AI_TOOL_CALL_RESULT : ATTR_OUTPUT;
   // An explicit provider is fixed; the global one is a proxy that follows later registration.
-  const tracer: Tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(PACKAGE_NAME);
+  const tracer: Tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(
+    PACKAGE_NAME,
+  );
 
   const wrapped = function (this: unknown, ...args: unknown[]): unknown {
     let call: Call;
     try {
       call = startCall(tracer, spanName, fixedAttributes, options, outputKey);
-      if (call.capture && call.span.isRecording()) call.span.setAttribute(inputKey, boundedJson(args.length === 1 ? args[0] : args, call.maxContent));
+      if (call.capture && call.span.isRecording())
+        call.span.setAttribute(
+          inputKey,
+          boundedJson(args.length === 1 ? args[0] : args, call.maxContent),
+        );
     } catch (err) {
       diag.warn("langchain-opentelemetry: could not start an annotation span", err);
       return fn.apply(this, args);
@@ -240,13 +309,23 @@ function wrapFunction<F extends AnyFunction>(kind: AnnotationKind, name: string,
   return wrapped as unknown as F;
 }
 
-function startCall(tracer: Tracer, spanName: string, attributes: Attributes, options: TraceOptions, outputKey: string): Call {
+function startCall(
+  tracer: Tracer,
+  spanName: string,
+  attributes: Attributes,
+  options: TraceOptions,
+  outputKey: string,
+): Call {
   let parent = contextForLangChainRun();
-  if (options.associationProperties) parent = setAssociationProperties(parent, options.associationProperties);
+  if (options.associationProperties)
+    parent = setAssociationProperties(parent, options.associationProperties);
   const association = getAssociationAttributes(parent);
   const span = tracer.startSpan(
     spanName,
-    { kind: SpanKind.INTERNAL, attributes: association ? { ...association, ...attributes } : attributes },
+    {
+      kind: SpanKind.INTERNAL,
+      attributes: association ? { ...association, ...attributes } : attributes,
+    },
     parent,
   );
   return {
@@ -273,7 +352,8 @@ function settle(call: Call, result: unknown): unknown {
     }
     const tag = Object.prototype.toString.call(result);
     if (tag === "[object Generator]") return traceGenerator(call, result as Generator);
-    if (tag === "[object AsyncGenerator]") return traceAsyncGenerator(call, result as AsyncGenerator);
+    if (tag === "[object AsyncGenerator]")
+      return traceAsyncGenerator(call, result as AsyncGenerator);
     endOk(call, result);
   } catch (err) {
     diag.warn("langchain-opentelemetry: annotation span bookkeeping failed", err);
@@ -286,7 +366,8 @@ function endOk(call: Call, value: unknown): void {
   if (call.ended) return;
   call.ended = true;
   try {
-    if (call.capture && value !== undefined && call.span.isRecording()) call.span.setAttribute(call.outputKey, boundedJson(value, call.maxContent));
+    if (call.capture && value !== undefined && call.span.isRecording())
+      call.span.setAttribute(call.outputKey, boundedJson(value, call.maxContent));
     call.span.end();
   } catch {}
 }
@@ -319,9 +400,21 @@ function traceGenerator(call: Call, inner: Generator): Generator {
   };
   const outer = Object.create(Object.getPrototypeOf(inner)) as Generator;
   Object.defineProperties(outer, {
-    next: { value: (...a: [] | [unknown]) => step(() => inner.next(...a)), writable: true, configurable: true },
-    return: { value: (v: unknown) => step(() => inner.return(v)), writable: true, configurable: true },
-    throw: { value: (e: unknown) => step(() => inner.throw(e)), writable: true, configurable: true },
+    next: {
+      value: (...a: [] | [unknown]) => step(() => inner.next(...a)),
+      writable: true,
+      configurable: true,
+    },
+    return: {
+      value: (v: unknown) => step(() => inner.return(v)),
+      writable: true,
+      configurable: true,
+    },
+    throw: {
+      value: (e: unknown) => step(() => inner.throw(e)),
+      writable: true,
+      configurable: true,
+    },
     [Symbol.iterator]: { value: () => outer, writable: true, configurable: true },
   });
   return outer;
@@ -351,9 +444,21 @@ function traceAsyncGenerator(call: Call, inner: AsyncGenerator): AsyncGenerator 
   };
   const outer = Object.create(Object.getPrototypeOf(inner)) as AsyncGenerator;
   Object.defineProperties(outer, {
-    next: { value: (...a: [] | [unknown]) => step(() => inner.next(...a)), writable: true, configurable: true },
-    return: { value: (v: unknown) => step(() => inner.return(v)), writable: true, configurable: true },
-    throw: { value: (e: unknown) => step(() => inner.throw(e)), writable: true, configurable: true },
+    next: {
+      value: (...a: [] | [unknown]) => step(() => inner.next(...a)),
+      writable: true,
+      configurable: true,
+    },
+    return: {
+      value: (v: unknown) => step(() => inner.return(v)),
+      writable: true,
+      configurable: true,
+    },
+    throw: {
+      value: (e: unknown) => step(() => inner.throw(e)),
+      writable: true,
+      configurable: true,
+    },
     [Symbol.asyncIterator]: { value: () => outer, writable: true, configurable: true },
   });
   return outer;
@@ -391,11 +496,21 @@ export interface RunConfigLike {
  * const search = tool(async (input, config) =>
  *   context.with(contextForLangChainRun(config), () => myTracedHelper(input)), { name: "search", schema });
  */
-export function contextForLangChainRun(config?: RunConfigLike, ctx: Context = context.active()): Context {
+export function contextForLangChainRun(
+  config?: RunConfigLike,
+  ctx: Context = context.active(),
+): Context {
   try {
-    const runConfig = config ?? (AsyncLocalStorageProviderSingleton.getRunnableConfig() as RunConfigLike | undefined);
+    const runConfig =
+      config ??
+      (AsyncLocalStorageProviderSingleton.getRunnableConfig() as RunConfigLike | undefined);
     const callbacks = runConfig?.callbacks as CallbackManagerLike | undefined;
-    if (!callbacks || typeof callbacks !== "object" || typeof callbacks.getParentRunId !== "function") return ctx;
+    if (
+      !callbacks ||
+      typeof callbacks !== "object" ||
+      typeof callbacks.getParentRunId !== "function"
+    )
+      return ctx;
     const runId = callbacks.getParentRunId();
     if (typeof runId !== "string" || ctx.getValue(LANGCHAIN_RUN_KEY) === runId) return ctx;
     const span = findRunSpan(callbacks, runId);

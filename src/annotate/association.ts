@@ -6,7 +6,14 @@
  * Attribute names: `langchain_otel.association.<key>`, plus `gen_ai.conversation.id` when a
  * conversation, session or thread id is given.
  */
-import { context, createContextKey, diag, type Attributes, type AttributeValue, type Context } from "@opentelemetry/api";
+import {
+  context,
+  createContextKey,
+  diag,
+  type Attributes,
+  type AttributeValue,
+  type Context,
+} from "@opentelemetry/api";
 import { ASSOCIATION_ATTRIBUTE_PREFIX, ATTR_GEN_AI_CONVERSATION_ID } from "../semconv.js";
 
 export { ASSOCIATION_ATTRIBUTE_PREFIX };
@@ -88,7 +95,9 @@ export function withAssociationProperties<A extends unknown[], R, This = undefin
  * The association properties in force in `ctx` (default: the active context), keyed by their
  * sanitised names, without the attribute prefix.
  */
-export function getAssociationProperties(ctx: Context = context.active()): Record<string, AssociationValue> {
+export function getAssociationProperties(
+  ctx: Context = context.active(),
+): Record<string, AssociationValue> {
   const out: Record<string, AssociationValue> = {};
   const attributes = getAssociationAttributes(ctx);
   if (!attributes) return out;
@@ -101,7 +110,10 @@ export function getAssociationProperties(ctx: Context = context.active()): Recor
 }
 
 /** Merges validated `properties` over `base`; `undefined` when nothing changes. */
-function mergeProperties(base: Attributes | undefined, properties: AssociationProperties): Attributes | undefined {
+function mergeProperties(
+  base: Attributes | undefined,
+  properties: AssociationProperties,
+): Attributes | undefined {
   if (properties === null || typeof properties !== "object" || Array.isArray(properties)) {
     diag.warn("langchain-opentelemetry: association properties must be a plain object; ignored");
     return undefined;
@@ -135,7 +147,10 @@ function mergeProperties(base: Attributes | undefined, properties: AssociationPr
     diag.warn(
       `langchain-opentelemetry: association properties dropped (values must be strings, finite numbers or booleans; ` +
         `keys 1-${MAX_ASSOCIATION_KEY_LENGTH} characters; at most ${MAX_ASSOCIATION_PROPERTIES} properties): ` +
-        dropped.slice(0, 10).map((k) => JSON.stringify(k.slice(0, 80))).join(", "),
+        dropped
+          .slice(0, 10)
+          .map((k) => JSON.stringify(k.slice(0, 80)))
+          .join(", "),
     );
   }
   if (!changed) return undefined;
@@ -148,7 +163,9 @@ function mergeProperties(base: Attributes | undefined, properties: AssociationPr
 function validValue(raw: unknown): AttributeValue | undefined {
   switch (typeof raw) {
     case "string":
-      return raw.length > MAX_ASSOCIATION_VALUE_LENGTH ? raw.slice(0, MAX_ASSOCIATION_VALUE_LENGTH) : raw;
+      return raw.length > MAX_ASSOCIATION_VALUE_LENGTH
+        ? raw.slice(0, MAX_ASSOCIATION_VALUE_LENGTH)
+        : raw;
     case "number":
       return Number.isFinite(raw) ? raw : undefined;
     case "boolean":

@@ -14,7 +14,11 @@
  * creating servers, queues or workers.
  */
 import type { BaseCallbackHandler } from "@langchain/core/callbacks/base";
-import { getContextVariable, registerConfigureHook, setContextVariable } from "@langchain/core/context";
+import {
+  getContextVariable,
+  registerConfigureHook,
+  setContextVariable,
+} from "@langchain/core/context";
 
 /**
  * One context variable for every registration: a new registration replaces the previous handler in
@@ -38,6 +42,7 @@ export function registerGlobalHandler(handler: BaseCallbackHandler): () => void 
   // adds nothing (same handler, de-duplicated by name).
   registerConfigureHook({ contextVar: GLOBAL_HANDLER_CONTEXT_VAR, inheritable: true });
   return () => {
-    if (getContextVariable(GLOBAL_HANDLER_CONTEXT_VAR) === handler) setContextVariable(GLOBAL_HANDLER_CONTEXT_VAR, undefined);
+    if (getContextVariable(GLOBAL_HANDLER_CONTEXT_VAR) === handler)
+      setContextVariable(GLOBAL_HANDLER_CONTEXT_VAR, undefined);
   };
 }

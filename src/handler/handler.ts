@@ -36,10 +36,27 @@ import {
   usageOf,
 } from "../langchain/attributes.js";
 import { boundedJson, boundedText, cutString } from "../util/content.js";
-import { exceptionAttributes, GenAiLogs, globalLoggerProvider, inferenceBody, operationBody, SeverityNumber } from "../signals/logs.js";
-import { outputMessages, promptMessages, splitInput, toolDefinitions, toOutputMessage } from "../langchain/messages.js";
+import {
+  exceptionAttributes,
+  GenAiLogs,
+  globalLoggerProvider,
+  inferenceBody,
+  operationBody,
+  SeverityNumber,
+} from "../signals/logs.js";
+import {
+  outputMessages,
+  promptMessages,
+  splitInput,
+  toolDefinitions,
+  toOutputMessage,
+} from "../langchain/messages.js";
 import { agentMetricAttributes, GenAiMetrics, toolMetricAttributes } from "../signals/metrics.js";
-import { captureContentFromEnv, DEFAULT_MAX_CONTENT_LENGTH, type OpenTelemetryCallbackHandlerOptions } from "./options.js";
+import {
+  captureContentFromEnv,
+  DEFAULT_MAX_CONTENT_LENGTH,
+  type OpenTelemetryCallbackHandlerOptions,
+} from "./options.js";
 import { contextOf, RunRegistry, type OperationState, type Run } from "./runs.js";
 import * as S from "../semconv.js";
 import { PACKAGE_NAME, PACKAGE_VERSION } from "../util/package.js";
@@ -75,7 +92,6 @@ interface InferenceState extends OperationState {
   intervals?: number[];
   streamed?: boolean;
 }
-
 
 /** LangGraph control flow (`GraphInterrupt`, `ParentCommand`, ...) reaches `handleChainError` but is no failure. */
 function isBubbleUp(err: unknown): boolean {
@@ -139,21 +155,33 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     this.tracerProvider = options.tracerProvider;
     this.meterProvider = options.meterProvider;
     this.loggerProvider = options.loggerProvider;
-    this.tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(PACKAGE_NAME, PACKAGE_VERSION);
+    this.tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(
+      PACKAGE_NAME,
+      PACKAGE_VERSION,
+    );
     this.captureContent = options.captureContent ?? captureContentFromEnv();
     this.maxContent = Math.max(64, finiteOr(options.maxContentLength, DEFAULT_MAX_CONTENT_LENGTH));
     this.showHidden = options.showHiddenRuns ?? false;
     this.metricMetadataKeys = options.metricMetadataKeys ?? [];
     if (options.metrics !== false) {
       try {
-        this.genAiMetrics = new GenAiMetrics(options.meterProvider ?? metricsApi.getMeterProvider());
+        this.genAiMetrics = new GenAiMetrics(
+          options.meterProvider ?? metricsApi.getMeterProvider(),
+        );
       } catch (e) {
         diag.warn(`${PACKAGE_NAME}: metrics disabled, the meter provider failed: ${String(e)}`);
       }
     }
-    if (options.logs !== false) this.genAiLogs = new GenAiLogs(options.loggerProvider, options.logMinSeverity ?? SeverityNumber.INFO, this.maxContent);
-    this.runs = new RunRegistry(Math.max(0, finiteOr(options.runTimeoutMs, 600_000)), Math.max(1, finiteOr(options.maxOpenRuns, 10_000)), (run, reason) =>
-      this.expire(run, reason),
+    if (options.logs !== false)
+      this.genAiLogs = new GenAiLogs(
+        options.loggerProvider,
+        options.logMinSeverity ?? SeverityNumber.INFO,
+        this.maxContent,
+      );
+    this.runs = new RunRegistry(
+      Math.max(0, finiteOr(options.runTimeoutMs, 600_000)),
+      Math.max(1, finiteOr(options.maxOpenRuns, 10_000)),
+      (run, reason) => this.expire(run, reason),
     );
   }
 
@@ -224,15 +252,30 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     // with that run's id: its span, opened inside the run, is the closer parent.
     const active = context.active();
     const inner = parent !== undefined && active.getValue(LANGCHAIN_RUN_KEY) === parentRunId;
-    const parentCtx = parent === undefined || inner ? active : parent.span === undefined ? parent.parentCtx : contextOf(parent);
-    const assoc = parent === undefined || inner ? getAssociationAttributes(parentCtx) : parent.assoc;
+    const parentCtx =
+      parent === undefined || inner
+        ? active
+        : parent.span === undefined
+          ? parent.parentCtx
+          : contextOf(parent);
+    const assoc =
+      parent === undefined || inner ? getAssociationAttributes(parentCtx) : parent.assoc;
     if (assoc !== undefined) {
       // The run's own values (e.g. gen_ai.conversation.id from thread_id) win over the scope's.
       if (attributes === undefined) attributes = { ...assoc };
       else for (const key in assoc) if (!(key in attributes)) attributes[key] = assoc[key];
     }
     const span = this.tracer.startSpan(name, { kind: spanKind, attributes }, parentCtx);
-    const run: Run = { span, target: undefined, parentCtx, ctx: undefined, start: performance.now(), isRoot: parentRunId === undefined, assoc, op };
+    const run: Run = {
+      span,
+      target: undefined,
+      parentCtx,
+      ctx: undefined,
+      start: performance.now(),
+      isRoot: parentRunId === undefined,
+      assoc,
+      op,
+    };
     this.runs.add(runId, run);
     return run;
   }
@@ -240,10 +283,25 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   /** A hidden LangGraph run: no span; its children attach to the nearest recorded ancestor. */
   private alias(runId: string, parentRunId: string | undefined): void {
     const parent = parentRunId === undefined ? undefined : this.runs.get(parentRunId);
-    const target = parent === undefined ? undefined : parent.span === undefined ? parent.target : parent;
-    const parentCtx = parent === undefined ? context.active() : parent.span === undefined ? parent.parentCtx : contextOf(parent);
+    const target =
+      parent === undefined ? undefined : parent.span === undefined ? parent.target : parent;
+    const parentCtx =
+      parent === undefined
+        ? context.active()
+        : parent.span === undefined
+          ? parent.parentCtx
+          : contextOf(parent);
     const assoc = parent === undefined ? getAssociationAttributes(parentCtx) : parent.assoc;
-    this.runs.add(runId, { span: undefined, target, parentCtx, ctx: parentCtx, start: performance.now(), isRoot: parentRunId === undefined, assoc, op: undefined });
+    this.runs.add(runId, {
+      span: undefined,
+      target,
+      parentCtx,
+      ctx: parentCtx,
+      start: performance.now(),
+      isRoot: parentRunId === undefined,
+      assoc,
+      op: undefined,
+    });
   }
 
   /** Ends a run that never ended (timeout, cap, shutdown). */
@@ -315,7 +373,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runName?: string,
   ): void {
     try {
-      if (!this.showHidden && tags !== undefined && tags.includes(HIDDEN_TAG)) return this.alias(runId, parentRunId);
+      if (!this.showHidden && tags !== undefined && tags.includes(HIDDEN_TAG))
+        return this.alias(runId, parentRunId);
       const name = runNameOf(chain, runName, "chain");
       const node = metadata?.langgraph_node;
       let spanName = name;
@@ -324,23 +383,39 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       if (this.isAgent(chain, inputs, metadata, node, name)) {
         // A graph run inside another graph's node inherits the outer agent's lc_agent_name: there
         // the run's own name is the agent's.
-        const agentName = node === undefined && typeof metadata?.lc_agent_name === "string" && metadata.lc_agent_name ? identifier(metadata.lc_agent_name) : name;
+        const agentName =
+          node === undefined &&
+          typeof metadata?.lc_agent_name === "string" &&
+          metadata.lc_agent_name
+            ? identifier(metadata.lc_agent_name)
+            : name;
         spanName = `${S.OP_INVOKE_AGENT} ${agentName}`;
-        attributes = { [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_INVOKE_AGENT, [S.ATTR_GEN_AI_AGENT_NAME]: agentName };
-        op = { operation: S.OP_INVOKE_AGENT, name: agentName, conversationId: conversationId(metadata) };
+        attributes = {
+          [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_INVOKE_AGENT,
+          [S.ATTR_GEN_AI_AGENT_NAME]: agentName,
+        };
+        op = {
+          operation: S.OP_INVOKE_AGENT,
+          name: agentName,
+          conversationId: conversationId(metadata),
+        };
         op.metricAttrs = this.metricAttributes(metadata);
         if (op.conversationId) attributes[S.ATTR_GEN_AI_CONVERSATION_ID] = op.conversationId;
         if (this.captureContent) this.captureAgentInput(attributes, op, inputs);
       } else if (parentRunId === undefined) {
         spanName = `${S.OP_INVOKE_WORKFLOW} ${name}`;
-        attributes = { [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_INVOKE_WORKFLOW, [S.ATTR_GEN_AI_WORKFLOW_NAME]: name };
+        attributes = {
+          [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_INVOKE_WORKFLOW,
+          [S.ATTR_GEN_AI_WORKFLOW_NAME]: name,
+        };
         const conv = conversationId(metadata);
         if (conv) attributes[S.ATTR_GEN_AI_CONVERSATION_ID] = conv;
         if (this.captureContent) attributes[S.ATTR_CHAIN_INPUTS] = this.content(inputs);
       } else {
         if (node !== undefined && node === name) {
           attributes = { [S.ATTR_LANGGRAPH_NODE]: identifier(String(node)) };
-          if (typeof metadata?.langgraph_step === "number") attributes[S.ATTR_LANGGRAPH_STEP] = metadata.langgraph_step;
+          if (typeof metadata?.langgraph_step === "number")
+            attributes[S.ATTR_LANGGRAPH_STEP] = metadata.langgraph_step;
         }
         if (this.captureContent) (attributes ??= {})[S.ATTR_CHAIN_INPUTS] = this.content(inputs);
       }
@@ -357,21 +432,33 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
    * (a workflow) is told from a `createReactAgent` graph by its input: an agent graph runs over
    * `messages`. The legacy `AgentExecutor` is recognised by its class.
    */
-  private isAgent(chain: unknown, inputs: unknown, metadata: Rec | undefined, node: unknown, name: string): boolean {
+  private isAgent(
+    chain: unknown,
+    inputs: unknown,
+    metadata: Rec | undefined,
+    node: unknown,
+    name: string,
+  ): boolean {
     // The graph run itself, not one of its nodes. Nodes carry `langgraph_node` = their own name; a
     // graph invoked inside another graph's node (an agent used as a tool) inherits that node's
     // `langgraph_node` but runs under its own name.
-    if (metadata !== undefined && (node === undefined || (node !== name && isCompiledGraph(chain)))) {
+    if (
+      metadata !== undefined &&
+      (node === undefined || (node !== name && isCompiledGraph(chain)))
+    ) {
       const integration = metadata.ls_integration;
       if (integration === CREATE_AGENT_INTEGRATION) return true;
-      if (integration === LANGGRAPH_INTEGRATION) return isRecord(inputs) && Array.isArray(inputs.messages);
+      if (integration === LANGGRAPH_INTEGRATION)
+        return isRecord(inputs) && Array.isArray(inputs.messages);
     }
-    if (isRecord(chain) && Array.isArray(chain.id)) return chain.id[chain.id.length - 1] === "AgentExecutor";
+    if (isRecord(chain) && Array.isArray(chain.id))
+      return chain.id[chain.id.length - 1] === "AgentExecutor";
     return false;
   }
 
   private captureAgentInput(attributes: Attributes, op: OperationState, inputs: unknown): void {
-    const messages = isRecord(inputs) && Array.isArray(inputs.messages) ? inputs.messages : undefined;
+    const messages =
+      isRecord(inputs) && Array.isArray(inputs.messages) ? inputs.messages : undefined;
     if (messages) {
       const { input } = splitInput(messages);
       op.input = input;
@@ -388,8 +475,13 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   private chainEnded(run: Run, span: Span, outputs: unknown): void {
     const op = run.op;
     if (this.captureContent) {
-      const messages = op && isRecord(outputs) && Array.isArray(outputs.messages) ? outputs.messages : undefined;
-      if (messages) span.setAttribute(S.ATTR_GEN_AI_OUTPUT_MESSAGES, this.content(messages.slice(-1).map(toOutputMessage)));
+      const messages =
+        op && isRecord(outputs) && Array.isArray(outputs.messages) ? outputs.messages : undefined;
+      if (messages)
+        span.setAttribute(
+          S.ATTR_GEN_AI_OUTPUT_MESSAGES,
+          this.content(messages.slice(-1).map(toOutputMessage)),
+        );
       else span.setAttribute(S.ATTR_CHAIN_OUTPUTS, this.content(outputs));
     }
     span.end();
@@ -425,7 +517,17 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runName?: string,
   ): void {
     try {
-      this.startModel(S.OP_CHAT, llm, Array.isArray(messages) ? messages[0] : undefined, runId, parentRunId, extraParams, metadata, runName, true);
+      this.startModel(
+        S.OP_CHAT,
+        llm,
+        Array.isArray(messages) ? messages[0] : undefined,
+        runId,
+        parentRunId,
+        extraParams,
+        metadata,
+        runName,
+        true,
+      );
     } catch (e) {
       this.internalError("handleChatModelStart", e);
     }
@@ -442,7 +544,17 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runName?: string,
   ): void {
     try {
-      this.startModel(S.OP_TEXT_COMPLETION, llm, prompts, runId, parentRunId, extraParams, metadata, runName, false);
+      this.startModel(
+        S.OP_TEXT_COMPLETION,
+        llm,
+        prompts,
+        runId,
+        parentRunId,
+        extraParams,
+        metadata,
+        runName,
+        false,
+      );
     } catch (e) {
       this.internalError("handleLLMStart", e);
     }
@@ -459,7 +571,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runName: string | undefined,
     chat: boolean,
   ): void {
-    const params = isRecord(extraParams?.invocation_params) ? (extraParams!.invocation_params as Rec) : undefined;
+    const params = isRecord(extraParams?.invocation_params)
+      ? (extraParams!.invocation_params as Rec)
+      : undefined;
     const model = requestModel(params, metadata);
     const provider = providerName(metadata?.ls_provider);
     const attributes: Attributes = { [S.ATTR_GEN_AI_OPERATION_NAME]: operation };
@@ -497,10 +611,24 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         attributes[S.ATTR_GEN_AI_TOOL_DEFINITIONS] = this.content(tools);
       }
     }
-    this.open(runId, parentRunId, model ? `${operation} ${model}` : operation, SpanKind.CLIENT, attributes, op);
+    this.open(
+      runId,
+      parentRunId,
+      model ? `${operation} ${model}` : operation,
+      SpanKind.CLIENT,
+      attributes,
+      op,
+    );
   }
 
-  override handleLLMNewToken(token: unknown, _idx: unknown, runId: string, _parentRunId?: string, _tags?: string[], fields?: unknown): void {
+  override handleLLMNewToken(
+    token: unknown,
+    _idx: unknown,
+    runId: string,
+    _parentRunId?: string,
+    _tags?: string[],
+    fields?: unknown,
+  ): void {
     try {
       const op = this.runs.get(runId)?.op as InferenceState | undefined;
       if (op === undefined) return;
@@ -520,7 +648,13 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     }
   }
 
-  override handleLLMEnd(output: unknown, runId: string, _parentRunId?: string, _tags?: string[], extraParams?: Record<string, unknown>): void {
+  override handleLLMEnd(
+    output: unknown,
+    runId: string,
+    _parentRunId?: string,
+    _tags?: string[],
+    extraParams?: Record<string, unknown>,
+  ): void {
     this.finishRun("handleLLMEnd", runId, output, this.modelEnded, extraParams);
   }
 
@@ -536,16 +670,24 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const ended: Attributes = {};
     if (response.model) ended[S.ATTR_GEN_AI_RESPONSE_MODEL] = response.model;
     if (response.id) ended[S.ATTR_GEN_AI_RESPONSE_ID] = response.id;
-    if (response.finishReasons.length) ended[S.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = response.finishReasons;
-    if (!op.provider && response.provider) ended[S.ATTR_GEN_AI_PROVIDER_NAME] = op.provider = providerName(response.provider);
+    if (response.finishReasons.length)
+      ended[S.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = response.finishReasons;
+    if (!op.provider && response.provider)
+      ended[S.ATTR_GEN_AI_PROVIDER_NAME] = op.provider = providerName(response.provider);
     if (usage) {
       if (usage.input !== undefined) ended[S.ATTR_GEN_AI_USAGE_INPUT_TOKENS] = usage.input;
       if (usage.output !== undefined) ended[S.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = usage.output;
-      if (usage.cacheRead !== undefined) ended[S.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = usage.cacheRead;
-      if (usage.cacheCreation !== undefined) ended[S.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = usage.cacheCreation;
-      if (usage.reasoning !== undefined) ended[S.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoning;
+      if (usage.cacheRead !== undefined)
+        ended[S.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = usage.cacheRead;
+      if (usage.cacheCreation !== undefined)
+        ended[S.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = usage.cacheCreation;
+      if (usage.reasoning !== undefined)
+        ended[S.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoning;
     }
-    const ttfc = op.streamed && op.firstChunkAt !== undefined ? seconds(run.start, op.firstChunkAt) : undefined;
+    const ttfc =
+      op.streamed && op.firstChunkAt !== undefined
+        ? seconds(run.start, op.firstChunkAt)
+        : undefined;
     if (op.streamed) ended[S.ATTR_GEN_AI_REQUEST_STREAM] = true;
     if (ttfc !== undefined) ended[S.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = ttfc;
     if (cached) ended[S.ATTR_CACHE_HIT] = true;
@@ -563,15 +705,36 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const inputTokens = cached ? undefined : usage?.input;
     const outputTokens = cached ? undefined : usage?.output;
     if (this.genAiMetrics !== undefined) {
-      this.genAiMetrics.recordInference({ attributes: attrs, durationS, inputTokens, outputTokens, timeToFirstChunkS: ttfc });
+      this.genAiMetrics.recordInference({
+        attributes: attrs,
+        durationS,
+        inputTokens,
+        outputTokens,
+        timeToFirstChunkS: ttfc,
+      });
       if (op.intervals !== undefined) this.genAiMetrics.recordChunkIntervals(op.intervals, attrs);
     }
     if (this.genAiLogs !== undefined && this.genAiLogs.wants(SeverityNumber.INFO)) {
-      const body = inferenceBody(op.operation, response.model ?? op.requestModel, usage?.input, usage?.output, durationS, response.finishReasons, undefined);
+      const body = inferenceBody(
+        op.operation,
+        response.model ?? op.requestModel,
+        usage?.input,
+        usage?.output,
+        durationS,
+        response.finishReasons,
+        undefined,
+      );
       const logAttrs = this.detailsAttributes(run, op, attrs, durationS, op.requestParams);
       for (const key in ended) logAttrs[key] = ended[key];
       const content = this.captureContent ? this.logContent(op, output_) : undefined;
-      this.genAiLogs.emit(S.EVENT_INFERENCE_DETAILS, SeverityNumber.INFO, body, logAttrs, contextOf(run), content);
+      this.genAiLogs.emit(
+        S.EVENT_INFERENCE_DETAILS,
+        SeverityNumber.INFO,
+        body,
+        logAttrs,
+        contextOf(run),
+        content,
+      );
     }
   }
 
@@ -580,7 +743,13 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
    * of its metric points, association properties, conversation id, streaming flag and duration
    * (in seconds, under the duration metric's name: the conventions have no attribute for it).
    */
-  private detailsAttributes(run: Run, op: OperationState, metricAttrs: Attributes, durationS: number, params: Attributes | undefined): AnyValueMap {
+  private detailsAttributes(
+    run: Run,
+    op: OperationState,
+    metricAttrs: Attributes,
+    durationS: number,
+    params: Attributes | undefined,
+  ): AnyValueMap {
     // Plain assignments, not spreads: spreading three objects is measurably slower per record.
     const logAttrs: AnyValueMap = {};
     if (params !== undefined) for (const key in params) logAttrs[key] = params[key];
@@ -598,28 +767,39 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   private logContent(op: InferenceState, output: unknown): Record<string, unknown> {
     const content: Record<string, unknown> = {};
     if (op.system !== undefined) content[S.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS] = op.system;
-    if (op.toolDefinitions !== undefined) content[S.ATTR_GEN_AI_TOOL_DEFINITIONS] = op.toolDefinitions;
+    if (op.toolDefinitions !== undefined)
+      content[S.ATTR_GEN_AI_TOOL_DEFINITIONS] = op.toolDefinitions;
     if (op.input !== undefined) content[S.ATTR_GEN_AI_INPUT_MESSAGES] = op.input;
     if (output !== undefined) content[S.ATTR_GEN_AI_OUTPUT_MESSAGES] = output;
     return content;
   }
 
   /** Low-cardinality attributes of a model call's metric points. */
-  private inferenceMetricAttributes(op: OperationState, responseModel: string | undefined, errorType: string | undefined): Attributes {
-    if (op.metricAttrs !== undefined) return this.buildInferenceMetricAttributes(op, responseModel, errorType);
+  private inferenceMetricAttributes(
+    op: OperationState,
+    responseModel: string | undefined,
+    errorType: string | undefined,
+  ): Attributes {
+    if (op.metricAttrs !== undefined)
+      return this.buildInferenceMetricAttributes(op, responseModel, errorType);
     // The same few combinations recur on every call: one shared, frozen object per combination
     // spares an allocation per point, and lets the token-type variants be cached too.
     const key = `${op.operation}\u0000${op.provider ?? ""}\u0000${op.requestModel ?? ""}\u0000${responseModel ?? ""}\u0000${op.serverAddress ?? ""}\u0000${op.serverPort ?? ""}\u0000${errorType ?? ""}`;
     let a = this.metricAttributeCache.get(key);
     if (a === undefined) {
       a = Object.freeze(this.buildInferenceMetricAttributes(op, responseModel, errorType));
-      if (this.metricAttributeCache.size >= METRIC_ATTRIBUTE_CACHE_SIZE) this.metricAttributeCache.clear();
+      if (this.metricAttributeCache.size >= METRIC_ATTRIBUTE_CACHE_SIZE)
+        this.metricAttributeCache.clear();
       this.metricAttributeCache.set(key, a);
     }
     return a;
   }
 
-  private buildInferenceMetricAttributes(op: OperationState, responseModel: string | undefined, errorType: string | undefined): Attributes {
+  private buildInferenceMetricAttributes(
+    op: OperationState,
+    responseModel: string | undefined,
+    errorType: string | undefined,
+  ): Attributes {
     // Opted-in metadata first: it never overrides a conventions attribute.
     const a: Attributes = { ...op.metricAttrs, [S.ATTR_GEN_AI_OPERATION_NAME]: op.operation };
     if (op.provider) a[S.ATTR_GEN_AI_PROVIDER_NAME] = op.provider;
@@ -647,9 +827,24 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     // Loki query over details records sees every call, like the duration histogram.
     const severity = run.isRoot ? SeverityNumber.ERROR : SeverityNumber.WARN;
     if (this.genAiLogs !== undefined && this.genAiLogs.wants(severity)) {
-      const body = inferenceBody(op.operation, op.requestModel, undefined, undefined, durationS, undefined, info.type);
+      const body = inferenceBody(
+        op.operation,
+        op.requestModel,
+        undefined,
+        undefined,
+        durationS,
+        undefined,
+        info.type,
+      );
       const content = this.captureContent ? this.logContent(op, undefined) : undefined;
-      this.genAiLogs.emit(S.EVENT_INFERENCE_DETAILS, severity, body, this.detailsAttributes(run, op, attrs, durationS, op.requestParams), contextOf(run), content);
+      this.genAiLogs.emit(
+        S.EVENT_INFERENCE_DETAILS,
+        severity,
+        body,
+        this.detailsAttributes(run, op, attrs, durationS, op.requestParams),
+        contextOf(run),
+        content,
+      );
     }
     this.emitException(run, span, info, attrs);
   }
@@ -673,12 +868,19 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         [S.ATTR_GEN_AI_TOOL_NAME]: name,
         [S.ATTR_GEN_AI_TOOL_TYPE]: "function",
       };
-      if (typeof toolCallId === "string" && toolCallId) attributes[S.ATTR_GEN_AI_TOOL_CALL_ID] = identifier(toolCallId);
-      const description = isRecord(tool) && typeof tool.description === "string" ? tool.description : undefined;
+      if (typeof toolCallId === "string" && toolCallId)
+        attributes[S.ATTR_GEN_AI_TOOL_CALL_ID] = identifier(toolCallId);
+      const description =
+        isRecord(tool) && typeof tool.description === "string" ? tool.description : undefined;
       if (description) attributes[S.ATTR_GEN_AI_TOOL_DESCRIPTION] = cutString(description, 1024);
-      const op: ToolState = { operation: S.OP_EXECUTE_TOOL, name, conversationId: conversationId(metadata) };
+      const op: ToolState = {
+        operation: S.OP_EXECUTE_TOOL,
+        name,
+        conversationId: conversationId(metadata),
+      };
       // createAgent's metadata (inherited by its tool runs) names the agent that called the tool.
-      if (typeof metadata?.lc_agent_name === "string" && metadata.lc_agent_name) op.agentName = identifier(metadata.lc_agent_name);
+      if (typeof metadata?.lc_agent_name === "string" && metadata.lc_agent_name)
+        op.agentName = identifier(metadata.lc_agent_name);
       if (typeof toolCallId === "string" && toolCallId) op.toolCallId = identifier(toolCallId);
       op.metricAttrs = this.metricAttributes(metadata);
       if (op.conversationId) attributes[S.ATTR_GEN_AI_CONVERSATION_ID] = op.conversationId;
@@ -686,7 +888,14 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         attributes[S.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = boundedText(input, this.maxContent);
         op.input = input;
       }
-      this.open(runId, parentRunId, `${S.OP_EXECUTE_TOOL} ${name}`, SpanKind.INTERNAL, attributes, op);
+      this.open(
+        runId,
+        parentRunId,
+        `${S.OP_EXECUTE_TOOL} ${name}`,
+        SpanKind.INTERNAL,
+        attributes,
+        op,
+      );
     } catch (e) {
       this.internalError("handleToolStart", e);
     }
@@ -700,7 +909,10 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     let result: unknown;
     if (this.captureContent) {
       // Agents pass a ToolMessage: its content is the result.
-      result = isRecord(output) && "content" in output && "tool_call_id" in output ? output.content : output;
+      result =
+        isRecord(output) && "content" in output && "tool_call_id" in output
+          ? output.content
+          : output;
       span.setAttribute(S.ATTR_GEN_AI_TOOL_CALL_RESULT, boundedText(result, this.maxContent));
     }
     span.end();
@@ -720,7 +932,12 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
    * Duration metric and details record of a tool or agent run (with `error.type` when it
    * failed), plus the exception record of a failure.
    */
-  private finishOperation(run: Run, span: Span, error: ErrorInfo | undefined, result?: unknown): void {
+  private finishOperation(
+    run: Run,
+    span: Span,
+    error: ErrorInfo | undefined,
+    result?: unknown,
+  ): void {
     const op = run.op as ToolState | undefined;
     if (op === undefined) return;
     const durationS = seconds(run.start, performance.now());
@@ -732,7 +949,12 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       if (isTool) this.genAiMetrics.recordTool(durationS, attrs);
       else this.genAiMetrics.recordAgent(durationS, attrs);
     }
-    const severity = error === undefined ? SeverityNumber.INFO : run.isRoot ? SeverityNumber.ERROR : SeverityNumber.WARN;
+    const severity =
+      error === undefined
+        ? SeverityNumber.INFO
+        : run.isRoot
+          ? SeverityNumber.ERROR
+          : SeverityNumber.WARN;
     if (this.genAiLogs !== undefined && this.genAiLogs.wants(severity)) {
       const logAttrs = this.detailsAttributes(run, op, attrs, durationS, undefined);
       if (op.toolCallId) logAttrs[S.ATTR_GEN_AI_TOOL_CALL_ID] = op.toolCallId;
@@ -744,13 +966,29 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
           if (result !== undefined) content[S.ATTR_GEN_AI_TOOL_CALL_RESULT] = result;
         } else if (op.input !== undefined) content[S.ATTR_GEN_AI_INPUT_MESSAGES] = op.input;
       }
-      this.genAiLogs.emit(S.EVENT_OPERATION_DETAILS, severity, operationBody(op.operation, op.name, durationS, error?.type), logAttrs, contextOf(run), content);
+      this.genAiLogs.emit(
+        S.EVENT_OPERATION_DETAILS,
+        severity,
+        operationBody(op.operation, op.name, durationS, error?.type),
+        logAttrs,
+        contextOf(run),
+        content,
+      );
     }
-    if (error) this.emitException(run, span, error, { [S.ATTR_GEN_AI_OPERATION_NAME]: op.operation, ...attrs });
+    if (error)
+      this.emitException(run, span, error, {
+        [S.ATTR_GEN_AI_OPERATION_NAME]: op.operation,
+        ...attrs,
+      });
   }
 
   /** `gen_ai.client.operation.exception`: WARN, or ERROR when the failed run is a root. */
-  private emitException(run: Run, span: Span, error: ErrorInfo, attrs: Attributes | undefined): void {
+  private emitException(
+    run: Run,
+    span: Span,
+    error: ErrorInfo,
+    attrs: Attributes | undefined,
+  ): void {
     if (this.genAiLogs === undefined) return;
     const severity = run.isRoot ? SeverityNumber.ERROR : SeverityNumber.WARN;
     if (!this.genAiLogs.wants(severity)) return;
@@ -758,20 +996,47 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     base[S.ATTR_ERROR_TYPE] = error.type;
     // A run without operation data (a workflow or plain chain) is named after its span.
     const spanName = (span as { name?: unknown }).name;
-    const label = run.op ? `${run.op.operation} ${run.op.name}` : typeof spanName === "string" && spanName ? spanName : "run";
+    const label = run.op
+      ? `${run.op.operation} ${run.op.name}`
+      : typeof spanName === "string" && spanName
+        ? spanName
+        : "run";
     const body = `${label} failed: ${error.type}: ${cutString(error.message, 512)}`;
-    const logAttrs = exceptionAttributes(base, { type: error.type, message: cutString(error.message, 4096), stack: error.stack ? cutString(error.stack, 8192) : undefined });
+    const logAttrs = exceptionAttributes(base, {
+      type: error.type,
+      message: cutString(error.message, 4096),
+      stack: error.stack ? cutString(error.stack, 8192) : undefined,
+    });
     this.genAiLogs.emit(S.EVENT_OPERATION_EXCEPTION, severity, body, logAttrs, contextOf(run));
   }
 
   // ---------------------------------------------------------------- retrievers
 
-  override handleRetrieverStart(retriever: unknown, query: unknown, runId: string, parentRunId?: string, _tags?: string[], _metadata?: Record<string, unknown>, name?: string): void {
+  override handleRetrieverStart(
+    retriever: unknown,
+    query: unknown,
+    runId: string,
+    parentRunId?: string,
+    _tags?: string[],
+    _metadata?: Record<string, unknown>,
+    name?: string,
+  ): void {
     try {
       const source = runNameOf(retriever, name, "retriever");
-      const attributes: Attributes = { [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_RETRIEVAL, [S.ATTR_GEN_AI_DATA_SOURCE_ID]: source };
-      if (this.captureContent) attributes[S.ATTR_GEN_AI_RETRIEVAL_QUERY_TEXT] = boundedText(query, this.maxContent);
-      this.open(runId, parentRunId, `${S.OP_RETRIEVAL} ${source}`, SpanKind.CLIENT, attributes, undefined);
+      const attributes: Attributes = {
+        [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_RETRIEVAL,
+        [S.ATTR_GEN_AI_DATA_SOURCE_ID]: source,
+      };
+      if (this.captureContent)
+        attributes[S.ATTR_GEN_AI_RETRIEVAL_QUERY_TEXT] = boundedText(query, this.maxContent);
+      this.open(
+        runId,
+        parentRunId,
+        `${S.OP_RETRIEVAL} ${source}`,
+        SpanKind.CLIENT,
+        attributes,
+        undefined,
+      );
     } catch (e) {
       this.internalError("handleRetrieverStart", e);
     }
@@ -790,11 +1055,18 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         const id = doc.id ?? meta.id ?? meta.source ?? String(i);
         const score = scoreOf(meta);
         if (score === undefined) scored = false;
-        return { id: String(id), ...(score !== undefined ? { score } : {}), content: doc.pageContent };
+        return {
+          id: String(id),
+          ...(score !== undefined ? { score } : {}),
+          content: doc.pageContent,
+        };
       });
       // The conventions' schema requires a score per document; most retrievers give none, and
       // then the list goes under our own attribute rather than break the schema.
-      span.setAttribute(scored ? S.ATTR_GEN_AI_RETRIEVAL_DOCUMENTS : S.ATTR_RETRIEVAL_DOCUMENTS, this.content(docs));
+      span.setAttribute(
+        scored ? S.ATTR_GEN_AI_RETRIEVAL_DOCUMENTS : S.ATTR_RETRIEVAL_DOCUMENTS,
+        this.content(docs),
+      );
     }
     span.end();
   }
@@ -805,7 +1077,10 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
 
   private retrieverFailed(run: Run, span: Span, err: unknown): void {
     const info = this.failAndEnd(span, err);
-    this.emitException(run, span, info, { [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_RETRIEVAL, [S.ATTR_ERROR_TYPE]: info.type });
+    this.emitException(run, span, info, {
+      [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_RETRIEVAL,
+      [S.ATTR_ERROR_TYPE]: info.type,
+    });
   }
 
   // ---------------------------------------------------------------- custom events
@@ -814,7 +1089,12 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     try {
       const span = this.runs.get(runId)?.span;
       if (span === undefined || typeof eventName !== "string") return;
-      span.addEvent(cutString(eventName, 256), this.captureContent ? { [S.ATTR_EVENT_DATA]: boundedText(data, this.maxContent) } : undefined);
+      span.addEvent(
+        cutString(eventName, 256),
+        this.captureContent
+          ? { [S.ATTR_EVENT_DATA]: boundedText(data, this.maxContent) }
+          : undefined,
+      );
     } catch (e) {
       this.internalError("handleCustomEvent", e);
     }
@@ -824,7 +1104,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   spanForRun(runId: string): Span | undefined {
     try {
       const run = this.runs.get(runId);
-      return run === undefined ? undefined : run.span ?? run.target?.span;
+      return run === undefined ? undefined : (run.span ?? run.target?.span);
     } catch {
       return undefined;
     }

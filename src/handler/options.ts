@@ -10,7 +10,10 @@ export const DEFAULT_MAX_CONTENT_LENGTH = 16_384;
  */
 export function captureContentFromEnv(): boolean {
   try {
-    return process.env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT?.trim().toLowerCase() === "true";
+    return (
+      process.env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT?.trim().toLowerCase() ===
+      "true"
+    );
   } catch {
     return false;
   }

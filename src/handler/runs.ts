@@ -75,7 +75,10 @@ export class RunRegistry {
     this.runs.set(runId, run);
     if (this.timer === undefined && this.timeoutMs > 0) {
       // Unref'd: the sweep never keeps a process alive.
-      this.timer = setInterval(() => this.sweep(), Math.max(50, Math.min(this.timeoutMs / 2, 30_000)));
+      this.timer = setInterval(
+        () => this.sweep(),
+        Math.max(50, Math.min(this.timeoutMs / 2, 30_000)),
+      );
       this.timer.unref?.();
     }
   }

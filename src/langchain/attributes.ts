@@ -67,7 +67,8 @@ export function runNameOf(serialized: unknown, runName: unknown, fallback: strin
   if (isRecord(serialized)) {
     if (typeof serialized.name === "string" && serialized.name) return identifier(serialized.name);
     const id = serialized.id;
-    if (Array.isArray(id) && id.length && typeof id[id.length - 1] === "string") return identifier(id[id.length - 1] as string);
+    if (Array.isArray(id) && id.length && typeof id[id.length - 1] === "string")
+      return identifier(id[id.length - 1] as string);
   }
   return fallback;
 }
@@ -80,15 +81,33 @@ function str(v: unknown): string | undefined {
 }
 
 /** Model requested: invocation params first (what was sent), then LangChain's `ls_model_name`. */
-export function requestModel(params: Rec | undefined, metadata: Rec | undefined): string | undefined {
-  return str(params?.model) ?? str(params?.model_name) ?? str(params?.modelName) ?? str(params?.model_id) ?? str(metadata?.ls_model_name);
+export function requestModel(
+  params: Rec | undefined,
+  metadata: Rec | undefined,
+): string | undefined {
+  return (
+    str(params?.model) ??
+    str(params?.model_name) ??
+    str(params?.modelName) ??
+    str(params?.model_id) ??
+    str(metadata?.ls_model_name)
+  );
 }
 
 /** Request parameters onto `attrs` (only those known). */
-export function addRequestParams(attrs: Attributes, params: Rec | undefined, metadata: Rec | undefined): void {
+export function addRequestParams(
+  attrs: Attributes,
+  params: Rec | undefined,
+  metadata: Rec | undefined,
+): void {
   const temperature = num(params?.temperature) ?? num(metadata?.ls_temperature);
   if (temperature !== undefined) attrs[S.ATTR_GEN_AI_REQUEST_TEMPERATURE] = temperature;
-  const maxTokens = num(params?.max_tokens) ?? num(params?.max_completion_tokens) ?? num(params?.maxTokens) ?? num(params?.max_output_tokens) ?? num(metadata?.ls_max_tokens);
+  const maxTokens =
+    num(params?.max_tokens) ??
+    num(params?.max_completion_tokens) ??
+    num(params?.maxTokens) ??
+    num(params?.max_output_tokens) ??
+    num(metadata?.ls_max_tokens);
   if (maxTokens !== undefined) attrs[S.ATTR_GEN_AI_REQUEST_MAX_TOKENS] = maxTokens;
   if (!params) return;
   const topP = num(params.top_p) ?? num(params.topP);
@@ -109,23 +128,38 @@ export function addRequestParams(attrs: Attributes, params: Rec | undefined, met
     attrs[S.ATTR_GEN_AI_REQUEST_STOP_SEQUENCES] = (stop as string[]).slice(0, 16).map(identifier);
   }
   const rf = params.response_format;
-  if (isRecord(rf) && typeof rf.type === "string") attrs[S.ATTR_GEN_AI_OUTPUT_TYPE] = rf.type === "text" ? "text" : "json";
+  if (isRecord(rf) && typeof rf.type === "string")
+    attrs[S.ATTR_GEN_AI_OUTPUT_TYPE] = rf.type === "text" ? "text" : "json";
 }
 
 /**
  * `server.address`/`server.port` from a base URL the integration exposes without secrets. Only
  * the host and port are read; nothing else of the configuration is touched.
  */
-export function serverOf(serialized: unknown, params: Rec | undefined): { address: string; port: number } | undefined {
+export function serverOf(
+  serialized: unknown,
+  params: Rec | undefined,
+): { address: string; port: number } | undefined {
   let url: unknown = params?.baseURL ?? params?.base_url ?? params?.baseUrl;
   if (url === undefined && isRecord(serialized) && isRecord(serialized.kwargs)) {
     const kw = serialized.kwargs;
-    url = kw.base_url ?? kw.baseURL ?? (isRecord(kw.configuration) ? kw.configuration.baseURL ?? kw.configuration.basePath : undefined);
+    url =
+      kw.base_url ??
+      kw.baseURL ??
+      (isRecord(kw.configuration)
+        ? (kw.configuration.baseURL ?? kw.configuration.basePath)
+        : undefined);
   }
   if (typeof url !== "string" || !url) return undefined;
   try {
     const u = new URL(url);
-    const port = u.port ? Number(u.port) : u.protocol === "https:" ? 443 : u.protocol === "http:" ? 80 : undefined;
+    const port = u.port
+      ? Number(u.port)
+      : u.protocol === "https:"
+        ? 443
+        : u.protocol === "http:"
+          ? 80
+          : undefined;
     if (!u.hostname || port === undefined) return undefined;
     return { address: u.hostname, port };
   } catch {
@@ -217,7 +251,11 @@ export function responseOf(output: Rec): ResponseInfo {
         const msg = isRecord(g.message) ? g.message : undefined;
         const rm = msg && isRecord(msg.response_metadata) ? msg.response_metadata : undefined;
         const gi = isRecord(g.generationInfo) ? g.generationInfo : undefined;
-        const reason = str(gi?.finish_reason) ?? str(rm?.finish_reason) ?? str(rm?.stop_reason) ?? str(gi?.stop_reason);
+        const reason =
+          str(gi?.finish_reason) ??
+          str(rm?.finish_reason) ??
+          str(rm?.stop_reason) ??
+          str(gi?.stop_reason);
         if (reason) info.finishReasons.push(reason);
         if (!info.model) info.model = str(rm?.model_name) ?? str(rm?.model) ?? str(gi?.model_name);
         if (!info.provider) info.provider = str(rm?.model_provider);
@@ -230,6 +268,7 @@ export function responseOf(output: Rec): ResponseInfo {
     }
   }
   const llmOutput = output.llmOutput;
-  if (!info.model && isRecord(llmOutput)) info.model = str(llmOutput.model_name) ?? str(llmOutput.model);
+  if (!info.model && isRecord(llmOutput))
+    info.model = str(llmOutput.model_name) ?? str(llmOutput.model);
   return info;
 }

@@ -48,7 +48,8 @@ function roleOf(msg: AnyMessage): string {
 /** Content (a string or LangChain content blocks) to GenAI parts. */
 function contentParts(content: unknown): Part[] {
   if (typeof content === "string") return content.length ? [{ type: "text", content }] : [];
-  if (!Array.isArray(content)) return content == null ? [] : [{ type: "text", content: String(content) }];
+  if (!Array.isArray(content))
+    return content == null ? [] : [{ type: "text", content: String(content) }];
   const parts: Part[] = [];
   for (const block of content) {
     if (typeof block === "string") {
@@ -63,13 +64,19 @@ function contentParts(content: unknown): Part[] {
         parts.push({ type: "text", content: String(b.text ?? b.content ?? "") });
         break;
       case "reasoning":
-        parts.push({ type: "reasoning", content: String(b.reasoning ?? b.text ?? b.content ?? "") });
+        parts.push({
+          type: "reasoning",
+          content: String(b.reasoning ?? b.text ?? b.content ?? ""),
+        });
         break;
       case "thinking":
         parts.push({ type: "reasoning", content: String(b.thinking ?? "") });
         break;
       case "image_url": {
-        const url = typeof b.image_url === "string" ? b.image_url : (b.image_url as { url?: string } | undefined)?.url;
+        const url =
+          typeof b.image_url === "string"
+            ? b.image_url
+            : (b.image_url as { url?: string } | undefined)?.url;
         if (url) parts.push(mediaPart("image", url, undefined));
         break;
       }
@@ -78,15 +85,35 @@ function contentParts(content: unknown): Part[] {
       case "video":
       case "file": {
         // Anthropic's native form keeps the data under `source`.
-        const src = b.source && typeof b.source === "object" ? (b.source as Record<string, unknown>) : undefined;
+        const src =
+          b.source && typeof b.source === "object"
+            ? (b.source as Record<string, unknown>)
+            : undefined;
         const mime = (b.mimeType ?? b.mime_type ?? src?.media_type) as string | undefined;
         const modality = b.type === "file" ? fileModality(mime) : (b.type as string);
-        const data = typeof b.data === "string" ? b.data : typeof src?.data === "string" ? src.data : undefined;
-        const url = typeof b.url === "string" ? b.url : typeof src?.url === "string" ? src.url : undefined;
+        const data =
+          typeof b.data === "string"
+            ? b.data
+            : typeof src?.data === "string"
+              ? src.data
+              : undefined;
+        const url =
+          typeof b.url === "string" ? b.url : typeof src?.url === "string" ? src.url : undefined;
         if (url !== undefined) parts.push(mediaPart(modality, url, mime));
-        else if (data !== undefined) parts.push({ type: "blob", modality, ...(mime ? { mime_type: mime } : {}), content: data });
+        else if (data !== undefined)
+          parts.push({
+            type: "blob",
+            modality,
+            ...(mime ? { mime_type: mime } : {}),
+            content: data,
+          });
         else if (typeof b.fileId === "string" || typeof b.id === "string")
-          parts.push({ type: "file", modality, ...(mime ? { mime_type: mime } : {}), file_id: String(b.fileId ?? b.id) });
+          parts.push({
+            type: "file",
+            modality,
+            ...(mime ? { mime_type: mime } : {}),
+            file_id: String(b.fileId ?? b.id),
+          });
         break;
       }
       case "tool_use":
@@ -109,7 +136,13 @@ function fileModality(mime: string | undefined): string {
 
 function mediaPart(modality: string, url: string, mime: string | undefined): Part {
   const m = /^data:([^;,]+)?(;base64)?,(.*)$/s.exec(url);
-  if (m) return { type: "blob", modality, ...(m[1] || mime ? { mime_type: m[1] || mime } : {}), content: m[3] };
+  if (m)
+    return {
+      type: "blob",
+      modality,
+      ...(m[1] || mime ? { mime_type: m[1] || mime } : {}),
+      content: m[3],
+    };
   return { type: "uri", modality, ...(mime ? { mime_type: mime } : {}), uri: url };
 }
 
@@ -120,7 +153,12 @@ function toolCallParts(msg: AnyMessage): Part[] {
   for (const c of calls) {
     if (!c || typeof c !== "object") continue;
     const call = c as { id?: unknown; name?: unknown; args?: unknown };
-    parts.push({ type: "tool_call", ...(call.id != null ? { id: String(call.id) } : {}), name: String(call.name ?? ""), arguments: call.args ?? {} });
+    parts.push({
+      type: "tool_call",
+      ...(call.id != null ? { id: String(call.id) } : {}),
+      name: String(call.name ?? ""),
+      arguments: call.args ?? {},
+    });
   }
   return parts;
 }
@@ -131,7 +169,16 @@ function toChatMessage(msg: unknown): ChatMessage {
   const m = msg as AnyMessage;
   const role = roleOf(m);
   if (role === "tool") {
-    return { role, parts: [{ type: "tool_call_response", ...(m.tool_call_id != null ? { id: String(m.tool_call_id) } : {}), response: textOf(m.content) }] };
+    return {
+      role,
+      parts: [
+        {
+          type: "tool_call_response",
+          ...(m.tool_call_id != null ? { id: String(m.tool_call_id) } : {}),
+          response: textOf(m.content),
+        },
+      ],
+    };
   }
   const parts = contentParts(m.content);
   if (role === "assistant") parts.push(...toolCallParts(m));
@@ -143,7 +190,9 @@ function toChatMessage(msg: unknown): ChatMessage {
 function textOf(content: unknown): unknown {
   if (typeof content === "string") return content;
   if (Array.isArray(content)) {
-    const texts = contentParts(content).filter((p) => p.type === "text").map((p) => p.content as string);
+    const texts = contentParts(content)
+      .filter((p) => p.type === "text")
+      .map((p) => p.content as string);
     if (texts.length === content.length) return texts.join("");
   }
   return content;
@@ -191,7 +240,10 @@ function normaliseFinishReason(reason: string | undefined): string {
 }
 
 /** LLM generations to GenAI output messages. */
-export function outputMessages(generations: unknown, finishReasons: (string | undefined)[]): OutputMessage[] {
+export function outputMessages(
+  generations: unknown,
+  finishReasons: (string | undefined)[],
+): OutputMessage[] {
   const out: OutputMessage[] = [];
   if (!Array.isArray(generations)) return out;
   let i = 0;
@@ -199,8 +251,14 @@ export function outputMessages(generations: unknown, finishReasons: (string | un
     if (!Array.isArray(group)) continue;
     for (const gen of group) {
       const g = (gen ?? {}) as { text?: unknown; message?: AnyMessage };
-      const base = g.message ? toChatMessage(g.message) : { role: "assistant", parts: contentParts(g.text) };
-      out.push({ role: "assistant", parts: base.parts, finish_reason: normaliseFinishReason(finishReasons[i++]) });
+      const base = g.message
+        ? toChatMessage(g.message)
+        : { role: "assistant", parts: contentParts(g.text) };
+      out.push({
+        role: "assistant",
+        parts: base.parts,
+        finish_reason: normaliseFinishReason(finishReasons[i++]),
+      });
     }
   }
   return out;
@@ -214,10 +272,20 @@ export function outputMessages(generations: unknown, finishReasons: (string | un
 export function toOutputMessage(msg: unknown): OutputMessage {
   const chat = toChatMessage(msg);
   const m = (msg && typeof msg === "object" ? msg : {}) as AnyMessage;
-  const rm = (m.response_metadata && typeof m.response_metadata === "object" ? m.response_metadata : {}) as Record<string, unknown>;
-  const reason = typeof rm.finish_reason === "string" ? rm.finish_reason : typeof rm.stop_reason === "string" ? rm.stop_reason : undefined;
+  const rm = (
+    m.response_metadata && typeof m.response_metadata === "object" ? m.response_metadata : {}
+  ) as Record<string, unknown>;
+  const reason =
+    typeof rm.finish_reason === "string"
+      ? rm.finish_reason
+      : typeof rm.stop_reason === "string"
+        ? rm.stop_reason
+        : undefined;
   const hasToolCalls = Array.isArray(m.tool_calls) && m.tool_calls.length > 0;
-  return { ...chat, finish_reason: reason ? normaliseFinishReason(reason) : hasToolCalls ? "tool_call" : "stop" };
+  return {
+    ...chat,
+    finish_reason: reason ? normaliseFinishReason(reason) : hasToolCalls ? "tool_call" : "stop",
+  };
 }
 
 /** `invocation_params.tools` (OpenAI function format or plain) to `gen_ai.tool.definitions`. */
@@ -228,7 +296,10 @@ export function toolDefinitions(tools: unknown): Part[] {
     if (!t || typeof t !== "object") continue;
     const tool = t as Record<string, unknown>;
     const fn = (tool.function ?? tool) as Record<string, unknown>;
-    const def: Part = { type: typeof tool.type === "string" ? tool.type : "function", name: String(fn.name ?? "") };
+    const def: Part = {
+      type: typeof tool.type === "string" ? tool.type : "function",
+      name: String(fn.name ?? ""),
+    };
     if (typeof fn.description === "string") def.description = fn.description;
     const params = fn.parameters ?? fn.input_schema ?? fn.schema;
     if (params && typeof params === "object") def.parameters = params;

@@ -105,7 +105,10 @@ export interface SetupTelemetryOptions {
    * Further options of the `OpenTelemetryCallbackHandler` that setupTelemetry creates (content
    * length, run timeout, metadata keys on metrics, ...). The providers are always setupTelemetry's own.
    */
-  handlerOptions?: Omit<OpenTelemetryCallbackHandlerOptions, "tracerProvider" | "meterProvider" | "loggerProvider">;
+  handlerOptions?: Omit<
+    OpenTelemetryCallbackHandlerOptions,
+    "tracerProvider" | "meterProvider" | "loggerProvider"
+  >;
   /** Interval between metric exports, in milliseconds. Default: `OTEL_METRIC_EXPORT_INTERVAL`, then 60000. */
   metricExportIntervalMillis?: number;
   /**
@@ -171,11 +174,34 @@ const COMPRESSIONS: readonly string[] = ["gzip", "none"];
 // RFC 9110 token characters.
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const KNOWN_TOP_LEVEL = new Set<string>([
-  "serviceName", "resourceAttributes", "endpoint", "headers", "protocol", "timeoutMillis",
-  "compression", "traces", "metrics", "logs", "disableBatch", "global", "captureContent",
-  "metricExportIntervalMillis", "maxQueueSize", "flushOnExit", "onWarning", "handlerOptions",
+  "serviceName",
+  "resourceAttributes",
+  "endpoint",
+  "headers",
+  "protocol",
+  "timeoutMillis",
+  "compression",
+  "traces",
+  "metrics",
+  "logs",
+  "disableBatch",
+  "global",
+  "captureContent",
+  "metricExportIntervalMillis",
+  "maxQueueSize",
+  "flushOnExit",
+  "onWarning",
+  "handlerOptions",
 ]);
-const KNOWN_SIGNAL = new Set<string>(["endpoint", "url", "headers", "protocol", "timeoutMillis", "compression", "exporter"]);
+const KNOWN_SIGNAL = new Set<string>([
+  "endpoint",
+  "url",
+  "headers",
+  "protocol",
+  "timeoutMillis",
+  "compression",
+  "exporter",
+]);
 
 /**
  * Resolves options and environment into one configuration per signal.
@@ -189,7 +215,9 @@ export function resolveTelemetryConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): ResolvedTelemetryConfig {
   if (options === null || typeof options !== "object") {
-    throw new TelemetryConfigError(`setupTelemetry options must be an object, got ${describe(options)}`);
+    throw new TelemetryConfigError(
+      `setupTelemetry options must be an object, got ${describe(options)}`,
+    );
   }
   checkKnownKeys(options as object, KNOWN_TOP_LEVEL, "");
   checkOptionalString(options.serviceName, "serviceName");
@@ -199,11 +227,18 @@ export function resolveTelemetryConfig(
   checkOptionalBoolean(options.flushOnExit, "flushOnExit");
   checkOptionalPositive(options.metricExportIntervalMillis, "metricExportIntervalMillis");
   checkOptionalPositive(options.maxQueueSize, "maxQueueSize");
-  if (options.handlerOptions !== undefined && (options.handlerOptions === null || typeof options.handlerOptions !== "object")) {
-    throw new TelemetryConfigError(`handlerOptions must be an object, got ${describe(options.handlerOptions)}`);
+  if (
+    options.handlerOptions !== undefined &&
+    (options.handlerOptions === null || typeof options.handlerOptions !== "object")
+  ) {
+    throw new TelemetryConfigError(
+      `handlerOptions must be an object, got ${describe(options.handlerOptions)}`,
+    );
   }
   if (options.onWarning !== undefined && typeof options.onWarning !== "function") {
-    throw new TelemetryConfigError(`onWarning must be a function, got ${describe(options.onWarning)}`);
+    throw new TelemetryConfigError(
+      `onWarning must be a function, got ${describe(options.onWarning)}`,
+    );
   }
 
   const topHeaders = checkHeaders(options.headers, "headers");
@@ -238,12 +273,15 @@ export function resolveTelemetryConfig(
       );
     });
 
-  const resolveSignal = (signal: Signal): ResolvedSignalConfig => printable(resolveSignalFields(signal));
+  const resolveSignal = (signal: Signal): ResolvedSignalConfig =>
+    printable(resolveSignalFields(signal));
   const resolveSignalFields = (signal: Signal): ResolvedSignalConfig => {
     const raw = options[signal];
     const ENV = SIGNAL_ENV[signal];
     if (raw !== undefined && raw !== false && (raw === null || typeof raw !== "object")) {
-      throw new TelemetryConfigError(`${signal} must be an options object or false, got ${describe(raw)}`);
+      throw new TelemetryConfigError(
+        `${signal} must be an options object or false, got ${describe(raw)}`,
+      );
     }
     const sig: SignalOptions | undefined = raw === false ? undefined : raw;
     if (sig) checkKnownKeys(sig, KNOWN_SIGNAL, `${signal}.`);
@@ -251,7 +289,9 @@ export function resolveTelemetryConfig(
     const sigUrl = checkUrl(sig?.url, `${signal}.url`);
     const sigEndpoint = checkUrl(sig?.endpoint, `${signal}.endpoint`);
     if (sigUrl !== undefined && sigEndpoint !== undefined) {
-      throw new TelemetryConfigError(`${signal}.url and ${signal}.endpoint are mutually exclusive: url is used as-is, endpoint gets /v1/${signal} appended`);
+      throw new TelemetryConfigError(
+        `${signal}.url and ${signal}.endpoint are mutually exclusive: url is used as-is, endpoint gets /v1/${signal} appended`,
+      );
     }
     const sigHeaders = checkHeaders(sig?.headers, `${signal}.headers`);
     // The module's precedence for one field; each variable is read (and checked) only when reached.
@@ -264,19 +304,36 @@ export function resolveTelemetryConfig(
     ): T | undefined => {
       const sigVar = `OTEL_EXPORTER_OTLP_${ENV}_${suffix}`;
       const genericVar = `OTEL_EXPORTER_OTLP_${suffix}`;
-      return check(sig?.[field], `${signal}.${field}`) ?? top ?? check(read(sigVar), sigVar) ?? check(read(genericVar), genericVar);
+      return (
+        check(sig?.[field], `${signal}.${field}`) ??
+        top ??
+        check(read(sigVar), sigVar) ??
+        check(read(genericVar), genericVar)
+      );
     };
     const envString = (variable: string): string | undefined => nonEmpty(env[variable]);
-    const protocol = setting("protocol", topProtocol, checkProtocol, "PROTOCOL", envString) ?? "http/json";
-    const timeoutMillis = setting("timeoutMillis", topTimeout, checkTimeout, "TIMEOUT", (v) => envNumber(env, v)) ?? DEFAULT_TIMEOUT_MILLIS;
-    const compression = setting("compression", topCompression, checkCompression, "COMPRESSION", envString) ?? "none";
+    const protocol =
+      setting("protocol", topProtocol, checkProtocol, "PROTOCOL", envString) ?? "http/json";
+    const timeoutMillis =
+      setting("timeoutMillis", topTimeout, checkTimeout, "TIMEOUT", (v) => envNumber(env, v)) ??
+      DEFAULT_TIMEOUT_MILLIS;
+    const compression =
+      setting("compression", topCompression, checkCompression, "COMPRESSION", envString) ?? "none";
 
     // Headers: the first level that sets any, as a whole (never merged, see the module comment).
-    const envSigHeaders = parseKeyValueList(env[`OTEL_EXPORTER_OTLP_${ENV}_HEADERS`], `OTEL_EXPORTER_OTLP_${ENV}_HEADERS`);
-    const envHeaders = parseKeyValueList(env.OTEL_EXPORTER_OTLP_HEADERS, "OTEL_EXPORTER_OTLP_HEADERS");
+    const envSigHeaders = parseKeyValueList(
+      env[`OTEL_EXPORTER_OTLP_${ENV}_HEADERS`],
+      `OTEL_EXPORTER_OTLP_${ENV}_HEADERS`,
+    );
+    const envHeaders = parseKeyValueList(
+      env.OTEL_EXPORTER_OTLP_HEADERS,
+      "OTEL_EXPORTER_OTLP_HEADERS",
+    );
     checkHeaderNames(envSigHeaders, `OTEL_EXPORTER_OTLP_${ENV}_HEADERS`);
     checkHeaderNames(envHeaders, "OTEL_EXPORTER_OTLP_HEADERS");
-    const headers = { ...(sigHeaders ?? topHeaders ?? (hasKeys(envSigHeaders) ? envSigHeaders : envHeaders)) };
+    const headers = {
+      ...(sigHeaders ?? topHeaders ?? (hasKeys(envSigHeaders) ? envSigHeaders : envHeaders)),
+    };
 
     const envExporter = parseExporterSelection(env[`OTEL_${ENV}_EXPORTER`], `OTEL_${ENV}_EXPORTER`);
     const base = { signal, headers, protocol, timeoutMillis, compression };
@@ -287,19 +344,33 @@ export function resolveTelemetryConfig(
     }
     if (sig?.exporter !== undefined) {
       if (sig.exporter === null || typeof sig.exporter !== "object") {
-        throw new TelemetryConfigError(`${signal}.exporter must be an exporter instance, got ${describe(sig.exporter)}`);
+        throw new TelemetryConfigError(
+          `${signal}.exporter must be an exporter instance, got ${describe(sig.exporter)}`,
+        );
       }
       return { ...base, enabled: true, mode: "custom", exporter: sig.exporter };
     }
-    if (sig === undefined && envExporter === "console") return { ...base, enabled: true, mode: "console" };
+    if (sig === undefined && envExporter === "console")
+      return { ...base, enabled: true, mode: "console" };
 
     const url =
       sigUrl ??
       mapDefined(sigEndpoint ?? topEndpoint, (u) => appendSignalPath(u, signal)) ??
-      checkUrl(nonEmpty(env[`OTEL_EXPORTER_OTLP_${ENV}_ENDPOINT`]), `OTEL_EXPORTER_OTLP_${ENV}_ENDPOINT`) ??
-      mapDefined(checkUrl(nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT), "OTEL_EXPORTER_OTLP_ENDPOINT"), (u) => appendSignalPath(u, signal));
+      checkUrl(
+        nonEmpty(env[`OTEL_EXPORTER_OTLP_${ENV}_ENDPOINT`]),
+        `OTEL_EXPORTER_OTLP_${ENV}_ENDPOINT`,
+      ) ??
+      mapDefined(
+        checkUrl(nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT), "OTEL_EXPORTER_OTLP_ENDPOINT"),
+        (u) => appendSignalPath(u, signal),
+      );
     if (url === undefined && !anyEndpoint) return { ...base, enabled: true, mode: "console" };
-    return { ...base, enabled: true, mode: "otlp", url: url ?? `${DEFAULT_OTLP_BASE_URL}/v1/${signal}` };
+    return {
+      ...base,
+      enabled: true,
+      mode: "otlp",
+      url: url ?? `${DEFAULT_OTLP_BASE_URL}/v1/${signal}`,
+    };
   };
 
   return {
@@ -351,8 +422,14 @@ export function parseKeyValueList(raw: string | undefined, name: string): Record
     if (entry.trim() === "") return;
     const eq = entry.indexOf("=");
     const where = `${name}: entry ${i + 1}`;
-    if (eq <= 0) throw new TelemetryConfigError(`${where} ("${maskHeaderValue(entry.trim())}") is not key=value`);
-    const key = decode(entry.slice(0, eq).trim(), `${where} (key "${maskHeaderValue(entry.slice(0, eq).trim())}")`);
+    if (eq <= 0)
+      throw new TelemetryConfigError(
+        `${where} ("${maskHeaderValue(entry.trim())}") is not key=value`,
+      );
+    const key = decode(
+      entry.slice(0, eq).trim(),
+      `${where} (key "${maskHeaderValue(entry.slice(0, eq).trim())}")`,
+    );
     out[key] = decode(entry.slice(eq + 1).trim(), `${where} (the value of ${key})`);
   });
   return out;
@@ -366,8 +443,14 @@ function decode(s: string, what: string): string {
   }
 }
 
-function parseExporterSelection(raw: string | undefined, name: string): "otlp" | "console" | "none" | undefined {
-  const values = (raw ?? "").split(",").map((v) => v.trim().toLowerCase()).filter((v) => v !== "");
+function parseExporterSelection(
+  raw: string | undefined,
+  name: string,
+): "otlp" | "console" | "none" | undefined {
+  const values = (raw ?? "")
+    .split(",")
+    .map((v) => v.trim().toLowerCase())
+    .filter((v) => v !== "");
   if (values.length === 0) return undefined;
   for (const v of values) {
     if (v !== "otlp" && v !== "console" && v !== "none") {
@@ -382,23 +465,34 @@ function parseExporterSelection(raw: string | undefined, name: string): "otlp" |
 function checkKnownKeys(obj: object, known: Set<string>, prefix: string): void {
   for (const key of Object.keys(obj)) {
     if (!known.has(key)) {
-      throw new TelemetryConfigError(`unknown option ${prefix}${key} (known: ${[...known].map((k) => prefix + k).join(", ")})`);
+      throw new TelemetryConfigError(
+        `unknown option ${prefix}${key} (known: ${[...known].map((k) => prefix + k).join(", ")})`,
+      );
     }
   }
 }
 
 function checkUrl(value: unknown, name: string): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== "string") throw new TelemetryConfigError(`${name} must be a URL string, got ${describe(value)}`);
+  if (typeof value !== "string")
+    throw new TelemetryConfigError(`${name} must be a URL string, got ${describe(value)}`);
   let u: URL;
   try {
     u = new URL(value);
   } catch {
-    throw new TelemetryConfigError(`${name} is not a valid URL: "${redactUrl(value)}" (expected e.g. http://collector:4318)`);
+    throw new TelemetryConfigError(
+      `${name} is not a valid URL: "${redactUrl(value)}" (expected e.g. http://collector:4318)`,
+    );
   }
   if (u.protocol !== "http:" && u.protocol !== "https:") {
-    const hint = !value.includes("//") ? ' (missing "http://"?)' : u.protocol === "grpc:" ? " (OTLP/gRPC is not supported: use OTLP/HTTP, port 4318)" : "";
-    throw new TelemetryConfigError(`${name} must be an http:// or https:// URL, got "${redactUrl(value)}"${hint}`);
+    const hint = !value.includes("//")
+      ? ' (missing "http://"?)'
+      : u.protocol === "grpc:"
+        ? " (OTLP/gRPC is not supported: use OTLP/HTTP, port 4318)"
+        : "";
+    throw new TelemetryConfigError(
+      `${name} must be an http:// or https:// URL, got "${redactUrl(value)}"${hint}`,
+    );
   }
   return value;
 }
@@ -410,10 +504,16 @@ function checkHeaders(value: unknown, name: string): Record<string, string> | un
   return rec;
 }
 
-function checkHeaderLikeRecord(value: unknown, name: string, show: (v: unknown) => string = describe): Record<string, string> | undefined {
+function checkHeaderLikeRecord(
+  value: unknown,
+  name: string,
+  show: (v: unknown) => string = describe,
+): Record<string, string> | undefined {
   if (value === undefined) return undefined;
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new TelemetryConfigError(`${name} must be an object of string values, got ${show(value)}`);
+    throw new TelemetryConfigError(
+      `${name} must be an object of string values, got ${show(value)}`,
+    );
   }
   for (const [k, v] of Object.entries(value)) {
     if (typeof v !== "string") {
@@ -425,16 +525,23 @@ function checkHeaderLikeRecord(value: unknown, name: string, show: (v: unknown) 
 
 function checkHeaderNames(headers: Record<string, string>, name: string): void {
   for (const [k, v] of Object.entries(headers)) {
-    if (!HEADER_NAME.test(k)) throw new TelemetryConfigError(`${name}: "${k}" is not a valid HTTP header name`);
-    if (/[\r\n\0]/.test(v)) throw new TelemetryConfigError(`${name}["${k}"] contains a line break or NUL`);
+    if (!HEADER_NAME.test(k))
+      throw new TelemetryConfigError(`${name}: "${k}" is not a valid HTTP header name`);
+    if (/[\r\n\0]/.test(v))
+      throw new TelemetryConfigError(`${name}["${k}"] contains a line break or NUL`);
   }
 }
 
 function checkProtocol(value: unknown, name: string): OtlpProtocol | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "string" || !PROTOCOLS.includes(value)) {
-    const hint = value === "grpc" ? " (OTLP/gRPC is not supported: use port 4318 with http/protobuf or http/json)" : "";
-    throw new TelemetryConfigError(`${name} must be "http/json" or "http/protobuf", got ${describe(value)}${hint}`);
+    const hint =
+      value === "grpc"
+        ? " (OTLP/gRPC is not supported: use port 4318 with http/protobuf or http/json)"
+        : "";
+    throw new TelemetryConfigError(
+      `${name} must be "http/json" or "http/protobuf", got ${describe(value)}${hint}`,
+    );
   }
   return value as OtlpProtocol;
 }
@@ -450,7 +557,9 @@ function checkCompression(value: unknown, name: string): OtlpCompression | undef
 function checkTimeout(value: unknown, name: string): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new TelemetryConfigError(`${name} must be a number of milliseconds > 0, got ${describe(value)}`);
+    throw new TelemetryConfigError(
+      `${name} must be a number of milliseconds > 0, got ${describe(value)}`,
+    );
   }
   return value;
 }

@@ -12,7 +12,12 @@
  *
  * @packageDocumentation
  */
-import { SpanStatusCode, type Attributes, type AttributeValue, type HrTime } from "@opentelemetry/api";
+import {
+  SpanStatusCode,
+  type Attributes,
+  type AttributeValue,
+  type HrTime,
+} from "@opentelemetry/api";
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import {
@@ -295,7 +300,11 @@ function formatLogLine(record: ReadableLogRecord): string {
   const parts = [`log ${severityLabel(record.severityText, record.severityNumber)}`];
   if (record.eventName) parts[0] += ` ${record.eventName}`;
   if (record.body !== undefined && record.body !== null && record.body !== "") {
-    parts.push(truncate(typeof record.body === "string" ? JSON.stringify(record.body) : safeJson(record.body)));
+    parts.push(
+      truncate(
+        typeof record.body === "string" ? JSON.stringify(record.body) : safeJson(record.body),
+      ),
+    );
   }
   const traceId = record.spanContext?.traceId;
   if (traceId) parts.push(`trace=${traceId.slice(0, 8)}`);

@@ -16,10 +16,22 @@ import {
   type Signal,
 } from "./config.js";
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
 import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
-import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from "@opentelemetry/sdk-logs";
-import { createOtlpLogExporter, createOtlpMetricExporter, createOtlpSpanExporter } from "./exporters.js";
+import {
+  InMemoryLogRecordExporter,
+  LoggerProvider,
+  SimpleLogRecordProcessor,
+} from "@opentelemetry/sdk-logs";
+import {
+  createOtlpLogExporter,
+  createOtlpMetricExporter,
+  createOtlpSpanExporter,
+} from "./exporters.js";
 import { TLS_ERROR_CODES } from "./export-diagnostics.js";
 import { maskHeaders, redactText, redactUrl } from "../util/redact.js";
 
@@ -79,18 +91,26 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<number> {
   }
   // Every line is redacted: URLs anywhere in it (an error message, a response body) and every
   // configured header value, which a receiver may echo back.
-  const secrets = [config.traces, config.metrics, config.logs].flatMap((c) => Object.values(c.headers));
+  const secrets = [config.traces, config.metrics, config.logs].flatMap((c) =>
+    Object.values(c.headers),
+  );
   const out = (line: string): void => write(redactText(line, secrets));
   out(`langchain-opentelemetry doctor  (service.name=${config.serviceName})`);
   const signals = [config.traces, config.metrics, config.logs];
   const checks = await withResponseRecorder((recorder) =>
-    Promise.all(signals.map((signalConfig) => checkSignal(env, config, signalConfig, recorder, opts.timeoutMillis))),
+    Promise.all(
+      signals.map((signalConfig) =>
+        checkSignal(env, config, signalConfig, recorder, opts.timeoutMillis),
+      ),
+    ),
   );
   for (const check of checks) printCheck(check, out);
   const failed = checks.filter((c) => c.outcome === "failed").map((c) => c.signal);
   out("");
   if (failed.length > 0) {
-    out(`${failed.length} of ${checks.filter((c) => c.outcome !== "skipped").length} checked signals failed: ${failed.join(", ")}`);
+    out(
+      `${failed.length} of ${checks.filter((c) => c.outcome !== "skipped").length} checked signals failed: ${failed.join(", ")}`,
+    );
     return 1;
   }
   if (checks.every((c) => c.outcome === "skipped")) {
@@ -112,14 +132,33 @@ async function checkSignal(
   timeoutOverride: number | undefined,
 ): Promise<SignalCheck> {
   const { signal } = signalConfig;
-  const base: SignalCheck = { signal, outcome: "skipped", maskedHeaders: maskHeaders(signalConfig.headers), hints: [] };
+  const base: SignalCheck = {
+    signal,
+    outcome: "skipped",
+    maskedHeaders: maskHeaders(signalConfig.headers),
+    hints: [],
+  };
   if (!signalConfig.enabled) {
-    return { ...base, hints: [`${signal} are turned off (option false, OTEL_${signal.toUpperCase()}_EXPORTER=none or OTEL_SDK_DISABLED=true)`] };
+    return {
+      ...base,
+      hints: [
+        `${signal} are turned off (option false, OTEL_${signal.toUpperCase()}_EXPORTER=none or OTEL_SDK_DISABLED=true)`,
+      ],
+    };
   }
   if (signalConfig.mode === "console") {
     const selector = `OTEL_${signal.toUpperCase()}_EXPORTER`;
-    if ((env[selector] ?? "").toLowerCase().split(",").map((v) => v.trim()).includes("console")) {
-      return { ...base, hints: [`${selector}=console: this signal is printed to the console, nothing to check`] };
+    if (
+      (env[selector] ?? "")
+        .toLowerCase()
+        .split(",")
+        .map((v) => v.trim())
+        .includes("console")
+    ) {
+      return {
+        ...base,
+        hints: [`${selector}=console: this signal is printed to the console, nothing to check`],
+      };
     }
     return {
       ...base,
@@ -130,16 +169,26 @@ async function checkSignal(
     };
   }
   if (signalConfig.mode === "custom" || signalConfig.url === undefined) {
-    return { ...base, hints: ["a custom exporter instance is configured: the doctor cannot check it"] };
+    return {
+      ...base,
+      hints: ["a custom exporter instance is configured: the doctor cannot check it"],
+    };
   }
   const url = signalConfig.url;
   const printedUrl = redactUrl(url);
-  const timeoutMillis = timeoutOverride ?? Math.min(signalConfig.timeoutMillis, DEFAULT_DOCTOR_TIMEOUT_MILLIS);
+  const timeoutMillis =
+    timeoutOverride ?? Math.min(signalConfig.timeoutMillis, DEFAULT_DOCTOR_TIMEOUT_MILLIS);
   let result: ExportOutcome;
   try {
     result = await exportOnce(config, { ...signalConfig, timeoutMillis });
   } catch (error) {
-    return { ...base, url: printedUrl, outcome: "failed", error: errorMessage(error), hints: [errorMessage(error)] };
+    return {
+      ...base,
+      url: printedUrl,
+      outcome: "failed",
+      error: errorMessage(error),
+      hints: [errorMessage(error)],
+    };
   }
   const response = recorder.last(url);
   const check: SignalCheck = {
@@ -150,7 +199,8 @@ async function checkSignal(
     statusText: response?.statusText,
     responseBody: result.errorBody?.slice(0, 200),
   };
-  if (!result.ok && check.status === undefined) check.error = result.errorCode ?? result.errorMessage;
+  if (!result.ok && check.status === undefined)
+    check.error = result.errorCode ?? result.errorMessage;
   check.hints = result.ok ? [] : hintsFor(check, signalConfig);
   return check;
 }
@@ -167,28 +217,45 @@ interface ExportOutcome {
  * Exports one tiny span, metric point or log record with the exporter `setupTelemetry()` builds for
  * the signal (same URL, headers, encoding and compression).
  */
-async function exportOnce(config: ResolvedTelemetryConfig, signalConfig: ResolvedSignalConfig): Promise<ExportOutcome> {
+async function exportOnce(
+  config: ResolvedTelemetryConfig,
+  signalConfig: ResolvedSignalConfig,
+): Promise<ExportOutcome> {
   const resource = resourceFromAttributes(config.resourceAttributes);
   switch (signalConfig.signal) {
     case "traces": {
       const memory = new InMemorySpanExporter();
-      const provider = new BasicTracerProvider({ resource, spanProcessors: [new SimpleSpanProcessor(memory)] });
-      provider.getTracer("langchain-opentelemetry").startSpan("langchain-opentelemetry doctor").end();
+      const provider = new BasicTracerProvider({
+        resource,
+        spanProcessors: [new SimpleSpanProcessor(memory)],
+      });
+      provider
+        .getTracer("langchain-opentelemetry")
+        .startSpan("langchain-opentelemetry doctor")
+        .end();
       const exporter = createOtlpSpanExporter(signalConfig);
       return settle(exporter, (cb) => exporter.export(memory.getFinishedSpans(), cb));
     }
     case "metrics": {
       const reader = new OnDemandReader();
       const provider = new MeterProvider({ resource, readers: [reader] });
-      provider.getMeter("langchain-opentelemetry").createCounter("langchain_opentelemetry.doctor.checks").add(1);
+      provider
+        .getMeter("langchain-opentelemetry")
+        .createCounter("langchain_opentelemetry.doctor.checks")
+        .add(1);
       const { resourceMetrics } = await reader.collect();
       const exporter = createOtlpMetricExporter(signalConfig);
       return settle(exporter, (cb) => exporter.export(resourceMetrics, cb));
     }
     case "logs": {
       const memory = new InMemoryLogRecordExporter();
-      const provider = new LoggerProvider({ resource, processors: [new SimpleLogRecordProcessor({ exporter: memory })] });
-      provider.getLogger("langchain-opentelemetry").emit({ severityNumber: 9, severityText: "INFO", body: "langchain-opentelemetry doctor" });
+      const provider = new LoggerProvider({
+        resource,
+        processors: [new SimpleLogRecordProcessor({ exporter: memory })],
+      });
+      provider
+        .getLogger("langchain-opentelemetry")
+        .emit({ severityNumber: 9, severityText: "INFO", body: "langchain-opentelemetry doctor" });
       const exporter = createOtlpLogExporter(signalConfig);
       return settle(exporter, (cb) => exporter.export(memory.getFinishedLogRecords(), cb));
     }
@@ -252,11 +319,16 @@ interface ResponseRecorder {
  * either once retries run out. Node's `http.client.response.finish` diagnostics channel sees every
  * response of every request, so the doctor can show the real status of each signal's URL.
  */
-async function withResponseRecorder<T>(run: (recorder: ResponseRecorder) => Promise<T>): Promise<T> {
+async function withResponseRecorder<T>(
+  run: (recorder: ResponseRecorder) => Promise<T>,
+): Promise<T> {
   const responses = new Map<string, RecordedResponse>();
   const onResponse = (message: unknown): void => {
     try {
-      const { request, response } = message as { request: ClientRequest; response: IncomingMessage };
+      const { request, response } = message as {
+        request: ClientRequest;
+        response: IncomingMessage;
+      };
       const host = request.getHeader("host");
       const key = `${request.protocol}//${String(host)}${request.path}`;
       responses.set(key, { status: response.statusCode ?? 0, statusText: response.statusMessage });
@@ -279,7 +351,10 @@ async function withResponseRecorder<T>(run: (recorder: ResponseRecorder) => Prom
 // Hints
 
 /** What to do about a failed check, most specific first. */
-function hintsFor(check: Pick<SignalCheck, "signal" | "status" | "error" | "url">, config: Pick<ResolvedSignalConfig, "headers">): string[] {
+function hintsFor(
+  check: Pick<SignalCheck, "signal" | "status" | "error" | "url">,
+  config: Pick<ResolvedSignalConfig, "headers">,
+): string[] {
   const { signal, status, error } = check;
   const url = check.url ? new URL(check.url) : undefined;
   const hints: string[] = [];
@@ -292,35 +367,52 @@ function hintsFor(check: Pick<SignalCheck, "signal" | "status" | "error" | "url"
           `(give the full URL with ${envName}_ENDPOINT or metrics.url, used as-is)`,
       );
     } else if (signal === "logs") {
-      hints.push(`this endpoint does not accept OTLP logs. Loki wants /otlp/v1/logs (endpoint http://loki:3100/otlp, or ${envName}_ENDPOINT with the full URL)`);
+      hints.push(
+        `this endpoint does not accept OTLP logs. Loki wants /otlp/v1/logs (endpoint http://loki:3100/otlp, or ${envName}_ENDPOINT with the full URL)`,
+      );
     } else {
-      hints.push(`this endpoint does not accept OTLP traces. Tempo and the Collector take /v1/traces on port 4318`);
+      hints.push(
+        `this endpoint does not accept OTLP traces. Tempo and the Collector take /v1/traces on port 4318`,
+      );
     }
-    hints.push(`OTEL_EXPORTER_OTLP_ENDPOINT and endpoint get /v1/${signal} appended; ${envName}_ENDPOINT and url are used as-is`);
+    hints.push(
+      `OTEL_EXPORTER_OTLP_ENDPOINT and endpoint get /v1/${signal} appended; ${envName}_ENDPOINT and url are used as-is`,
+    );
   } else if (status === 401 || status === 403) {
-    if (signal === "logs") hints.push("Loki needs X-Scope-OrgID when auth is on (auth_enabled: true)");
+    if (signal === "logs")
+      hints.push("Loki needs X-Scope-OrgID when auth is on (auth_enabled: true)");
     if (signal === "traces") hints.push("Tempo in multi-tenant mode needs X-Scope-OrgID");
-    if (signal === "metrics") hints.push("Thanos Receive / Mimir need their tenant header (THANOS-TENANT, X-Scope-OrgID)");
+    if (signal === "metrics")
+      hints.push("Thanos Receive / Mimir need their tenant header (THANOS-TENANT, X-Scope-OrgID)");
     hints.push(
       Object.keys(config.headers).length === 0
         ? `no headers were sent: set ${envName}_HEADERS (e.g. X-Scope-OrgID=tenant) or ${signal}.headers`
         : `check the header values; set them per signal with ${envName}_HEADERS or ${signal}.headers`,
     );
   } else if (status === 400) {
-    hints.push("the receiver rejected the payload (see the response body). Prometheus needs cumulative temporality; Loki rejects lines over 64 KB or more than 128 structured-metadata entries");
+    hints.push(
+      "the receiver rejected the payload (see the response body). Prometheus needs cumulative temporality; Loki rejects lines over 64 KB or more than 128 structured-metadata entries",
+    );
   } else if (status === 405) {
     hints.push("the path exists but does not take POST: this is probably not the OTLP path");
   } else if (status === 413) {
     hints.push("payload too large for the receiver: raise its limit or use compression gzip");
   } else if (status === 415) {
-    hints.push("the receiver does not accept this content type: try OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf (or http/json)");
+    hints.push(
+      "the receiver does not accept this content type: try OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf (or http/json)",
+    );
   } else if (status === 429 || status === 502 || status === 503 || status === 504) {
-    hints.push("the receiver is overloaded or unavailable (retried until the timeout); check the backend's health and rate limits");
+    hints.push(
+      "the receiver is overloaded or unavailable (retried until the timeout); check the backend's health and rate limits",
+    );
   } else if (status !== undefined && status >= 500) {
     hints.push("the receiver failed with a server error; check its logs");
   } else if (error === "ECONNREFUSED") {
-    hints.push(`nothing listens at ${url?.host ?? "this address"}: check the host and port (OTLP/HTTP is 4318 on the Collector and Tempo)`);
-    if (url?.port === "4317") hints.push("4317 is the OTLP/gRPC port; this package speaks OTLP/HTTP (4318)");
+    hints.push(
+      `nothing listens at ${url?.host ?? "this address"}: check the host and port (OTLP/HTTP is 4318 on the Collector and Tempo)`,
+    );
+    if (url?.port === "4317")
+      hints.push("4317 is the OTLP/gRPC port; this package speaks OTLP/HTTP (4318)");
   } else if (error === "ENOTFOUND" || error === "EAI_AGAIN") {
     hints.push(`the host name ${url?.hostname ?? ""} does not resolve from here`);
   } else if (error !== undefined && TLS_ERROR_CODES.has(error)) {
@@ -330,9 +422,13 @@ function hintsFor(check: Pick<SignalCheck, "signal" | "status" | "error" | "url"
         : `TLS certificate problem (${error}): use a certificate the system trusts, or point NODE_EXTRA_CA_CERTS at your CA bundle`,
     );
   } else if (error === "ECONNRESET") {
-    hints.push("the connection was reset: a proxy or the receiver closed it (wrong protocol, e.g. http:// against a TLS port?)");
+    hints.push(
+      "the connection was reset: a proxy or the receiver closed it (wrong protocol, e.g. http:// against a TLS port?)",
+    );
   } else if (error !== undefined && /timed out/i.test(error)) {
-    hints.push("no answer within the timeout: a firewall may drop the packets, or the receiver hangs");
+    hints.push(
+      "no answer within the timeout: a firewall may drop the packets, or the receiver hangs",
+    );
   }
   return hints;
 }
@@ -344,7 +440,8 @@ function printCheck(check: SignalCheck, out: (line: string) => void): void {
   const label = check.signal.padEnd(8);
   const verdict = check.outcome === "ok" ? "OK" : check.outcome === "failed" ? "FAIL" : "SKIP";
   let detail = "";
-  if (check.status !== undefined) detail = `HTTP ${check.status}${check.statusText ? ` ${check.statusText}` : ""}`;
+  if (check.status !== undefined)
+    detail = `HTTP ${check.status}${check.statusText ? ` ${check.statusText}` : ""}`;
   else if (check.error !== undefined) detail = check.error;
   out("");
   out(`${label} ${verdict}${detail ? `  ${detail}` : ""}`);
@@ -356,7 +453,6 @@ function printCheck(check: SignalCheck, out: (line: string) => void): void {
   if (check.responseBody) out(`  body     ${check.responseBody.trim().replace(/\s+/g, " ")}`);
   for (const hint of check.hints) out(`  -> ${hint}`);
 }
-
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -74,8 +74,10 @@ export const TLS_ERROR_CODES: ReadonlySet<string> = new Set([
 export function describeExportFailure(info: ExportFailureInfo): { status: string; hint: string } {
   const err = info.error as { code?: unknown; message?: unknown; data?: unknown } | undefined;
   const code = err?.code;
-  const message = typeof err?.message === "string" ? err.message : String(info.error ?? "unknown error");
-  if (typeof code === "number") return describeHttpStatus(info, code, message, typeof err?.data === "string" ? err.data : "");
+  const message =
+    typeof err?.message === "string" ? err.message : String(info.error ?? "unknown error");
+  if (typeof code === "number")
+    return describeHttpStatus(info, code, message, typeof err?.data === "string" ? err.data : "");
   if (typeof code === "string") return describeNetworkError(info, code, message);
   if (/retryable status/i.test(message)) {
     return {
@@ -96,34 +98,49 @@ export function describeExportFailure(info: ExportFailureInfo): { status: string
       hint: "The receiver accepted the connection but did not answer in time; check it is an OTLP/HTTP endpoint (port 4318) and not overloaded, or raise timeoutMillis.",
     };
   }
-  return { status: message, hint: "See the error above; set a diag logger (diag.setLogger) for the exporter's own details." };
+  return {
+    status: message,
+    hint: "See the error above; set a diag logger (diag.setLogger) for the exporter's own details.",
+  };
 }
 
-function describeHttpStatus(info: ExportFailureInfo, status: number, statusText: string, body: string): { status: string; hint: string } {
+function describeHttpStatus(
+  info: ExportFailureInfo,
+  status: number,
+  statusText: string,
+  body: string,
+): { status: string; hint: string } {
   const excerpt = body.trim().slice(0, 200);
   const statusLine = `HTTP ${status}${statusText && statusText !== String(status) ? ` ${statusText}` : ""}${excerpt ? ` (${JSON.stringify(excerpt)})` : ""}`;
   const s = info.signal;
   let hint: string;
   if (status === 404) {
     if (s === "metrics") {
-      hint = "This endpoint does not accept OTLP metrics; Tempo accepts traces only; Prometheus wants /api/v1/otlp/v1/metrics with --web.enable-otlp-receiver, Thanos Receive /api/v1/otlp (use metrics.url for it as-is).";
+      hint =
+        "This endpoint does not accept OTLP metrics; Tempo accepts traces only; Prometheus wants /api/v1/otlp/v1/metrics with --web.enable-otlp-receiver, Thanos Receive /api/v1/otlp (use metrics.url for it as-is).";
     } else if (s === "logs") {
-      hint = "This endpoint does not accept OTLP logs; Loki wants /otlp/v1/logs (logs.endpoint \"https://loki/otlp\"); Tempo accepts traces only.";
+      hint =
+        'This endpoint does not accept OTLP logs; Loki wants /otlp/v1/logs (logs.endpoint "https://loki/otlp"); Tempo accepts traces only.';
     } else {
-      hint = "This endpoint does not accept OTLP traces; Tempo and the Collector want /v1/traces on port 4318 (traces.endpoint \"http://tempo:4318\").";
+      hint =
+        'This endpoint does not accept OTLP traces; Tempo and the Collector want /v1/traces on port 4318 (traces.endpoint "http://tempo:4318").';
     }
   } else if (status === 401 || status === 403) {
-    hint = s === "logs"
-      ? "Loki needs X-Scope-OrgID when auth is on; set it in logs.headers (plus any Authorization the gateway wants)."
-      : `The receiver refused the credentials; set the tenant/auth headers in ${s}.headers (Tempo: X-Scope-OrgID, Thanos: THANOS-TENANT, or Authorization). Headers of one signal are never sent to another.`;
+    hint =
+      s === "logs"
+        ? "Loki needs X-Scope-OrgID when auth is on; set it in logs.headers (plus any Authorization the gateway wants)."
+        : `The receiver refused the credentials; set the tenant/auth headers in ${s}.headers (Tempo: X-Scope-OrgID, Thanos: THANOS-TENANT, or Authorization). Headers of one signal are never sent to another.`;
   } else if (status === 400) {
-    hint = s === "logs"
-      ? "The receiver rejected the payload; Loki rejects lines over 64 KB or more than 128 structured-metadata entries."
-      : "The receiver rejected the payload; see its answer above.";
+    hint =
+      s === "logs"
+        ? "The receiver rejected the payload; Loki rejects lines over 64 KB or more than 128 structured-metadata entries."
+        : "The receiver rejected the payload; see its answer above.";
   } else if (status === 413) {
-    hint = "The request is too large for the receiver; lower the batch size or enable compression \"gzip\".";
+    hint =
+      'The request is too large for the receiver; lower the batch size or enable compression "gzip".';
   } else if (status === 415) {
-    hint = "The receiver does not accept this encoding; try protocol \"http/protobuf\" (or \"http/json\").";
+    hint =
+      'The receiver does not accept this encoding; try protocol "http/protobuf" (or "http/json").';
   } else if (status === 405) {
     hint = "The URL does not accept POST; it is probably not an OTLP/HTTP endpoint.";
   } else {
@@ -132,7 +149,11 @@ function describeHttpStatus(info: ExportFailureInfo, status: number, statusText:
   return { status: statusLine, hint };
 }
 
-function describeNetworkError(info: ExportFailureInfo, code: string, message: string): { status: string; hint: string } {
+function describeNetworkError(
+  info: ExportFailureInfo,
+  code: string,
+  message: string,
+): { status: string; hint: string } {
   const host = hostOf(info.url);
   if (code === "ECONNREFUSED") {
     return {
@@ -142,7 +163,10 @@ function describeNetworkError(info: ExportFailureInfo, code: string, message: st
   }
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
     const where = info.url === undefined ? "the URL" : redactUrl(info.url);
-    return { status: `host not found (${code})`, hint: `The host name in ${where} does not resolve from here.` };
+    return {
+      status: `host not found (${code})`,
+      hint: `The host name in ${where} does not resolve from here.`,
+    };
   }
   if (TLS_ERROR_CODES.has(code) || /ssl|tls|certificate/i.test(message)) {
     return {
@@ -151,12 +175,21 @@ function describeNetworkError(info: ExportFailureInfo, code: string, message: st
     };
   }
   if (code === "ECONNRESET" || code === "EPIPE") {
-    return { status: `connection reset (${code})`, hint: `${host} closed the connection; a proxy or a non-OTLP server may be in the way.` };
+    return {
+      status: `connection reset (${code})`,
+      hint: `${host} closed the connection; a proxy or a non-OTLP server may be in the way.`,
+    };
   }
   if (code === "ETIMEDOUT" || code === "ENETUNREACH" || code === "EHOSTUNREACH") {
-    return { status: `network unreachable (${code})`, hint: `${host} cannot be reached from here (firewall, VPN, wrong host).` };
+    return {
+      status: `network unreachable (${code})`,
+      hint: `${host} cannot be reached from here (firewall, VPN, wrong host).`,
+    };
   }
-  return { status: `${code}: ${message}`, hint: "A network error; check the URL and the network path to the receiver." };
+  return {
+    status: `${code}: ${message}`,
+    hint: "A network error; check the URL and the network path to the receiver.",
+  };
 }
 
 function hostOf(url: string | undefined): string {
@@ -207,7 +240,12 @@ export class ExportFailureTracker {
   recordFailure(error: unknown): void {
     this.failures++;
     if (this.failures > 1) return;
-    const { status, hint } = describeExportFailure({ signal: this.signal, url: this.url, error, timeoutMillis: this.timeoutMillis });
+    const { status, hint } = describeExportFailure({
+      signal: this.signal,
+      url: this.url,
+      error,
+      timeoutMillis: this.timeoutMillis,
+    });
     this.firstStatus = redactText(status, this.secrets);
     const where = this.printedUrl ? ` to ${this.printedUrl}` : " (custom exporter)";
     safeWarn(
@@ -221,7 +259,11 @@ export class ExportFailureTracker {
   summarize(): void {
     if (this.failures > 1) {
       const where = this.printedUrl ? ` to ${this.printedUrl}` : "";
-      safeWarn(this.warn, `${this.signal}: ${this.failures} exports failed in total${where} (first: ${this.firstStatus}).`, this.secrets);
+      safeWarn(
+        this.warn,
+        `${this.signal}: ${this.failures} exports failed in total${where} (first: ${this.firstStatus}).`,
+        this.secrets,
+      );
     }
   }
 }
@@ -251,7 +293,10 @@ export function withExportDiagnostics<TItems, T extends AnyExporter<TItems>>(
         });
       } catch (error) {
         tracker.recordFailure(error);
-        resultCallback({ code: FAILED, error: error instanceof Error ? error : new Error(String(error)) });
+        resultCallback({
+          code: FAILED,
+          error: error instanceof Error ? error : new Error(String(error)),
+        });
       }
     },
     shutdown: () => exporter.shutdown(),
@@ -304,7 +349,11 @@ export class QueueBound {
 
   /** One summary line at shutdown when records were dropped. */
   summarize(): void {
-    if (this.droppedCount > 0) safeWarn(this.warn, `${this.signal}: ${this.droppedCount} records dropped because the export queue was full.`);
+    if (this.droppedCount > 0)
+      safeWarn(
+        this.warn,
+        `${this.signal}: ${this.droppedCount} records dropped because the export queue was full.`,
+      );
   }
 }
 
@@ -338,7 +387,10 @@ export function boundSpanProcessor<T extends SpanProcessorLike>(inner: T, bound:
 }
 
 /** Puts `bound` in front of a batch log record processor's queue. */
-export function boundLogRecordProcessor<T extends LogRecordProcessorLike>(inner: T, bound: QueueBound): T {
+export function boundLogRecordProcessor<T extends LogRecordProcessorLike>(
+  inner: T,
+  bound: QueueBound,
+): T {
   const wrapped: LogRecordProcessorLike = {
     onEmit: (record, ctx) => {
       if (bound.admit()) inner.onEmit(record, ctx);

@@ -22,7 +22,12 @@ import {
 import { OTLPMetricExporter as OTLPMetricExporterProto } from "@opentelemetry/exporter-metrics-otlp-proto";
 import { OTLPLogExporter as OTLPLogExporterJson } from "@opentelemetry/exporter-logs-otlp-http";
 import { OTLPLogExporter as OTLPLogExporterProto } from "@opentelemetry/exporter-logs-otlp-proto";
-import { BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace-node";
+import {
+  BatchSpanProcessor,
+  SimpleSpanProcessor,
+  type SpanExporter,
+  type SpanProcessor,
+} from "@opentelemetry/sdk-trace-node";
 import { PeriodicExportingMetricReader, type PushMetricExporter } from "@opentelemetry/sdk-metrics";
 import {
   BatchLogRecordProcessor,
@@ -33,7 +38,8 @@ import {
 import type { ResolvedSignalConfig } from "./config.js";
 
 /** Matches the variables resolved by `resolveTelemetryConfig()` (not the TLS certificate ones). */
-const RESOLVED_OTLP_ENV = /^OTEL_EXPORTER_OTLP_(?:(?:TRACES|METRICS|LOGS)_)?(?:ENDPOINT|HEADERS|TIMEOUT|COMPRESSION|PROTOCOL)$/;
+const RESOLVED_OTLP_ENV =
+  /^OTEL_EXPORTER_OTLP_(?:(?:TRACES|METRICS|LOGS)_)?(?:ENDPOINT|HEADERS|TIMEOUT|COMPRESSION|PROTOCOL)$/;
 
 /**
  * Runs `construct` with the `OTEL_EXPORTER_OTLP_{ENDPOINT,HEADERS,TIMEOUT,COMPRESSION,PROTOCOL}`
@@ -71,7 +77,9 @@ function exporterOptions(cfg: ResolvedSignalConfig) {
 export function createOtlpSpanExporter(cfg: ResolvedSignalConfig): SpanExporter {
   const options = exporterOptions(cfg);
   return withoutOtlpEnv(() =>
-    cfg.protocol === "http/protobuf" ? new OTLPTraceExporterProto(options) : new OTLPTraceExporterJson(options),
+    cfg.protocol === "http/protobuf"
+      ? new OTLPTraceExporterProto(options)
+      : new OTLPTraceExporterJson(options),
   );
 }
 
@@ -80,9 +88,14 @@ export function createOtlpSpanExporter(cfg: ResolvedSignalConfig): SpanExporter 
  * Prometheus and Thanos Receive reject delta.
  */
 export function createOtlpMetricExporter(cfg: ResolvedSignalConfig): PushMetricExporter {
-  const options = { ...exporterOptions(cfg), temporalityPreference: AggregationTemporalityPreference.CUMULATIVE };
+  const options = {
+    ...exporterOptions(cfg),
+    temporalityPreference: AggregationTemporalityPreference.CUMULATIVE,
+  };
   return withoutOtlpEnv(() =>
-    cfg.protocol === "http/protobuf" ? new OTLPMetricExporterProto(options) : new OTLPMetricExporterJson(options),
+    cfg.protocol === "http/protobuf"
+      ? new OTLPMetricExporterProto(options)
+      : new OTLPMetricExporterJson(options),
   );
 }
 
@@ -90,7 +103,9 @@ export function createOtlpMetricExporter(cfg: ResolvedSignalConfig): PushMetricE
 export function createOtlpLogExporter(cfg: ResolvedSignalConfig): LogRecordExporter {
   const options = exporterOptions(cfg);
   return withoutOtlpEnv(() =>
-    cfg.protocol === "http/protobuf" ? new OTLPLogExporterProto(options) : new OTLPLogExporterJson(options),
+    cfg.protocol === "http/protobuf"
+      ? new OTLPLogExporterProto(options)
+      : new OTLPLogExporterJson(options),
   );
 }
 
@@ -103,7 +118,10 @@ export interface ProcessorSettings {
 }
 
 /** A span processor feeding `exporter`: simple or batch (bounded by `maxQueueSize`). */
-export function createSpanProcessor(exporter: SpanExporter, settings: ProcessorSettings): SpanProcessor {
+export function createSpanProcessor(
+  exporter: SpanExporter,
+  settings: ProcessorSettings,
+): SpanProcessor {
   if (settings.disableBatch) return new SimpleSpanProcessor(exporter);
   return new BatchSpanProcessor(exporter, {
     maxQueueSize: settings.maxQueueSize,
@@ -112,7 +130,10 @@ export function createSpanProcessor(exporter: SpanExporter, settings: ProcessorS
 }
 
 /** A log record processor feeding `exporter`: simple or batch (bounded by `maxQueueSize`). */
-export function createLogRecordProcessor(exporter: LogRecordExporter, settings: ProcessorSettings): LogRecordProcessor {
+export function createLogRecordProcessor(
+  exporter: LogRecordExporter,
+  settings: ProcessorSettings,
+): LogRecordProcessor {
   // sdk-logs >= 0.220 takes an options object; the positional form fails only at emit time.
   if (settings.disableBatch) return new SimpleLogRecordProcessor({ exporter });
   return new BatchLogRecordProcessor({

@@ -27,12 +27,21 @@ import * as otelApi from "@opentelemetry/api";
 import { context, metrics, propagation, ProxyTracerProvider, trace } from "@opentelemetry/api";
 import { logs as apiLogs } from "@opentelemetry/api-logs";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
+import {
+  CompositePropagator,
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+} from "@opentelemetry/core";
 import { defaultResource, resourceFromAttributes, type Resource } from "@opentelemetry/resources";
 import { NodeTracerProvider, type SpanProcessor } from "@opentelemetry/sdk-trace-node";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import { LoggerProvider, type LogRecordProcessor } from "@opentelemetry/sdk-logs";
-import { resolveTelemetryConfig, type ResolvedSignalConfig, type ResolvedTelemetryConfig, type SetupTelemetryOptions } from "./config.js";
+import {
+  resolveTelemetryConfig,
+  type ResolvedSignalConfig,
+  type ResolvedTelemetryConfig,
+  type SetupTelemetryOptions,
+} from "./config.js";
 import { createConsoleExporters, type ConsoleExporters } from "./console-exporters.js";
 import {
   createLogRecordProcessor,
@@ -109,7 +118,12 @@ let active: ActiveSetup | undefined;
 export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHandle {
   if (active) {
     // onWarning is left out of the comparison: an inline arrow is a new function on every call.
-    if (!sameOptions({ ...active.options, onWarning: undefined }, { ...options, onWarning: undefined })) {
+    if (
+      !sameOptions(
+        { ...active.options, onWarning: undefined },
+        { ...options, onWarning: undefined },
+      )
+    ) {
       safeWarn(
         options.onWarning ?? active.warn,
         "setupTelemetry() was called again with different options; the first call's pipeline stays in force and its handle is returned. Call shutdown() on it first to reconfigure.",
@@ -121,7 +135,9 @@ export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHa
   const config = resolveTelemetryConfig(options, process.env);
   const warn = options.onWarning ?? consoleWarningSink;
   const maxQueueSize = options.maxQueueSize ?? DEFAULT_MAX_QUEUE_SIZE;
-  const resource: Resource = defaultResource().merge(resourceFromAttributes(config.resourceAttributes));
+  const resource: Resource = defaultResource().merge(
+    resourceFromAttributes(config.resourceAttributes),
+  );
 
   let consoleExporters: ConsoleExporters | undefined;
   const getConsole = (): ConsoleExporters => (consoleExporters ??= createConsoleExporters());
@@ -139,7 +155,12 @@ export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHa
     createOtlp: (cfg: ResolvedSignalConfig) => T,
     bound?: QueueBound,
   ): T => {
-    const raw = cfg.mode === "custom" ? (cfg.exporter as T) : cfg.mode === "console" ? fromConsole(getConsole()) : createOtlp(cfg);
+    const raw =
+      cfg.mode === "custom"
+        ? (cfg.exporter as T)
+        : cfg.mode === "console"
+          ? fromConsole(getConsole())
+          : createOtlp(cfg);
     const tracker = new ExportFailureTracker({
       signal: cfg.signal,
       url: cfg.mode === "otlp" ? cfg.url : undefined,
@@ -164,7 +185,12 @@ export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHa
   const spanProcessors: SpanProcessor[] = [new AssociationSpanProcessor()];
   if (config.traces.enabled) {
     const bound = newBound(config.traces);
-    const exporter = diagnosedExporter(config.traces, (c) => c.spanExporter, createOtlpSpanExporter, bound);
+    const exporter = diagnosedExporter(
+      config.traces,
+      (c) => c.spanExporter,
+      createOtlpSpanExporter,
+      bound,
+    );
     const processor = createSpanProcessor(exporter, processorSettings);
     spanProcessors.push(bound ? boundSpanProcessor(processor, bound) : processor);
   }
@@ -173,8 +199,14 @@ export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHa
   // Metrics
   const readers = [];
   if (config.metrics.enabled) {
-    const exporter = diagnosedExporter(config.metrics, (c) => c.metricExporter, createOtlpMetricExporter);
-    readers.push(createMetricReader(exporter, metricExportInterval(options), config.metrics.timeoutMillis));
+    const exporter = diagnosedExporter(
+      config.metrics,
+      (c) => c.metricExporter,
+      createOtlpMetricExporter,
+    );
+    readers.push(
+      createMetricReader(exporter, metricExportInterval(options), config.metrics.timeoutMillis),
+    );
   }
   const meterProvider = new MeterProvider({ resource, readers });
 
@@ -183,7 +215,12 @@ export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHa
   const logProcessors: LogRecordProcessor[] = [new AssociationLogRecordProcessor()];
   if (config.logs.enabled) {
     const bound = newBound(config.logs);
-    const exporter = diagnosedExporter(config.logs, (c) => c.logExporter, createOtlpLogExporter, bound);
+    const exporter = diagnosedExporter(
+      config.logs,
+      (c) => c.logExporter,
+      createOtlpLogExporter,
+      bound,
+    );
     const processor = createLogRecordProcessor(exporter, processorSettings);
     logProcessors.push(bound ? boundLogRecordProcessor(processor, bound) : processor);
   }
@@ -207,7 +244,14 @@ export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHa
   const providers = [tracerProvider, meterProvider, loggerProvider];
   // An OTLP exporter gives up within its timeout, but a custom exporter that never calls back
   // would hold a flush for the batch processor's own 30 s, and a simple processor's forever.
-  const waitLimitMillis = 2 * Math.max(config.traces.timeoutMillis, config.metrics.timeoutMillis, config.logs.timeoutMillis) + 1000;
+  const waitLimitMillis =
+    2 *
+      Math.max(
+        config.traces.timeoutMillis,
+        config.metrics.timeoutMillis,
+        config.logs.timeoutMillis,
+      ) +
+    1000;
   const settledWithin = async (what: string, work: Promise<unknown>): Promise<void> => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<boolean>((resolve) => {
@@ -217,7 +261,10 @@ export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHa
     const timedOut = await Promise.race([work.then(() => false), late]);
     clearTimeout(timer);
     if (timedOut) {
-      safeWarn(warn, `${what} did not finish within ${waitLimitMillis} ms (an exporter did not answer); returning without waiting for it.`);
+      safeWarn(
+        warn,
+        `${what} did not finish within ${waitLimitMillis} ms (an exporter did not answer); returning without waiting for it.`,
+      );
     }
   };
   const forceFlush = async (): Promise<void> => {
@@ -245,7 +292,15 @@ export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHa
       releaseGlobals();
     })());
 
-  const handle: TelemetryHandle = { handler, tracerProvider, meterProvider, loggerProvider, config, forceFlush, shutdown };
+  const handle: TelemetryHandle = {
+    handler,
+    tracerProvider,
+    meterProvider,
+    loggerProvider,
+    config,
+    forceFlush,
+    shutdown,
+  };
   if (options.flushOnExit !== false) process.on("beforeExit", onBeforeExit);
   active = { handle, options, warn };
   return handle;
@@ -266,7 +321,9 @@ interface ApiLogsGlobal {
 
 function apiLogsGlobal(): ApiLogsGlobal | undefined {
   const candidate = (otelApi as unknown as { logs?: ApiLogsGlobal }).logs;
-  return candidate && typeof candidate.setGlobalLoggerProvider === "function" ? candidate : undefined;
+  return candidate && typeof candidate.setGlobalLoggerProvider === "function"
+    ? candidate
+    : undefined;
 }
 
 /**
@@ -285,10 +342,14 @@ function registerGlobals(
   // Checked before registering: a duplicate registration would also print a diag error.
   const noopTracerProvider = new ProxyTracerProvider().getDelegate();
   const currentTracer = trace.getTracerProvider();
-  const tracerTaken = currentTracer instanceof ProxyTracerProvider ? currentTracer.getDelegate() !== noopTracerProvider : true;
+  const tracerTaken =
+    currentTracer instanceof ProxyTracerProvider
+      ? currentTracer.getDelegate() !== noopTracerProvider
+      : true;
   if (!tracerTaken && trace.setGlobalTracerProvider(tracerProvider)) {
     release.push(() => {
-      if ((trace.getTracerProvider() as ProxyTracerProvider).getDelegate?.() === tracerProvider) trace.disable();
+      if ((trace.getTracerProvider() as ProxyTracerProvider).getDelegate?.() === tracerProvider)
+        trace.disable();
     });
   } else kept.push("TracerProvider");
 
@@ -303,7 +364,13 @@ function registerGlobals(
     kept.push("context manager");
   }
 
-  if (propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }))) {
+  if (
+    propagation.setGlobalPropagator(
+      new CompositePropagator({
+        propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+      }),
+    )
+  ) {
     release.push(() => propagation.disable());
   } else kept.push("propagator");
 

@@ -22,19 +22,36 @@ export interface ErrorInfo {
  */
 export function describeError(err: unknown): ErrorInfo {
   const info = describeRaw(err);
-  return { type: info.type, message: redactText(info.message), ...(info.stack === undefined ? {} : { stack: redactText(info.stack) }) };
+  return {
+    type: info.type,
+    message: redactText(info.message),
+    ...(info.stack === undefined ? {} : { stack: redactText(info.stack) }),
+  };
 }
 
 function describeRaw(err: unknown): ErrorInfo {
   if (err instanceof Error) {
     const ctorName = err.constructor?.name;
     // DOMException is one class for many errors: its name says which (AbortError, TimeoutError).
-    const type = identifier(ctorName && ctorName !== "Error" && ctorName !== "DOMException" ? ctorName : String(err.name || "Error"));
-    return { type, message: String(err.message ?? ""), stack: typeof err.stack === "string" ? err.stack : undefined };
+    const type = identifier(
+      ctorName && ctorName !== "Error" && ctorName !== "DOMException"
+        ? ctorName
+        : String(err.name || "Error"),
+    );
+    return {
+      type,
+      message: String(err.message ?? ""),
+      stack: typeof err.stack === "string" ? err.stack : undefined,
+    };
   }
   if (isRecord(err)) {
     const ctorName = (err as { constructor?: { name?: unknown } }).constructor?.name;
-    const name = typeof ctorName === "string" && ctorName && ctorName !== "Object" ? ctorName : typeof err.name === "string" && err.name ? err.name : "Error";
+    const name =
+      typeof ctorName === "string" && ctorName && ctorName !== "Object"
+        ? ctorName
+        : typeof err.name === "string" && err.name
+          ? err.name
+          : "Error";
     return { type: identifier(name), message: typeof err.message === "string" ? err.message : "" };
   }
   // The conventions' fallback when no better value exists.
@@ -48,7 +65,11 @@ function describeRaw(err: unknown): ErrorInfo {
 export function recordFailure(span: Span, err: ErrorInfo): void {
   span.setAttribute(ATTR_ERROR_TYPE, err.type);
   span.setStatus({ code: SpanStatusCode.ERROR, message: cutString(err.message, 1024) });
-  span.recordException({ name: err.type, message: cutString(err.message, 4096), stack: err.stack ? cutString(err.stack, 8192) : undefined });
+  span.recordException({
+    name: err.type,
+    message: cutString(err.message, 4096),
+    stack: err.stack ? cutString(err.stack, 8192) : undefined,
+  });
 }
 
 function safeString(value: unknown): string {

@@ -40,9 +40,12 @@ type LoggerProviderLike = { getLogger(name: string, version?: string): Logger };
  */
 export function globalLoggerProvider(): LoggerProviderLike | undefined {
   const provider: LoggerProviderLike | undefined = apiLogs.getLoggerProvider();
-  const unregistered = provider === (apiLogs as unknown as { _proxyLoggerProvider?: unknown })._proxyLoggerProvider;
+  const unregistered =
+    provider === (apiLogs as unknown as { _proxyLoggerProvider?: unknown })._proxyLoggerProvider;
   if (!unregistered) return provider;
-  const apiLogsGlobal = (api as unknown as { logs?: { getLoggerProvider?: () => LoggerProviderLike | undefined } }).logs;
+  const apiLogsGlobal = (
+    api as unknown as { logs?: { getLoggerProvider?: () => LoggerProviderLike | undefined } }
+  ).logs;
   return apiLogsGlobal?.getLoggerProvider?.() ?? provider;
 }
 
@@ -120,12 +123,17 @@ export class GenAiLogs {
 
 /** Attributes that describe the operation: kept first when a record has too many entries. */
 function isConventionKey(key: string): boolean {
-  return key.startsWith("gen_ai.") || key.startsWith("error.") || key.startsWith("exception.") || key.startsWith("server.");
+  return (
+    key.startsWith("gen_ai.") ||
+    key.startsWith("error.") ||
+    key.startsWith("exception.") ||
+    key.startsWith("server.")
+  );
 }
 
 /** Bytes Loki counts for one structured-metadata entry: name plus value as text. */
 function entryBytes(key: string, value: unknown): number {
-  const text = typeof value === "string" ? value : JSON.stringify(value) ?? "";
+  const text = typeof value === "string" ? value : (JSON.stringify(value) ?? "");
   return Buffer.byteLength(key) + Buffer.byteLength(text);
 }
 
@@ -139,7 +147,11 @@ function entryBytes(key: string, value: unknown): number {
  *   whole, longer ones are truncated by {@link boundedJson} (longest strings first, then
  *   trailing items) so they stay valid, structured JSON.
  */
-function fitAttributes(attributes: AnyValueMap, content: Record<string, unknown> | undefined, maxContentLength: number): AnyValueMap {
+function fitAttributes(
+  attributes: AnyValueMap,
+  content: Record<string, unknown> | undefined,
+  maxContentLength: number,
+): AnyValueMap {
   // Fast path, every record without content: an upper bound of the size (3 bytes per UTF-16
   // unit) that fits means nothing needs cutting or dropping, and the object is used as it is.
   if (content === undefined && withinBudget(attributes)) return attributes;
@@ -174,7 +186,12 @@ function fitAttributes(attributes: AnyValueMap, content: Record<string, unknown>
     let { text, size } = bySize[i];
     for (let attempt = 0; size > share && attempt < 8; attempt++) {
       // Shrink in characters, aiming at the byte share (multi-byte text needs a few rounds).
-      const chars = Math.max(0, Math.floor(text.length * ((share - Buffer.byteLength(key)) / (size - Buffer.byteLength(key))) * 0.97));
+      const chars = Math.max(
+        0,
+        Math.floor(
+          text.length * ((share - Buffer.byteLength(key)) / (size - Buffer.byteLength(key))) * 0.97,
+        ),
+      );
       text = chars < 16 ? '""' : boundedJson(content![key], chars);
       size = entryBytes(key, text);
     }
@@ -204,7 +221,8 @@ function withinBudget(attributes: AnyValueMap): boolean {
         bound += item.length * 3 + 3;
       }
     } else return false;
-    if (++entries > RECORD_ATTRIBUTES_MAX_ENTRIES || bound > RECORD_ATTRIBUTES_MAX_BYTES / 2) return false;
+    if (++entries > RECORD_ATTRIBUTES_MAX_ENTRIES || bound > RECORD_ATTRIBUTES_MAX_BYTES / 2)
+      return false;
   }
   return true;
 }
@@ -220,7 +238,8 @@ export function inferenceBody(
   errorType: string | undefined,
 ): string {
   let body = model ? `${operation} ${model}: ` : `${operation}: `;
-  if (input !== undefined || output !== undefined) body += `${input ?? "?"} in / ${output ?? "?"} out tokens, `;
+  if (input !== undefined || output !== undefined)
+    body += `${input ?? "?"} in / ${output ?? "?"} out tokens, `;
   body += `${durationS.toFixed(2)} s`;
   if (errorType) body += `, failed: ${errorType}`;
   else if (finishReasons && finishReasons.length) body += `, ${finishReasons.join(", ")}`;
@@ -228,13 +247,25 @@ export function inferenceBody(
 }
 
 /** `execute_tool get_weather: 0.05 s` / `invoke_agent support: 3.20 s, failed: TimeoutError`. */
-export function operationBody(operation: string, name: string, durationS: number, errorType: string | undefined): string {
+export function operationBody(
+  operation: string,
+  name: string,
+  durationS: number,
+  errorType: string | undefined,
+): string {
   return `${operation} ${name}: ${durationS.toFixed(2)} s${errorType ? `, failed: ${errorType}` : ""}`;
 }
 
 /** Attributes of an exception record (gen-ai-exceptions.md). */
-export function exceptionAttributes(base: AnyValueMap, error: { type: string; message: string; stack?: string }): AnyValueMap {
-  const attrs: AnyValueMap = { ...base, [S.ATTR_EXCEPTION_TYPE]: error.type, [S.ATTR_EXCEPTION_MESSAGE]: error.message };
+export function exceptionAttributes(
+  base: AnyValueMap,
+  error: { type: string; message: string; stack?: string },
+): AnyValueMap {
+  const attrs: AnyValueMap = {
+    ...base,
+    [S.ATTR_EXCEPTION_TYPE]: error.type,
+    [S.ATTR_EXCEPTION_MESSAGE]: error.message,
+  };
   if (error.stack) attrs[S.ATTR_EXCEPTION_STACKTRACE] = error.stack;
   return attrs;
 }

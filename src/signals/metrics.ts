@@ -14,13 +14,21 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from "../util/package.js";
  * Buckets of `gen_ai.invoke_agent.duration` (development branch): an agent run is many model
  * calls, so they start at 0.1 s and double up to 409.6 s.
  */
-const AGENT_DURATION_BUCKETS = [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 51.2, 102.4, 204.8, 409.6];
+const AGENT_DURATION_BUCKETS = [
+  0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 51.2, 102.4, 204.8, 409.6,
+];
 
 /**
  * Attributes of one `gen_ai.execute_tool.duration` point (development branch of the conventions).
  * `extra` (opted-in run metadata) comes first and never overrides a conventions attribute.
  */
-export function toolMetricAttributes(toolName: string, toolType: string | undefined, agentName: string | undefined, errorType: string | undefined, extra?: Attributes): Attributes {
+export function toolMetricAttributes(
+  toolName: string,
+  toolType: string | undefined,
+  agentName: string | undefined,
+  errorType: string | undefined,
+  extra?: Attributes,
+): Attributes {
   const a: Attributes = { ...extra, [S.ATTR_GEN_AI_TOOL_NAME]: toolName };
   if (toolType) a[S.ATTR_GEN_AI_TOOL_TYPE] = toolType;
   if (agentName) a[S.ATTR_GEN_AI_AGENT_NAME] = agentName;
@@ -29,7 +37,11 @@ export function toolMetricAttributes(toolName: string, toolType: string | undefi
 }
 
 /** Attributes of one `gen_ai.invoke_agent.duration` point (development branch of the conventions); `extra` as above. */
-export function agentMetricAttributes(agentName: string, errorType: string | undefined, extra?: Attributes): Attributes {
+export function agentMetricAttributes(
+  agentName: string,
+  errorType: string | undefined,
+  extra?: Attributes,
+): Attributes {
   const a: Attributes = { ...extra, [S.ATTR_GEN_AI_AGENT_NAME]: agentName };
   if (errorType) a[S.ATTR_ERROR_TYPE] = errorType;
   return a;
@@ -53,7 +65,10 @@ export class GenAiMetrics {
   private readonly perChunk: Histogram;
   private readonly toolDuration: Histogram;
   private readonly agentDuration: Histogram;
-  private readonly tokenAttributeCache = new WeakMap<Attributes, readonly [Attributes, Attributes]>();
+  private readonly tokenAttributeCache = new WeakMap<
+    Attributes,
+    readonly [Attributes, Attributes]
+  >();
 
   constructor(provider: MeterProvider) {
     const meter = provider.getMeter(PACKAGE_NAME, PACKAGE_VERSION);
@@ -63,10 +78,20 @@ export class GenAiMetrics {
       advice: { explicitBucketBoundaries: S.TOKEN_USAGE_BUCKETS },
     });
     const seconds = (name: string, description: string) =>
-      meter.createHistogram(name, { unit: "s", description, advice: { explicitBucketBoundaries: S.DURATION_BUCKETS } });
+      meter.createHistogram(name, {
+        unit: "s",
+        description,
+        advice: { explicitBucketBoundaries: S.DURATION_BUCKETS },
+      });
     this.duration = seconds(S.METRIC_OPERATION_DURATION, "GenAI operation duration.");
-    this.firstChunk = seconds(S.METRIC_TIME_TO_FIRST_CHUNK, "Time to receive the first chunk of a streaming response.");
-    this.perChunk = seconds(S.METRIC_TIME_PER_OUTPUT_CHUNK, "Time between consecutive chunks of a streaming response, after the first.");
+    this.firstChunk = seconds(
+      S.METRIC_TIME_TO_FIRST_CHUNK,
+      "Time to receive the first chunk of a streaming response.",
+    );
+    this.perChunk = seconds(
+      S.METRIC_TIME_PER_OUTPUT_CHUNK,
+      "Time between consecutive chunks of a streaming response, after the first.",
+    );
     this.toolDuration = seconds(S.METRIC_EXECUTE_TOOL_DURATION, "Duration of a tool execution.");
     this.agentDuration = meter.createHistogram(S.METRIC_INVOKE_AGENT_DURATION, {
       unit: "s",

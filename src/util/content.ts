@@ -50,9 +50,13 @@ export function toPlain(value: unknown, maxString: number): unknown {
         return `[binary ${(obj as ArrayBufferLike).byteLength} bytes]`;
       }
       if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? null : obj.toISOString();
-      if (obj instanceof Error) return { name: cutString(obj.name, maxString), message: cutString(obj.message, maxString) };
+      if (obj instanceof Error)
+        return { name: cutString(obj.name, maxString), message: cutString(obj.message, maxString) };
       // LangChain serialisables: their own toJSON gives the constructor form; take the fields.
-      const source = (obj as { lc_kwargs?: unknown }).lc_kwargs && isLangChainMessage(obj) ? messageFields(obj) : obj;
+      const source =
+        (obj as { lc_kwargs?: unknown }).lc_kwargs && isLangChainMessage(obj)
+          ? messageFields(obj)
+          : obj;
       const out: Record<string, unknown> = {};
       let count = 0;
       // LangChain serialisables repeat their fields under lc_* bookkeeping keys: skip those.
@@ -86,12 +90,18 @@ export function toPlain(value: unknown, maxString: number): unknown {
 }
 
 function isLangChainMessage(obj: object): boolean {
-  return typeof (obj as { _getType?: unknown })._getType === "function" || typeof (obj as { getType?: unknown }).getType === "function";
+  return (
+    typeof (obj as { _getType?: unknown })._getType === "function" ||
+    typeof (obj as { getType?: unknown }).getType === "function"
+  );
 }
 
 function messageFields(msg: object): Record<string, unknown> {
   const m = msg as Record<string, unknown>;
-  const out: Record<string, unknown> = { type: safeCall(m, "getType") ?? safeCall(m, "_getType"), content: m.content };
+  const out: Record<string, unknown> = {
+    type: safeCall(m, "getType") ?? safeCall(m, "_getType"),
+    content: m.content,
+  };
   if (Array.isArray(m.tool_calls) && m.tool_calls.length) out.tool_calls = m.tool_calls;
   if (m.tool_call_id) out.tool_call_id = m.tool_call_id;
   if (m.name) out.name = m.name;
@@ -151,7 +161,10 @@ export function boundedJson(value: unknown, max: number): string {
   }
   // Still too long: drop array items from the end of the outermost array.
   if (Array.isArray(plain)) {
-    const capped = capStrings(plain, Math.max(TRUNCATION_MARK.length + 8, Math.floor(max / 8))) as unknown[];
+    const capped = capStrings(
+      plain,
+      Math.max(TRUNCATION_MARK.length + 8, Math.floor(max / 8)),
+    ) as unknown[];
     while (capped.length > 0) {
       capped.pop();
       text = stringify(capped);
@@ -179,7 +192,8 @@ function stringify(v: unknown): string {
 function collectStrings(v: unknown, out: string[]): void {
   if (typeof v === "string") out.push(v);
   else if (Array.isArray(v)) for (const item of v) collectStrings(item, out);
-  else if (v && typeof v === "object") for (const key in v) collectStrings((v as Record<string, unknown>)[key], out);
+  else if (v && typeof v === "object")
+    for (const key in v) collectStrings((v as Record<string, unknown>)[key], out);
 }
 
 function capStrings(v: unknown, cap: number): unknown {

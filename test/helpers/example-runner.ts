@@ -7,7 +7,12 @@ import { spawn, type ChildProcessByStdio } from "node:child_process";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { envWithoutOtel } from "./env.js";
-import { base64ToHex, decodeLogsRequest, decodeMetricsRequest, decodeTraceRequest } from "./otlp-proto.js";
+import {
+  base64ToHex,
+  decodeLogsRequest,
+  decodeMetricsRequest,
+  decodeTraceRequest,
+} from "./otlp-proto.js";
 import type { ReceivedRequest } from "./otlp-receiver.js";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -24,7 +29,10 @@ export interface ExampleResult {
  * Starts `examples/<file>` with `node --import tsx` (the same loader as `npx tsx`, but signals
  * reach the example itself rather than a wrapper process).
  */
-export function startExample(file: string, extraEnv: Record<string, string> = {}): ChildProcessByStdio<null, Readable, Readable> {
+export function startExample(
+  file: string,
+  extraEnv: Record<string, string> = {},
+): ChildProcessByStdio<null, Readable, Readable> {
   return spawn(process.execPath, ["--import", "tsx", `examples/${file}`], {
     cwd: repoRoot,
     env: envWithoutOtel(extraEnv),
@@ -33,7 +41,10 @@ export function startExample(file: string, extraEnv: Record<string, string> = {}
 }
 
 /** Collects a started example's output until it exits (killed after `timeoutMs`). */
-export function finished(child: ChildProcessByStdio<null, Readable, Readable>, timeoutMs = 45_000): Promise<ExampleResult> {
+export function finished(
+  child: ChildProcessByStdio<null, Readable, Readable>,
+  timeoutMs = 45_000,
+): Promise<ExampleResult> {
   let stdout = "";
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
@@ -48,7 +59,10 @@ export function finished(child: ChildProcessByStdio<null, Readable, Readable>, t
 }
 
 /** Runs `examples/<file>` to completion. */
-export function runExample(file: string, extraEnv: Record<string, string> = {}): Promise<ExampleResult> {
+export function runExample(
+  file: string,
+  extraEnv: Record<string, string> = {},
+): Promise<ExampleResult> {
   return finished(startExample(file, extraEnv));
 }
 
@@ -93,22 +107,21 @@ export const SPAN_KIND_CLIENT = 3;
 /** Spans of every trace request (JSON or protobuf). */
 export function spansOf(requests: readonly ReceivedRequest[]): FlatSpan[] {
   return requests.flatMap((r) => {
-    const payload = r.contentType === "application/x-protobuf" ? decodeTraceRequest(r.body) : r.json;
+    const payload =
+      r.contentType === "application/x-protobuf" ? decodeTraceRequest(r.body) : r.json;
     const proto = r.contentType === "application/x-protobuf";
     return (payload?.resourceSpans ?? []).flatMap((rs: any) =>
       (rs.scopeSpans ?? []).flatMap((ss: any) =>
-        (ss.spans ?? []).map(
-          (s: any): FlatSpan => ({
-            name: s.name,
-            kind: typeof s.kind === "number" ? s.kind : Number(s.kind ?? 0),
-            traceId: id(s.traceId, proto)!,
-            spanId: id(s.spanId, proto)!,
-            parentSpanId: id(s.parentSpanId, proto),
-            scope: ss.scope?.name ?? "",
-            resource: attrs(rs.resource?.attributes),
-            attributes: attrs(s.attributes),
-          }),
-        ),
+        (ss.spans ?? []).map((s: any): FlatSpan => ({
+          name: s.name,
+          kind: typeof s.kind === "number" ? s.kind : Number(s.kind ?? 0),
+          traceId: id(s.traceId, proto)!,
+          spanId: id(s.spanId, proto)!,
+          parentSpanId: id(s.parentSpanId, proto),
+          scope: ss.scope?.name ?? "",
+          resource: attrs(rs.resource?.attributes),
+          attributes: attrs(s.attributes),
+        })),
       ),
     );
   });
@@ -117,22 +130,27 @@ export function spansOf(requests: readonly ReceivedRequest[]): FlatSpan[] {
 /** Histogram, sum and gauge data points of every metrics request (JSON or protobuf). */
 export function pointsOf(requests: readonly ReceivedRequest[]): FlatPoint[] {
   return requests.flatMap((r) => {
-    const payload = r.contentType === "application/x-protobuf" ? decodeMetricsRequest(r.body) : r.json;
+    const payload =
+      r.contentType === "application/x-protobuf" ? decodeMetricsRequest(r.body) : r.json;
     return (payload?.resourceMetrics ?? []).flatMap((rm: any) =>
       (rm.scopeMetrics ?? []).flatMap((sm: any) =>
         (sm.metrics ?? []).flatMap((m: any) => {
           const data = m.histogram ?? m.sum ?? m.gauge ?? {};
-          return (data.dataPoints ?? []).map(
-            (p: any): FlatPoint => ({
-              metric: m.name,
-              unit: m.unit ?? "",
-              scope: sm.scope?.name ?? "",
-              temporality: data.aggregationTemporality === undefined ? undefined : Number(data.aggregationTemporality),
-              attributes: attrs(p.attributes),
-              count: p.count === undefined ? undefined : Number(p.count),
-              sum: p.sum === undefined ? (p.asDouble ?? (p.asInt === undefined ? undefined : Number(p.asInt))) : Number(p.sum),
-            }),
-          );
+          return (data.dataPoints ?? []).map((p: any): FlatPoint => ({
+            metric: m.name,
+            unit: m.unit ?? "",
+            scope: sm.scope?.name ?? "",
+            temporality:
+              data.aggregationTemporality === undefined
+                ? undefined
+                : Number(data.aggregationTemporality),
+            attributes: attrs(p.attributes),
+            count: p.count === undefined ? undefined : Number(p.count),
+            sum:
+              p.sum === undefined
+                ? (p.asDouble ?? (p.asInt === undefined ? undefined : Number(p.asInt)))
+                : Number(p.sum),
+          }));
         }),
       ),
     );
@@ -146,17 +164,15 @@ export function logRecordsOf(requests: readonly ReceivedRequest[]): FlatLogRecor
     const payload = proto ? decodeLogsRequest(r.body) : r.json;
     return (payload?.resourceLogs ?? []).flatMap((rl: any) =>
       (rl.scopeLogs ?? []).flatMap((sl: any) =>
-        (sl.logRecords ?? []).map(
-          (l: any): FlatLogRecord => ({
-            eventName: l.eventName,
-            body: l.body === undefined ? undefined : value(l.body),
-            severityNumber: l.severityNumber === undefined ? undefined : Number(l.severityNumber),
-            traceId: id(l.traceId, proto),
-            spanId: id(l.spanId, proto),
-            scope: sl.scope?.name ?? "",
-            attributes: attrs(l.attributes),
-          }),
-        ),
+        (sl.logRecords ?? []).map((l: any): FlatLogRecord => ({
+          eventName: l.eventName,
+          body: l.body === undefined ? undefined : value(l.body),
+          severityNumber: l.severityNumber === undefined ? undefined : Number(l.severityNumber),
+          traceId: id(l.traceId, proto),
+          spanId: id(l.spanId, proto),
+          scope: sl.scope?.name ?? "",
+          attributes: attrs(l.attributes),
+        })),
       ),
     );
   });
@@ -186,7 +202,10 @@ function value(v: any): AttrValue {
 /** The span named `name`, failing with the names seen when there is not exactly one. */
 export function single(spans: readonly FlatSpan[], name: string): FlatSpan {
   const found = spans.filter((s) => s.name === name);
-  if (found.length !== 1) throw new Error(`expected one span "${name}", found ${found.length} among: ${spans.map((s) => s.name).join(", ")}`);
+  if (found.length !== 1)
+    throw new Error(
+      `expected one span "${name}", found ${found.length} among: ${spans.map((s) => s.name).join(", ")}`,
+    );
   return found[0];
 }
 

@@ -17,7 +17,10 @@ import { setupTelemetry } from "../../src/setup/setup.js";
 const INVOKES = 5;
 
 const mode = process.argv[2];
-const telemetry = setupTelemetry({ endpoint: process.env.COLLECTOR_URL, serviceName: `fault-exit-${mode}` });
+const telemetry = setupTelemetry({
+  endpoint: process.env.COLLECTOR_URL,
+  serviceName: `fault-exit-${mode}`,
+});
 const chain = ChatPromptTemplate.fromMessages([["human", "{question}"]])
   .pipe(new FakeListChatModel({ responses: ["pong"] }))
   .pipe(new StringOutputParser());

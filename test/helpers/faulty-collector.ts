@@ -46,9 +46,15 @@ export interface FaultyCollector {
 type Json = Record<string, any>;
 
 function summarise(path: string, json: Json | undefined, answer: Answer["kind"]): CollectorRequest {
-  const spans: Json[] = (json?.resourceSpans ?? []).flatMap((rs: Json) => (rs.scopeSpans ?? []).flatMap((ss: Json) => ss.spans ?? []));
-  const logs: Json[] = (json?.resourceLogs ?? []).flatMap((rl: Json) => (rl.scopeLogs ?? []).flatMap((sl: Json) => sl.logRecords ?? []));
-  const metrics: Json[] = (json?.resourceMetrics ?? []).flatMap((rm: Json) => (rm.scopeMetrics ?? []).flatMap((sm: Json) => sm.metrics ?? []));
+  const spans: Json[] = (json?.resourceSpans ?? []).flatMap((rs: Json) =>
+    (rs.scopeSpans ?? []).flatMap((ss: Json) => ss.spans ?? []),
+  );
+  const logs: Json[] = (json?.resourceLogs ?? []).flatMap((rl: Json) =>
+    (rl.scopeLogs ?? []).flatMap((sl: Json) => sl.logRecords ?? []),
+  );
+  const metrics: Json[] = (json?.resourceMetrics ?? []).flatMap((rm: Json) =>
+    (rm.scopeMetrics ?? []).flatMap((sm: Json) => sm.metrics ?? []),
+  );
   return {
     path,
     spanKeys: spans.map((s) => `${s.traceId}:${s.spanId}`),
@@ -89,7 +95,8 @@ export async function startFaultyCollector(
         for (const k of record.spanKeys) accepted.add(k);
         return answerOk(res);
       case "status":
-        if (answer.status >= 200 && answer.status < 300) for (const k of record.spanKeys) accepted.add(k);
+        if (answer.status >= 200 && answer.status < 300)
+          for (const k of record.spanKeys) accepted.add(k);
         res.writeHead(answer.status, { "Content-Type": "text/plain", ...answer.headers });
         return void res.end(answer.status >= 400 ? `fault ${answer.status}` : "{}");
       case "late": {

@@ -50,13 +50,17 @@ export function validate(attr: ContentAttr, json: unknown): unknown {
   expect(whole.errors ?? [], `${attr} against ${SCHEMA_FILES[attr]}`).toEqual([]);
   expect(ok).toBe(true);
   const parts: unknown[] = [];
-  if (attr === "gen_ai.input.messages" || attr === "gen_ai.output.messages") for (const m of value) parts.push(...m.parts);
+  if (attr === "gen_ai.input.messages" || attr === "gen_ai.output.messages")
+    for (const m of value) parts.push(...m.parts);
   if (attr === "gen_ai.system_instructions") parts.push(...value);
   for (const part of parts as { type: string }[]) {
     const def = PART_DEFS[part.type];
     if (!def || !defs[def]) continue;
     const check = ajv.getSchema(`https://semconv.test/${SCHEMA_FILES[attr]}#/$defs/${def}`)!;
-    expect(check(part), `${attr} part ${JSON.stringify(part)} against ${def}: ${JSON.stringify(check.errors)}`).toBe(true);
+    expect(
+      check(part),
+      `${attr} part ${JSON.stringify(part)} against ${def}: ${JSON.stringify(check.errors)}`,
+    ).toBe(true);
   }
   return value;
 }

@@ -15,7 +15,10 @@ import type { TestClock } from "./models.js";
 export class UsageFakeChatModel extends FakeListChatModel {
   override _formatGeneration(text: string) {
     return {
-      message: new AIMessage({ content: text, usage_metadata: { input_tokens: 10, output_tokens: 5, total_tokens: 15 } }),
+      message: new AIMessage({
+        content: text,
+        usage_metadata: { input_tokens: 10, output_tokens: 5, total_tokens: 15 },
+      }),
       text,
     };
   }
@@ -31,15 +34,27 @@ export function pingChain() {
  * Invokes a `createAgent` agent named "travel_agent" once with `handler`: its model calls
  * get_weather for Paris (call id "call_1"), the tool takes 2 s on `clock`, then the model answers.
  */
-export async function runTravelAgent(clock: TestClock, handler: BaseCallbackHandler): Promise<void> {
+export async function runTravelAgent(
+  clock: TestClock,
+  handler: BaseCallbackHandler,
+): Promise<void> {
   const getWeather = tool(
     async ({ city }: { city: string }) => {
       clock.advance(2000);
       return `sunny in ${city}`;
     },
-    { name: "get_weather", description: "Weather for a city", schema: z.object({ city: z.string() }) },
+    {
+      name: "get_weather",
+      description: "Weather for a city",
+      schema: z.object({ city: z.string() }),
+    },
   );
-  const model = new FakeToolCallingModel({ toolCalls: [[{ name: "get_weather", args: { city: "Paris" }, id: "call_1" }], []] });
+  const model = new FakeToolCallingModel({
+    toolCalls: [[{ name: "get_weather", args: { city: "Paris" }, id: "call_1" }], []],
+  });
   const agent = createAgent({ model, tools: [getWeather], name: "travel_agent" });
-  await agent.invoke({ messages: [{ role: "user", content: "Weather in Paris?" }] }, { callbacks: [handler] });
+  await agent.invoke(
+    { messages: [{ role: "user", content: "Weather in Paris?" }] },
+    { callbacks: [handler] },
+  );
 }

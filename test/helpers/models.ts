@@ -7,7 +7,10 @@
  * as `performance.now`), so durations in metrics and log records are exact numbers.
  */
 import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
-import { BaseChatModel, type BaseChatModelParams } from "@langchain/core/language_models/chat_models";
+import {
+  BaseChatModel,
+  type BaseChatModelParams,
+} from "@langchain/core/language_models/chat_models";
 import { AIMessage, AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
 import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
 import { vi } from "vitest";
@@ -93,7 +96,11 @@ export class ScriptedChatModel extends BaseChatModel {
   private finalFields(reply: ScriptedReply) {
     const usage =
       reply.inputTokens !== undefined && reply.outputTokens !== undefined
-        ? { input_tokens: reply.inputTokens, output_tokens: reply.outputTokens, total_tokens: reply.inputTokens + reply.outputTokens }
+        ? {
+            input_tokens: reply.inputTokens,
+            output_tokens: reply.outputTokens,
+            total_tokens: reply.inputTokens + reply.outputTokens,
+          }
         : undefined;
     const response_metadata: Record<string, unknown> = { model_provider: this.provider };
     if (reply.responseModel) response_metadata.model_name = reply.responseModel;
@@ -107,7 +114,13 @@ export class ScriptedChatModel extends BaseChatModel {
     if (reply.error) throw reply.error;
     const message = new AIMessage({ content: reply.text, ...this.finalFields(reply) });
     return {
-      generations: [{ text: reply.text, message, generationInfo: reply.finishReason ? { finish_reason: reply.finishReason } : undefined }],
+      generations: [
+        {
+          text: reply.text,
+          message,
+          generationInfo: reply.finishReason ? { finish_reason: reply.finishReason } : undefined,
+        },
+      ],
     };
   }
 
@@ -121,8 +134,13 @@ export class ScriptedChatModel extends BaseChatModel {
     for (const c of chunks) {
       this.clock?.advance(c.afterMs);
       if (reply.error && c === chunks[chunks.length - 1]) throw reply.error;
-      const chunk = new ChatGenerationChunk({ text: c.text, message: new AIMessageChunk({ content: c.text }) });
-      await runManager?.handleLLMNewToken(c.text, undefined, undefined, undefined, undefined, { chunk });
+      const chunk = new ChatGenerationChunk({
+        text: c.text,
+        message: new AIMessageChunk({ content: c.text }),
+      });
+      await runManager?.handleLLMNewToken(c.text, undefined, undefined, undefined, undefined, {
+        chunk,
+      });
       yield chunk;
     }
     // The usage chunk: empty text, as OpenAI sends it at the end of a stream.
@@ -132,7 +150,9 @@ export class ScriptedChatModel extends BaseChatModel {
       message: new AIMessageChunk({ content: "", ...fields }),
       generationInfo: reply.finishReason ? { finish_reason: reply.finishReason } : undefined,
     });
-    await runManager?.handleLLMNewToken("", undefined, undefined, undefined, undefined, { chunk: last });
+    await runManager?.handleLLMNewToken("", undefined, undefined, undefined, undefined, {
+      chunk: last,
+    });
     yield last;
   }
 }

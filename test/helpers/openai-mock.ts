@@ -60,37 +60,86 @@ function usageJson(u: MockUsage | undefined): Record<string, unknown> | undefine
     completion_tokens: u.completion_tokens,
     total_tokens: u.prompt_tokens + u.completion_tokens,
     prompt_tokens_details: { cached_tokens: u.cached_tokens ?? 0, audio_tokens: 0 },
-    completion_tokens_details: { reasoning_tokens: u.reasoning_tokens ?? 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: u.reasoning_tokens ?? 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
   };
 }
 
 function completion(reply: MockReply, requestModel: string): Record<string, unknown> {
-  const message: Record<string, unknown> = { role: "assistant", content: reply.content ?? null, refusal: null };
+  const message: Record<string, unknown> = {
+    role: "assistant",
+    content: reply.content ?? null,
+    refusal: null,
+  };
   if (reply.toolCalls?.length) {
-    message.tool_calls = reply.toolCalls.map((t) => ({ id: t.id, type: "function", function: { name: t.name, arguments: t.arguments } }));
+    message.tool_calls = reply.toolCalls.map((t) => ({
+      id: t.id,
+      type: "function",
+      function: { name: t.name, arguments: t.arguments },
+    }));
   }
   return {
     id: reply.id ?? "chatcmpl-mock",
     object: "chat.completion",
     created: CREATED,
     model: reply.model ?? requestModel,
-    choices: [{ index: 0, message, logprobs: null, finish_reason: reply.finishReason ?? (reply.toolCalls?.length ? "tool_calls" : "stop") }],
+    choices: [
+      {
+        index: 0,
+        message,
+        logprobs: null,
+        finish_reason: reply.finishReason ?? (reply.toolCalls?.length ? "tool_calls" : "stop"),
+      },
+    ],
     usage: usageJson(reply.usage),
     system_fingerprint: "fp_mock",
   };
 }
 
-function streamChunks(reply: MockReply, requestModel: string, includeUsage: boolean): Record<string, unknown>[] {
-  const base = { id: reply.id ?? "chatcmpl-mock", object: "chat.completion.chunk", created: CREATED, model: reply.model ?? requestModel, system_fingerprint: "fp_mock" };
-  const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
+function streamChunks(
+  reply: MockReply,
+  requestModel: string,
+  includeUsage: boolean,
+): Record<string, unknown>[] {
+  const base = {
+    id: reply.id ?? "chatcmpl-mock",
+    object: "chat.completion.chunk",
+    created: CREATED,
+    model: reply.model ?? requestModel,
+    system_fingerprint: "fp_mock",
+  };
+  const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({
+    ...base,
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+  });
   const out: Record<string, unknown>[] = [chunk({ role: "assistant", content: "", refusal: null })];
   const text = reply.content ?? "";
-  const pieces = reply.chunks ?? (text ? [text.slice(0, Math.ceil(text.length / 3)), text.slice(Math.ceil(text.length / 3), Math.ceil((2 * text.length) / 3)), text.slice(Math.ceil((2 * text.length) / 3))].filter(Boolean) : []);
+  const pieces =
+    reply.chunks ??
+    (text
+      ? [
+          text.slice(0, Math.ceil(text.length / 3)),
+          text.slice(Math.ceil(text.length / 3), Math.ceil((2 * text.length) / 3)),
+          text.slice(Math.ceil((2 * text.length) / 3)),
+        ].filter(Boolean)
+      : []);
   for (const p of pieces) out.push(chunk({ content: p }));
   (reply.toolCalls ?? []).forEach((t, index) => {
-    out.push(chunk({ tool_calls: [{ index, id: t.id, type: "function", function: { name: t.name, arguments: "" } }] }));
+    out.push(
+      chunk({
+        tool_calls: [
+          { index, id: t.id, type: "function", function: { name: t.name, arguments: "" } },
+        ],
+      }),
+    );
     const half = Math.ceil(t.arguments.length / 2);
-    out.push(chunk({ tool_calls: [{ index, function: { arguments: t.arguments.slice(0, half) } }] }));
+    out.push(
+      chunk({ tool_calls: [{ index, function: { arguments: t.arguments.slice(0, half) } }] }),
+    );
     out.push(chunk({ tool_calls: [{ index, function: { arguments: t.arguments.slice(half) } }] }));
   });
   out.push(chunk({}, reply.finishReason ?? (reply.toolCalls?.length ? "tool_calls" : "stop")));
@@ -109,7 +158,9 @@ export async function startOpenAIMock(replies: MockReply[] = []): Promise<OpenAI
     req.on("data", (d: string) => (raw += d));
     req.on("end", () => {
       if (req.method !== "POST" || !req.url?.endsWith("/chat/completions")) {
-        res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "not found", type: "invalid_request_error" } }));
+        res
+          .writeHead(404, { "content-type": "application/json" })
+          .end(JSON.stringify({ error: { message: "not found", type: "invalid_request_error" } }));
         return;
       }
       let body: Record<string, any> = {};
@@ -121,17 +172,36 @@ export async function startOpenAIMock(replies: MockReply[] = []): Promise<OpenAI
       const model = String(body.model ?? "unknown");
       if (reply.status && reply.status !== 200) {
         res
-          .writeHead(reply.status, { "content-type": "application/json", "x-request-id": "req_mock" })
-          .end(JSON.stringify({ error: { message: reply.content ?? "error", type: reply.status === 429 ? "rate_limit_exceeded" : "server_error", code: null, param: null } }));
+          .writeHead(reply.status, {
+            "content-type": "application/json",
+            "x-request-id": "req_mock",
+          })
+          .end(
+            JSON.stringify({
+              error: {
+                message: reply.content ?? "error",
+                type: reply.status === 429 ? "rate_limit_exceeded" : "server_error",
+                code: null,
+                param: null,
+              },
+            }),
+          );
         return;
       }
       if (body.stream) {
-        res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
-        for (const c of streamChunks(reply, model, body.stream_options?.include_usage === true)) res.write(`data: ${JSON.stringify(c)}\n\n`);
+        res.writeHead(200, {
+          "content-type": "text/event-stream",
+          "cache-control": "no-cache",
+          connection: "keep-alive",
+        });
+        for (const c of streamChunks(reply, model, body.stream_options?.include_usage === true))
+          res.write(`data: ${JSON.stringify(c)}\n\n`);
         res.end("data: [DONE]\n\n");
         return;
       }
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(completion(reply, model)));
+      res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify(completion(reply, model)));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -16,11 +16,14 @@ function decodeWith(type: any, body: Uint8Array): any {
 }
 
 /** `ExportTraceServiceRequest` as a plain object (ids as base64 strings, 64-bit ints as strings). */
-export const decodeTraceRequest = (body: Uint8Array) => decodeWith(collector.trace.v1.ExportTraceServiceRequest, body);
+export const decodeTraceRequest = (body: Uint8Array) =>
+  decodeWith(collector.trace.v1.ExportTraceServiceRequest, body);
 /** `ExportMetricsServiceRequest` as a plain object. */
-export const decodeMetricsRequest = (body: Uint8Array) => decodeWith(collector.metrics.v1.ExportMetricsServiceRequest, body);
+export const decodeMetricsRequest = (body: Uint8Array) =>
+  decodeWith(collector.metrics.v1.ExportMetricsServiceRequest, body);
 /** `ExportLogsServiceRequest` as a plain object. */
-export const decodeLogsRequest = (body: Uint8Array) => decodeWith(collector.logs.v1.ExportLogsServiceRequest, body);
+export const decodeLogsRequest = (body: Uint8Array) =>
+  decodeWith(collector.logs.v1.ExportLogsServiceRequest, body);
 
 /** A bytes field (base64 from toObject) as lower-case hex, as OTLP JSON writes ids. */
 export const base64ToHex = (b64: string) => Buffer.from(b64, "base64").toString("hex");

@@ -14,7 +14,12 @@
  * gzip request bodies (`Content-Encoding: gzip`) are decompressed before decoding. Protobuf bodies
  * are recorded raw (`body`), to be decoded by the test with the official schema.
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import { gunzipSync } from "node:zlib";
 
@@ -82,17 +87,30 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
   const routes = new Map<string, Route>(Object.entries(options.routes ?? {}));
   const requests: ReceivedRequest[] = [];
   const perPathCount = new Map<string, number>();
-  const waiters: Array<{ predicate: (r: ReceivedRequest) => boolean; resolve: (r: ReceivedRequest) => void }> = [];
+  const waiters: Array<{
+    predicate: (r: ReceivedRequest) => boolean;
+    resolve: (r: ReceivedRequest) => void;
+  }> = [];
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     let body: Buffer = Buffer.concat(chunks);
-    if (String(req.headers["content-encoding"] ?? "").toLowerCase() === "gzip") body = gunzipSync(body);
+    if (String(req.headers["content-encoding"] ?? "").toLowerCase() === "gzip")
+      body = gunzipSync(body);
     const path = req.url ?? "/";
     const bare = path.split("?")[0];
-    const contentType = String(req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
-    const record: ReceivedRequest = { method: req.method ?? "", path, headers: req.headers, contentType, body };
+    const contentType = String(req.headers["content-type"] ?? "")
+      .split(";")[0]
+      .trim()
+      .toLowerCase();
+    const record: ReceivedRequest = {
+      method: req.method ?? "",
+      path,
+      headers: req.headers,
+      contentType,
+      body,
+    };
     if (contentType === "application/json") {
       try {
         record.json = JSON.parse(body.toString("utf8"));
@@ -156,7 +174,11 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
         };
         const timer = setTimeout(() => {
           waiters.splice(waiters.indexOf(waiter), 1);
-          reject(new Error(`OTLP receiver: no matching request within ${timeoutMs} ms (got: ${requests.map((r) => r.path).join(", ") || "none"})`));
+          reject(
+            new Error(
+              `OTLP receiver: no matching request within ${timeoutMs} ms (got: ${requests.map((r) => r.path).join(", ") || "none"})`,
+            ),
+          );
         }, timeoutMs);
         waiters.push(waiter);
       });

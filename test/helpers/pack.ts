@@ -30,19 +30,32 @@ export interface PackedPackage {
 export async function buildAndPack(): Promise<PackedPackage> {
   const root = await mkdtemp(join(tmpdir(), "lco-pack-"));
   const stageDir = join(root, "package");
-  await run(bin("tsup"), ["--out-dir", join(stageDir, "dist")], { cwd: repoRoot, maxBuffer: 16 << 20 });
+  await run(bin("tsup"), ["--out-dir", join(stageDir, "dist")], {
+    cwd: repoRoot,
+    maxBuffer: 16 << 20,
+  });
   for (const file of ["package.json", "README.md", "CHANGELOG.md", "LICENSE"]) {
     if (existsSync(join(repoRoot, file))) await cp(join(repoRoot, file), join(stageDir, file));
   }
-  await run("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", root], { cwd: stageDir, env: quietNpmEnv() });
+  await run("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", root], {
+    cwd: stageDir,
+    env: quietNpmEnv(),
+  });
   const tarball = (await readdir(root)).find((f) => f.endsWith(".tgz"));
   if (!tarball) throw new Error(`npm pack produced no tarball in ${root}`);
-  return { root, stageDir, tarball: join(root, tarball), cleanup: () => rm(root, { recursive: true, force: true }) };
+  return {
+    root,
+    stageDir,
+    tarball: join(root, tarball),
+    cleanup: () => rm(root, { recursive: true, force: true }),
+  };
 }
 
 /** Version of a package installed in the checkout (so scratch apps install exactly what we test with). */
 export async function installedVersion(name: string): Promise<string> {
-  const pkg = JSON.parse(await readFile(join(repoRoot, "node_modules", name, "package.json"), "utf8")) as { version: string };
+  const pkg = JSON.parse(
+    await readFile(join(repoRoot, "node_modules", name, "package.json"), "utf8"),
+  ) as { version: string };
   return pkg.version;
 }
 
@@ -64,13 +77,22 @@ export interface CommandResult {
 }
 
 /** Runs a command, never throws on a non-zero exit: the caller asserts on the result. */
-export async function runCommand(cmd: string, args: string[], cwd: string, env = quietNpmEnv()): Promise<CommandResult> {
+export async function runCommand(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  env = quietNpmEnv(),
+): Promise<CommandResult> {
   try {
     const { stdout, stderr } = await run(cmd, args, { cwd, env, maxBuffer: 64 << 20 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === "number" ? e.code : 1, stdout: e.stdout ?? "", stderr: e.stderr ?? String(error) };
+    return {
+      code: typeof e.code === "number" ? e.code : 1,
+      stdout: e.stdout ?? "",
+      stderr: e.stderr ?? String(error),
+    };
   }
 }
 

@@ -3,8 +3,17 @@
  * collecting into an array, an exact text rendering of the finished span tree, and parent checks.
  */
 import { SpanKind, type Attributes } from "@opentelemetry/api";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace-base";
-import { OpenTelemetryCallbackHandler, type OpenTelemetryCallbackHandlerOptions } from "langchain-opentelemetry";
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+  type SpanExporter,
+} from "@opentelemetry/sdk-trace-base";
+import {
+  OpenTelemetryCallbackHandler,
+  type OpenTelemetryCallbackHandlerOptions,
+} from "langchain-opentelemetry";
 
 /** A span exporter that appends every exported span to `into` and reports success at once. */
 export function collectingExporter(into: ReadableSpan[]): SpanExporter {
@@ -29,7 +38,12 @@ export function memoryHandler(options: OpenTelemetryCallbackHandlerOptions = {})
 } {
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  const handler = new OpenTelemetryCallbackHandler({ tracerProvider: provider, metrics: false, logs: false, ...options });
+  const handler = new OpenTelemetryCallbackHandler({
+    tracerProvider: provider,
+    metrics: false,
+    logs: false,
+    ...options,
+  });
   return { handler, exporter, provider, spans: () => exporter.getFinishedSpans() };
 }
 
@@ -108,7 +122,10 @@ function describe(span: ReadableSpan, keys: readonly string[] | undefined): stri
 /** The single finished span with this name (throws when there are none or several). */
 export function only(spans: readonly ReadableSpan[], name: string): ReadableSpan {
   const found = spans.filter((s) => s.name === name);
-  if (found.length !== 1) throw new Error(`expected one span named ${JSON.stringify(name)}, found ${found.length}: ${spans.map((s) => s.name).join(", ")}`);
+  if (found.length !== 1)
+    throw new Error(
+      `expected one span named ${JSON.stringify(name)}, found ${found.length}: ${spans.map((s) => s.name).join(", ")}`,
+    );
   return found[0];
 }
 
@@ -119,7 +136,10 @@ export function named(spans: readonly ReadableSpan[], name: string): ReadableSpa
 
 /** Whether `child`'s parent is `parent` (same trace, parent span id). */
 export function isChildOf(child: ReadableSpan, parent: ReadableSpan): boolean {
-  return child.spanContext().traceId === parent.spanContext().traceId && parentId(child) === spanId(parent);
+  return (
+    child.spanContext().traceId === parent.spanContext().traceId &&
+    parentId(child) === spanId(parent)
+  );
 }
 
 /** Every attribute value and event attribute value of every span, as one searchable string. */
@@ -127,7 +147,8 @@ export function allTelemetryText(spans: readonly ReadableSpan[]): string {
   const parts: string[] = [];
   const add = (attrs: Attributes | undefined) => {
     if (!attrs) return;
-    for (const [k, v] of Object.entries(attrs)) parts.push(`${k}=${Array.isArray(v) ? v.join("\u0001") : String(v)}`);
+    for (const [k, v] of Object.entries(attrs))
+      parts.push(`${k}=${Array.isArray(v) ? v.join("\u0001") : String(v)}`);
   };
   for (const s of spans) {
     parts.push(s.name);
