@@ -243,7 +243,7 @@ describe("doctor", () => {
 
   it("runs as a CLI: `doctor --endpoint` against a receiver, exit code 0", async () => {
     const { base, received } = await receiver(200);
-    const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
+    const cli = fileURLToPath(new URL("../src/setup/cli.ts", import.meta.url));
     const tsx = fileURLToPath(new URL("../node_modules/.bin/tsx", import.meta.url));
     // spawnSync would block the event loop that serves the receiver: run it asynchronously.
     const { spawn } = await import("node:child_process");
@@ -260,7 +260,7 @@ describe("doctor", () => {
   });
 
   it("exits 2 with usage for an unknown command", () => {
-    const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
+    const cli = fileURLToPath(new URL("../src/setup/cli.ts", import.meta.url));
     const tsx = fileURLToPath(new URL("../node_modules/.bin/tsx", import.meta.url));
     const result = spawnSync(tsx, [cli, "bogus"], { encoding: "utf8" });
     expect(result.status).toBe(2);
