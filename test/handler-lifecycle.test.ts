@@ -211,3 +211,26 @@ describe("endOpenRuns / forceFlush / shutdown", () => {
     ).toBe(true);
   });
 });
+
+describe("the default runTimeoutMs", () => {
+  it("is 10 minutes: a run open 9 min 59 s is still open; after 10 min and one sweep it is ended as incomplete (timeout)", () => {
+    // The sweep is an interval timer and ages runs by performance.now(): both faked, so the test
+    // spends no real time.
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "performance"] });
+    try {
+      const { handler, spans } = memoryHandler();
+      handler.handleChainStart({ id: ["x", "Slow"] }, {}, "slow", undefined, [], {}, undefined, "Slow");
+      vi.advanceTimersByTime(9 * 60_000 + 59_000);
+      expect(handler.openRunCount).toBe(1);
+      expect(spans()).toHaveLength(0);
+      // The sweep runs every min(timeout / 2, 30 s): one sweep after the 10 minutes ends the run.
+      vi.advanceTimersByTime(1_000 + 30_000);
+      expect(handler.openRunCount).toBe(0);
+      expect(spans().map((s) => [s.name, s.status, s.attributes["langchain.run.incomplete"], s.attributes["error.type"]])).toEqual([
+        ["invoke_workflow Slow", { code: SpanStatusCode.ERROR, message: "run did not end (timeout)" }, "timeout", "incomplete"],
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

@@ -4,7 +4,10 @@
  * capture is on, the Loki size budget, the severity floor, the off switch and the global
  * provider registered after the handler was built.
  */
+import { Document } from "@langchain/core/documents";
+import { BaseRetriever } from "@langchain/core/retrievers";
 import { RunnableLambda } from "@langchain/core/runnables";
+import { SpanStatusCode } from "@opentelemetry/api";
 import { tool } from "@langchain/core/tools";
 import { logs } from "@opentelemetry/api-logs";
 import {
@@ -247,6 +250,34 @@ describe("failures", () => {
     expect(ex.attributes["gen_ai.request.model"]).toBe("gpt-4o-mini");
     expectOnSpan(ex, chat);
     expect(records()).toHaveLength(2);
+  });
+
+  it("a failing retriever ends its span ERROR with the exception and emits one exception record on it", async () => {
+    class IndexOffline extends Error {}
+    class FailingRetriever extends BaseRetriever {
+      lc_namespace = ["test"];
+      async _getRelevantDocuments(): Promise<Document[]> {
+        throw new IndexOffline("vector index offline");
+      }
+    }
+    const handler = new OpenTelemetryCallbackHandler({ tracerProvider, loggerProvider, metrics: false });
+    await expect(new FailingRetriever().invoke("where is it", { callbacks: [handler] })).rejects.toThrow("vector index offline");
+
+    const failed = span("retrieval FailingRetriever");
+    expect(spanExporter.getFinishedSpans()).toHaveLength(1);
+    expect(failed.status).toEqual({ code: SpanStatusCode.ERROR, message: "vector index offline" });
+    expect(failed.attributes).toEqual({ "gen_ai.operation.name": "retrieval", "gen_ai.data_source.id": "FailingRetriever", "error.type": "IndexOffline" });
+    expect(failed.events.map((e) => [e.name, e.attributes?.["exception.type"], e.attributes?.["exception.message"]])).toEqual([["exception", "IndexOffline", "vector index offline"]]);
+
+    expect(records()).toHaveLength(1);
+    const [ex] = records(EXCEPTION);
+    expect(ex.severityNumber).toBe(SeverityNumber.ERROR);
+    expect(ex.severityText).toBe("ERROR");
+    expect(ex.body).toBe("retrieval FailingRetriever failed: IndexOffline: vector index offline");
+    const { "exception.stacktrace": stack, ...rest } = ex.attributes;
+    expect(rest).toEqual({ "gen_ai.operation.name": "retrieval", "error.type": "IndexOffline", "exception.type": "IndexOffline", "exception.message": "vector index offline" });
+    expect(stack).toMatch(/^Error: vector index offline\n\s+at /);
+    expectOnSpan(ex, failed);
   });
 
   it("a chat failing inside a chain is WARN; the failed root run is ERROR", async () => {

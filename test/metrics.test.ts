@@ -3,6 +3,7 @@
  * sums, bucket boundaries, attributes) after a chat, a streamed chat, a failed chat and an agent
  * run. Time is scripted (`performance.now` is a test clock), so every duration is exact.
  */
+import { InMemoryCache } from "@langchain/core/caches";
 import { tool } from "@langchain/core/tools";
 import { MeterProvider, MetricReader, type HistogramMetricData } from "@opentelemetry/sdk-metrics";
 import { OpenTelemetryCallbackHandler } from "langchain-opentelemetry";
@@ -58,6 +59,12 @@ function point(m: HistogramMetricData | undefined, attributes: Record<string, un
     `point with ${JSON.stringify(attributes)} among ${JSON.stringify(m!.dataPoints.map((d) => d.attributes))}`,
   ).toBeDefined();
   return p!;
+}
+
+function metric(all: Map<string, HistogramMetricData>, name: string): HistogramMetricData {
+  const m = all.get(name);
+  expect(m, `metric ${name}`).toBeDefined();
+  return m!;
 }
 
 function sorted(o: Record<string, unknown>): [string, unknown][] {
@@ -220,6 +227,54 @@ describe("GenAI histograms", () => {
     expect(d.sum).toBe(0.5);
     expect(d.buckets.counts).toEqual(countsFor(DURATION_BUCKETS, [0.5]));
     expect(metrics.get("gen_ai.client.token.usage")?.dataPoints ?? []).toEqual([]);
+  });
+
+  it("a cache hit records its duration but no token point: its usage was spent once, on the miss", async () => {
+    const handler = new OpenTelemetryCallbackHandler({ meterProvider, logs: false });
+    const model = new ScriptedChatModel({
+      model: "gpt-4o-mini",
+      provider: "openai",
+      baseURL: "https://api.openai.com/v1",
+      cache: new InMemoryCache(),
+      clock,
+      replies: [{ text: "Hi!", inputTokens: 412, outputTokens: 96, responseModel: "gpt-4o-mini-2024-07-18", latencyMs: 1250 }],
+    });
+    expect((await model.invoke("Hello", { callbacks: [handler] })).content).toBe("Hi!");
+    // The second call is answered from the cache (the cached message still carries its usage).
+    expect((await model.invoke("Hello", { callbacks: [handler] })).content).toBe("Hi!");
+
+    const metrics = await collect(reader);
+    const tokens = metrics.get("gen_ai.client.token.usage")!;
+    expect(tokens.dataPoints).toHaveLength(2);
+    expectOneObservation(tokens, { ...CHAT_ATTRS, "gen_ai.token.type": "input" }, 412, TOKEN_BUCKETS);
+    expectOneObservation(tokens, { ...CHAT_ATTRS, "gen_ai.token.type": "output" }, 96, TOKEN_BUCKETS);
+    const duration = point(metrics.get("gen_ai.client.operation.duration"), CHAT_ATTRS).value;
+    expect(duration.count).toBe(2);
+    expect(duration.sum).toBe(1.25);
+  });
+
+  it("one handler, same model: success, failure, success give a point without and a point with error.type (no outcome borrows the other's attributes)", async () => {
+    class RateLimitError extends Error {}
+    const handler = new OpenTelemetryCallbackHandler({ meterProvider, logs: false });
+    // No response model on the successes: the failure's attributes then differ from theirs by error.type alone.
+    const model = chatModel([
+      { text: "one", latencyMs: 100 },
+      { text: "", latencyMs: 200, error: new RateLimitError("429 Too Many Requests") },
+      { text: "three", latencyMs: 400 },
+    ]);
+    await model.invoke("a", { callbacks: [handler] });
+    await expect(model.invoke("b", { callbacks: [handler] })).rejects.toThrow("429");
+    await model.invoke("c", { callbacks: [handler] });
+
+    const { "gen_ai.response.model": _unknown, ...requested } = CHAT_ATTRS;
+    const duration = metric(await collect(reader), "gen_ai.client.operation.duration");
+    expect(duration.dataPoints.map((p) => [p.attributes, p.value.count, p.value.sum])).toEqual(
+      expect.arrayContaining([
+        [requested, 2, 0.5],
+        [{ ...requested, "error.type": "RateLimitError" }, 1, 0.2],
+      ]),
+    );
+    expect(duration.dataPoints).toHaveLength(2);
   });
 
   it("an agent run records gen_ai.execute_tool.duration per tool call and gen_ai.invoke_agent.duration once", async () => {
