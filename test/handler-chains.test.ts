@@ -2,7 +2,7 @@
  * Span trees of core runnables: prompt | model | parser (invoke, stream, batch), RunnableParallel,
  * a retriever, and 20 concurrent requests each under its own active parent span.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { context, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
@@ -17,15 +17,9 @@ import { RunnableLambda, RunnableParallel } from "@langchain/core/runnables";
 import { FakeListChatModel, FakeRetriever } from "@langchain/core/utils/testing";
 import { Document } from "@langchain/core/documents";
 import { OpenTelemetryCallbackHandler } from "langchain-opentelemetry";
-import {
-  isChildOf,
-  memoryHandler,
-  named,
-  only,
-  parentId,
-  renderTree,
-  spanId,
-} from "./helpers/spans.js";
+import { MeterProvider, MetricReader, type HistogramMetricData } from "@opentelemetry/sdk-metrics";
+import { ScriptedChatModel, TestClock } from "./helpers/models.js";
+import { isChildOf, memoryHandler, named, only, parentId, renderTree, spanId } from "./helpers/spans.js";
 
 const KEYS = [
   "gen_ai.operation.name",
@@ -41,6 +35,12 @@ function promptModelParser(responses = ["hello there"], sleep?: number) {
     ["human", "hi {x}"],
   ]);
   return prompt.pipe(new FakeListChatModel({ responses, sleep })).pipe(new StringOutputParser());
+}
+
+/** A metric reader collected on demand. */
+class TestReader extends MetricReader {
+  protected async onForceFlush(): Promise<void> {}
+  protected async onShutdown(): Promise<void> {}
 }
 
 const SEQUENCE_TREE = [
@@ -73,26 +73,45 @@ describe("prompt | model | parser", () => {
   });
 
   it(".stream(): the same tree, and the chat span says it streamed with a time to first chunk", async () => {
-    const { handler, spans } = memoryHandler();
-    let text = "";
-    for await (const chunk of await promptModelParser().stream(
-      { x: "bob" },
-      { callbacks: [handler] },
-    ))
-      text += chunk;
-    expect(text).toBe("hello there");
-    expect(renderTree(spans(), { attributes: KEYS })).toBe(
-      [
-        "invoke_workflow RunnableSequence INTERNAL gen_ai.operation.name=invoke_workflow gen_ai.workflow.name=RunnableSequence",
-        "  ChatPromptTemplate INTERNAL",
-        "  chat CLIENT gen_ai.operation.name=chat gen_ai.provider.name=fakelistchatmodel gen_ai.request.stream=true",
-        "  StrOutputParser INTERNAL",
-      ].join("\n"),
-    );
-    const ttfc = only(spans(), "chat").attributes["gen_ai.response.time_to_first_chunk"];
-    expect(typeof ttfc).toBe("number");
-    expect(ttfc as number).toBeGreaterThanOrEqual(0);
-    expect(handler.openRunCount).toBe(0);
+    // Scripted time: the first chunk comes 250 ms after the call starts, two more 125 ms apart.
+    const clock = new TestClock().install();
+    const reader = new TestReader();
+    const meterProvider = new MeterProvider({ readers: [reader] });
+    try {
+      const { handler, spans } = memoryHandler({ metrics: true, meterProvider });
+      const model = new ScriptedChatModel({
+        model: "scripted-model",
+        provider: "openai",
+        clock,
+        replies: [{ text: "hello there", chunks: [{ text: "hel", afterMs: 250 }, { text: "lo th", afterMs: 125 }, { text: "ere", afterMs: 125 }] }],
+      });
+      const chain = ChatPromptTemplate.fromMessages([["human", "hi {x}"]]).pipe(model).pipe(new StringOutputParser());
+      let text = "";
+      for await (const chunk of await chain.stream({ x: "bob" }, { callbacks: [handler] })) text += chunk;
+      expect(text).toBe("hello there");
+      expect(renderTree(spans(), { attributes: KEYS })).toBe(
+        [
+          "invoke_workflow RunnableSequence INTERNAL gen_ai.operation.name=invoke_workflow gen_ai.workflow.name=RunnableSequence",
+          "  ChatPromptTemplate INTERNAL",
+          "  chat scripted-model CLIENT gen_ai.operation.name=chat gen_ai.provider.name=openai gen_ai.request.stream=true",
+          "  StrOutputParser INTERNAL",
+        ].join("\n"),
+      );
+      const chat = only(spans(), "chat scripted-model");
+      // Time to first chunk is the delay before the first chunk, less than the whole call (0.5 s).
+      expect(chat.attributes["gen_ai.response.time_to_first_chunk"]).toBe(0.25);
+      expect(chat.duration).toEqual([0, 500_000_000]);
+      // The same value is the histogram's one point.
+      const { resourceMetrics } = await reader.collect();
+      const ttfc = resourceMetrics.scopeMetrics.flatMap((sm) => sm.metrics).find((m) => m.descriptor.name === "gen_ai.client.operation.time_to_first_chunk") as HistogramMetricData;
+      expect(ttfc.dataPoints.map((p) => [p.attributes, p.value.count, p.value.sum])).toEqual([
+        [{ "gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.request.model": "scripted-model" }, 1, 0.25],
+      ]);
+      expect(handler.openRunCount).toBe(0);
+    } finally {
+      vi.restoreAllMocks();
+      await meterProvider.shutdown();
+    }
   });
 
   it(".batch(): one separate root (and trace) per input, each with its own three children", async () => {
