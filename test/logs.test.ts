@@ -255,8 +255,8 @@ describe("failures", () => {
   it("a failing retriever ends its span ERROR with the exception and emits one exception record on it", async () => {
     class IndexOffline extends Error {}
     class FailingRetriever extends BaseRetriever {
-      lc_namespace = ["test"];
-      async _getRelevantDocuments(): Promise<Document[]> {
+      override lc_namespace = ["test"];
+      override async _getRelevantDocuments(): Promise<Document[]> {
         throw new IndexOffline("vector index offline");
       }
     }
