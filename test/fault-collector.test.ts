@@ -20,9 +20,9 @@ import type { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { OTLPLogExporter } from "@opentelemetry/exporter-logs-otlp-http";
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { BatchLogRecordProcessor, LoggerProvider } from "@opentelemetry/sdk-logs";
+import { BatchLogRecordProcessor, LoggerProvider, SimpleLogRecordProcessor } from "@opentelemetry/sdk-logs";
 import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
-import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { BasicTracerProvider, BatchSpanProcessor, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { OpenTelemetryCallbackHandler } from "langchain-opentelemetry";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { setupTelemetry, type TelemetryHandle } from "../src/setup/setup.js";
@@ -88,8 +88,9 @@ function chain() {
 }
 
 /**
- * The baseline: the handler on its own providers, batching over OTLP/HTTP JSON to a healthy
- * collector, as setupTelemetry's pipeline does when nothing is wrong.
+ * The baseline: the handler on its own providers, exporting over OTLP/HTTP JSON to a healthy
+ * collector, batched or one request per span (`disableBatch`) like the pipeline it is compared
+ * with: as setupTelemetry's pipeline does when nothing is wrong.
  */
 interface Baseline {
   handler: BaseCallbackHandler;
@@ -97,17 +98,19 @@ interface Baseline {
   shutdown(): Promise<void>;
 }
 
-async function startBaseline(): Promise<Baseline> {
+async function startBaseline(disableBatch: boolean): Promise<Baseline> {
   const healthy = await startFaultyCollector();
   const timeoutMillis = EXPORT_TIMEOUT_MS;
+  const spanExporter = new OTLPTraceExporter({ url: `${healthy.url}/v1/traces`, timeoutMillis });
+  const logExporter = new OTLPLogExporter({ url: `${healthy.url}/v1/logs`, timeoutMillis });
   const tracerProvider = new BasicTracerProvider({
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${healthy.url}/v1/traces`, timeoutMillis }))],
+    spanProcessors: [disableBatch ? new SimpleSpanProcessor(spanExporter) : new BatchSpanProcessor(spanExporter)],
   });
   const meterProvider = new MeterProvider({
     readers: [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: `${healthy.url}/v1/metrics`, timeoutMillis }), exportIntervalMillis: EXPORT_TIMEOUT_MS })],
   });
   const loggerProvider = new LoggerProvider({
-    processors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: `${healthy.url}/v1/logs`, timeoutMillis }) })],
+    processors: [disableBatch ? new SimpleLogRecordProcessor({ exporter: logExporter }) : new BatchLogRecordProcessor({ exporter: logExporter })],
   });
   const handler = new OpenTelemetryCallbackHandler({ tracerProvider, meterProvider, loggerProvider });
   return {
@@ -120,7 +123,8 @@ async function startBaseline(): Promise<Baseline> {
   };
 }
 
-let baseline: Baseline;
+/** Baselines, batched and not (`disableBatch`). */
+let baselines: Record<"batch" | "simple", Baseline>;
 
 interface RunResult {
   /** Per round: milliseconds of the loop under test / milliseconds of the baseline loop. */
@@ -135,10 +139,13 @@ interface RunResult {
 
 const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** INVOKES_PER_ROUND invokes of `c` (every result checked: an exception or a wrong answer throws), timed. */
-async function timedLoop(c: ReturnType<typeof chain>, callbacks: BaseCallbackHandler[] | undefined): Promise<number> {
+/** Slices per round: the two loops alternate every invokesPerRound / SLICES invokes, so a load spike hits both. */
+const SLICES = 10;
+
+/** `n` invokes of `c` (every result checked: an exception or a wrong answer throws), timed. */
+async function timedLoop(c: ReturnType<typeof chain>, callbacks: BaseCallbackHandler[] | undefined, n: number): Promise<number> {
   const t0 = performance.now();
-  for (let i = 0; i < INVOKES_PER_ROUND; i++) {
+  for (let i = 0; i < n; i++) {
     const out = await c.invoke({ question: "ping" }, callbacks ? { callbacks } : undefined);
     if (out !== "pong") throw new Error(`invoke ${i} returned ${String(out)}`);
   }
@@ -147,12 +154,9 @@ async function timedLoop(c: ReturnType<typeof chain>, callbacks: BaseCallbackHan
 
 /**
  * setupTelemetry pointed at `url`, then ROUNDS rounds of the loop under test (the global
- * handler) and the baseline loop, in alternating order; then shutdown, timed.
+ * handler) and the baseline loop, interleaved in slices in alternating order; then shutdown, timed.
  */
-async function exercise(
-  url: string,
-  extra: { maxQueueSize?: number; disableBatch?: boolean } = {},
-): Promise<RunResult> {
+async function exercise(url: string, extra: { maxQueueSize?: number; disableBatch?: boolean } = {}, invokesPerRound = INVOKES_PER_ROUND): Promise<RunResult> {
   const warnings: string[] = [];
   telemetry = setupTelemetry({
     endpoint: url,
@@ -161,6 +165,7 @@ async function exercise(
     onWarning: (m) => warnings.push(m),
     ...extra,
   });
+  const baseline = baselines[extra.disableBatch ? "simple" : "batch"];
   const c = chain();
   // Warm-up outside the measurement (JIT, first socket), both pipelines.
   for (let i = 0; i < 20; i++) expect(await c.invoke({ question: "ping" })).toBe("pong");
@@ -168,14 +173,21 @@ async function exercise(
   const roundsMs: number[] = [];
   const baselineRoundsMs: number[] = [];
   const heapRounds: number[] = [];
+  const slice = invokesPerRound / SLICES;
   for (let r = 0; r < ROUNDS; r++) {
-    if (r % 2 === 0) {
-      roundsMs.push(await timedLoop(c, undefined));
-      baselineRoundsMs.push(await timedLoop(c, [baseline.handler]));
-    } else {
-      baselineRoundsMs.push(await timedLoop(c, [baseline.handler]));
-      roundsMs.push(await timedLoop(c, undefined));
+    let underTestMs = 0;
+    let baselineMs = 0;
+    for (let k = 0; k < SLICES; k++) {
+      if ((r + k) % 2 === 0) {
+        underTestMs += await timedLoop(c, undefined, slice);
+        baselineMs += await timedLoop(c, [baseline.handler], slice);
+      } else {
+        baselineMs += await timedLoop(c, [baseline.handler], slice);
+        underTestMs += await timedLoop(c, undefined, slice);
+      }
     }
+    roundsMs.push(underTestMs);
+    baselineRoundsMs.push(baselineMs);
     heapRounds.push(heapAfterGc());
   }
   const t1 = performance.now();
@@ -226,16 +238,18 @@ function expectUnharmed(name: string, result: RunResult): void {
 
 describe("an app's chain loop with a broken collector", () => {
   beforeAll(async () => {
-    baseline = await startBaseline();
-    // The baseline really exports: every span arrives at its healthy collector.
+    baselines = { batch: await startBaseline(false), simple: await startBaseline(true) };
+    // The baselines really export: every span arrives at their healthy collectors.
     const c = chain();
-    for (let i = 0; i < 20; i++) expect(await c.invoke({ question: "ping" }, { callbacks: [baseline.handler] })).toBe("pong");
-    await (baseline.handler as OpenTelemetryCallbackHandler).forceFlush();
-    expect(baseline.collector.acceptedSpanKeys().size).toBe(20 * SPANS_PER_INVOKE);
+    for (const baseline of Object.values(baselines)) {
+      for (let i = 0; i < 20; i++) expect(await c.invoke({ question: "ping" }, { callbacks: [baseline.handler] })).toBe("pong");
+      await (baseline.handler as OpenTelemetryCallbackHandler).forceFlush();
+      expect(baseline.collector.acceptedSpanKeys().size).toBe(20 * SPANS_PER_INVOKE);
+    }
   });
 
   afterAll(async () => {
-    await baseline.shutdown();
+    await Promise.all(Object.values(baselines).map((b) => b.shutdown()));
   });
 
   it("healthy collector: as fast as the baseline, every span arrives (none of the baseline's), no warning", async () => {
@@ -312,21 +326,23 @@ describe("an app's chain loop with a broken collector", () => {
   });
   it("disableBatch (one request per span) with a collector answering after 30 s: not slowed, requests in flight capped, failures counted, bounded shutdown", async () => {
     collector = await startFaultyCollector({ behaviour: () => ({ kind: "late", ms: 30_000 }) });
-    const result = await exercise(collector.url, { disableBatch: true });
+    // Fewer invokes per round: the baseline sends one request per span and per record, which
+    // takes a loaded machine seconds per 300 invokes.
+    const invokes = 100;
+    const result = await exercise(collector.url, { disableBatch: true }, invokes);
     expectUnharmed("late30sDisableBatch", result);
     // The exporter keeps at most 30 requests waiting and fails the rest at once: the hanging
-    // collector saw a bounded number of requests, not one per span.
-    const produced = (20 + ROUNDS * INVOKES_PER_ROUND) * SPANS_PER_INVOKE;
+    // collector never had more than 30 open per signal, although every span was a request.
+    const produced = (20 + ROUNDS * invokes) * SPANS_PER_INVOKE;
     measured.late30sDisableBatchRequests = collector.requests.length;
-    expect(collector.requests.length).toBeLessThan(produced / 4);
-    expect(result.warnings.find((w) => w.startsWith("traces export"))).toContain(
-      "too many exports in flight",
-    );
-    const summary = result.warnings.find(
-      (w) => w.startsWith("traces: ") && w.includes("exports failed in total"),
-    );
+    measured.late30sDisableBatchMaxOpen = collector.maxOpenByPath();
+    expect(collector.maxOpenByPath()["/v1/traces"]).toBeLessThanOrEqual(30);
+    expect(collector.maxOpenByPath()["/v1/logs"]).toBeLessThanOrEqual(30);
+    expect(collector.requests.filter((r) => r.path === "/v1/traces").length).toBeLessThan(produced);
+    expect(result.warnings.find((w) => w.startsWith("traces export"))).toContain("too many exports in flight");
+    const summary = result.warnings.find((w) => w.startsWith("traces: ") && w.includes("exports failed in total"));
     expect(summary).toMatch(/^traces: \d+ exports failed in total/);
-  });
+  }, 60_000);
 });
 
 describe("a collector that comes back within the retry window", () => {

@@ -6,12 +6,17 @@
  * Each must install without ERESOLVE, with exactly one copy of @opentelemetry/api and a clean
  * `npm ls`, and the handler must trace with the app's own provider.
  *
- * Needs the npm registry for the 3.x packages (npm's cache is preferred: `--prefer-offline`);
- * skipped with a message when the registry cannot be reached.
+ * What is checked follows the package's own exports, read from the installed tarball: every entry
+ * of its `exports` map must load from `import` and `require` with the same names, and
+ * `setupTelemetry` is tested from whichever entry exports it (the test fails if none does).
+ *
+ * Needs the npm registry for the 3.x packages (npm's cache is preferred: `--prefer-offline`). CI
+ * always reaches it, so an unreachable registry fails the test with a message saying so; nothing
+ * here is skipped.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import {
   EXPECTED_CHAIN_SPANS,
@@ -50,22 +55,56 @@ const LINES: Line[] = [
   },
 ];
 
-const registry = await runCommand(
-  "npm",
-  ["view", "@opentelemetry/sdk-trace@3.1.1", "version", "--prefer-offline"],
-  repoRoot,
-);
-const registryReachable = registry.code === 0 && registry.stdout.trim() === "3.1.1";
-if (!registryReachable) {
-  console.warn(
-    `install-matrix: npm registry unreachable, skipping the 2.x/3.x install matrix:\n${registry.stderr.slice(0, 500)}`,
-  );
+/** Fails (never skips) when the registry cannot be reached: the matrix needs the 3.x packages. */
+async function requireRegistry(): Promise<void> {
+  const registry = await runCommand("npm", ["view", "@opentelemetry/sdk-trace@3.1.1", "version", "--prefer-offline"], repoRoot);
+  if (registry.code !== 0 || registry.stdout.trim() !== "3.1.1") {
+    throw new Error(
+      "install-matrix: the npm registry is unreachable (`npm view @opentelemetry/sdk-trace@3.1.1 version` " +
+        `exited ${registry.code}, printed ${JSON.stringify(registry.stdout.trim())}); this test needs it for the 3.x packages ` +
+        `and CI always reaches it:\n${registry.stderr.slice(0, 500)}`,
+    );
+  }
 }
 
-/** Exported by the package yet? (The setup part of the matrix runs once index.ts exports it.) */
-const exportsSetup = /\bsetupTelemetry\b/.test(
-  readFileSync(join(repoRoot, "src", "index.ts"), "utf8"),
-);
+/**
+ * Source of a script that loads every entry of the installed package's `exports` map, by
+ * `import` and by `require`, and prints `{ [specifier]: { esm: names, cjs: names } }`.
+ */
+const EXPORTS_SCRIPT = `import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
+const require = createRequire(import.meta.url);
+const pkg = JSON.parse(readFileSync(new URL("./node_modules/langchain-opentelemetry/package.json", import.meta.url), "utf8"));
+const entries = typeof pkg.exports === "string" ? ["."] : Object.keys(pkg.exports ?? { ".": null });
+const out = {};
+for (const entry of entries) {
+  if (entry === "./package.json") continue;
+  const specifier = entry === "." ? pkg.name : pkg.name + entry.slice(1);
+  const names = (m) => Object.keys(m).filter((k) => k !== "default" && k !== "__esModule" && k !== "module.exports").sort();
+  out[specifier] = { esm: names(await import(specifier)), cjs: names(require(specifier)) };
+}
+console.log(JSON.stringify(out));
+`;
+
+/** A script calling setupTelemetry, imported (`esm`) or required (`cjs`) from `specifier`. */
+function setupScript(kind: "esm" | "cjs", specifier: string): string {
+  const imports =
+    kind === "esm"
+      ? `import { setupTelemetry } from ${JSON.stringify(specifier)};
+import { FakeListChatModel } from "@langchain/core/utils/testing";
+import { ChatPromptTemplate } from "@langchain/core/prompts";`
+      : `const { setupTelemetry } = require(${JSON.stringify(specifier)});
+const { FakeListChatModel } = require("@langchain/core/utils/testing");
+const { ChatPromptTemplate } = require("@langchain/core/prompts");`;
+  return `${imports}
+(async () => {
+  const telemetry = setupTelemetry({ serviceName: "matrix", disableBatch: true });
+  const chain = ChatPromptTemplate.fromMessages([["human", "Say {word}"]]).pipe(new FakeListChatModel({ responses: ["hello"] }));
+  await chain.invoke({ word: "hi" });
+  await telemetry.shutdown();
+})().catch((error) => { console.error(error); process.exit(1); });
+`;
+}
 
 /** Every physical copy of @opentelemetry/api under node_modules, with its version. */
 async function apiCopies(dir: string): Promise<string[]> {
@@ -93,9 +132,26 @@ async function apiCopies(dir: string): Promise<string[]> {
   return copies;
 }
 
-describe.skipIf(!registryReachable)("install matrix", () => {
+/** What each entry of the installed package's export map exports (cached per app). */
+const exportsByApp = new Map<string, Promise<Record<string, { esm: string[]; cjs: string[] }>>>();
+function exportedNames(app: string): Promise<Record<string, { esm: string[]; cjs: string[] }>> {
+  let names = exportsByApp.get(app);
+  if (!names) {
+    names = (async () => {
+      await writeFile(join(app, "exports.mjs"), EXPORTS_SCRIPT);
+      const result = await runCommand("node", ["exports.mjs"], app, envWithoutOtel());
+      if (result.code !== 0) throw new Error(`loading the package's exports failed: ${result.stderr}`);
+      return JSON.parse(result.stdout) as Record<string, { esm: string[]; cjs: string[] }>;
+    })();
+    exportsByApp.set(app, names);
+  }
+  return names;
+}
+
+describe("install matrix", () => {
   let packed: PackedPackage;
   beforeAll(async () => {
+    await requireRegistry();
     packed = await buildAndPack();
   }, 120_000);
   afterAll(async () => {
@@ -153,26 +209,31 @@ describe.skipIf(!registryReachable)("install matrix", () => {
       }
     });
 
-    it.skipIf(!exportsSetup)(
-      "setupTelemetry() works out of the box: the trace is printed on the embedded default, with no warning",
-      async () => {
-        await writeFile(
-          join(app, "setup.mjs"),
-          `import { setupTelemetry } from "langchain-opentelemetry/setup";
-import { FakeListChatModel } from "@langchain/core/utils/testing";
-import { ChatPromptTemplate } from "@langchain/core/prompts";
-const telemetry = setupTelemetry({ serviceName: "matrix", disableBatch: true });
-const chain = ChatPromptTemplate.fromMessages([["human", "Say {word}"]]).pipe(new FakeListChatModel({ responses: ["hello"] }));
-await chain.invoke({ word: "hi" });
-await telemetry.shutdown();
-`,
-        );
-        const result = await runCommand("node", ["setup.mjs"], app, envWithoutOtel());
-        // The SDK is bundled, so both lines work without installing anything else.
-        expect(result.code, result.stderr).toBe(0);
-        expect(result.stderr).toMatch(/trace [0-9a-f]{32}\n└─ invoke_workflow RunnableSequence/);
-        expect(result.stderr).not.toMatch(/already registered|warn/i);
-      },
-    );
+    it("every entry of the package's export map loads from import and from require, with the same exports", async () => {
+      const entries = await exportedNames(app);
+      expect(Object.keys(entries)).toContain("langchain-opentelemetry");
+      for (const [specifier, { esm, cjs }] of Object.entries(entries)) {
+        expect(esm.length, `${specifier} exports something`).toBeGreaterThan(0);
+        expect(cjs, `${specifier}: require gives what import gives`).toEqual(esm);
+      }
+      expect(entries["langchain-opentelemetry"].esm).toContain("OpenTelemetryCallbackHandler");
+    });
+
+    it("setupTelemetry() works out of the box from the entry that exports it: the trace is printed on the embedded default, with no warning", async () => {
+      const entries = await exportedNames(app);
+      const withSetup = Object.keys(entries).filter((specifier) => entries[specifier].esm.includes("setupTelemetry"));
+      expect(withSetup, `no entry of the export map exports setupTelemetry: ${JSON.stringify(entries)}`).not.toEqual([]);
+      for (const specifier of withSetup) {
+        for (const kind of ["esm", "cjs"] as const) {
+          const file = `setup-${specifier.replace(/\W/g, "_")}.${kind === "esm" ? "mjs" : "cjs"}`;
+          await writeFile(join(app, file), setupScript(kind, specifier));
+          const result = await runCommand("node", [file], app, envWithoutOtel());
+          // The SDK is bundled, so both lines work without installing anything else.
+          expect(result.code, `${file}: ${result.stderr}`).toBe(0);
+          expect(result.stderr, file).toMatch(/trace [0-9a-f]{32}\n└─ invoke_workflow RunnableSequence/);
+          expect(result.stderr, file).not.toMatch(/already registered|warn/i);
+        }
+      }
+    });
   });
 });

@@ -37,6 +37,8 @@ export interface FaultyCollector {
   readonly requests: CollectorRequest[];
   /** Changes the behaviour for requests from now on. */
   setBehaviour(behaviour: (path: string, index: number) => Answer): void;
+  /** Most requests open (received, not yet answered or closed) at once, by path. */
+  maxOpenByPath(): Record<string, number>;
   /** Distinct `traceId:spanId` keys received in requests that were answered 2xx. */
   acceptedSpanKeys(): Set<string>;
   /** Stops listening, cancels late answers, destroys connections. */
@@ -114,7 +116,14 @@ export async function startFaultyCollector(
     }
   };
 
+  const open = new Map<string, number>();
+  const maxOpen: Record<string, number> = {};
   const server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    const now = (open.get(path) ?? 0) + 1;
+    open.set(path, now);
+    maxOpen[path] = Math.max(maxOpen[path] ?? 0, now);
+    res.on("close", () => open.set(path, (open.get(path) ?? 1) - 1));
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => handle(req, res, Buffer.concat(chunks)));
@@ -134,6 +143,7 @@ export async function startFaultyCollector(
       behaviour = b;
     },
     acceptedSpanKeys: () => new Set(accepted),
+    maxOpenByPath: () => ({ ...maxOpen }),
     close: () =>
       new Promise<void>((resolve) => {
         for (const t of timers) clearTimeout(t);
