@@ -63,7 +63,8 @@ const STATUS = ["UNSET", "OK", "ERROR"];
 
 function outcomeOf(span: ReadableSpan): string {
   let line = `${span.name} ${STATUS[span.status.code]}${span.status.message ? `(${span.status.message})` : ""}`;
-  for (const key of ["error.type", "langchain.run.incomplete"]) if (span.attributes[key] !== undefined) line += ` ${key}=${String(span.attributes[key])}`;
+  for (const key of ["error.type", "langchain.run.incomplete"])
+    if (span.attributes[key] !== undefined) line += ` ${key}=${String(span.attributes[key])}`;
   return line;
 }
 
@@ -241,12 +242,16 @@ describe("runs that never end", () => {
       }
     }
     const prompt = ChatPromptTemplate.fromMessages([["human", "{question}"]]);
-    const chain = prompt.pipe(new HangingChatModel({ responses: ["pong"] })).pipe(new StringOutputParser());
+    const chain = prompt
+      .pipe(new HangingChatModel({ responses: ["pong"] }))
+      .pipe(new StringOutputParser());
     const aborts = 20;
     for (let i = 0; i < aborts; i++) {
       const controller = new AbortController();
       onModelCall = () => controller.abort(new Error("user aborted"));
-      await expect(chain.invoke({ question: "ping" }, { callbacks: [handler], signal: controller.signal })).rejects.toThrow("user aborted");
+      await expect(
+        chain.invoke({ question: "ping" }, { callbacks: [handler], signal: controller.signal }),
+      ).rejects.toThrow("user aborted");
     }
     // The root run failed with the abort while the model call it was waiting for was still open.
     expect(handler.openRunCount).toBe(aborts);
@@ -263,7 +268,8 @@ describe("runs that never end", () => {
     expect(Object.fromEntries(counter.outcomes)).toEqual({
       "ChatPromptTemplate UNSET": aborts,
       "invoke_workflow RunnableSequence ERROR(user aborted) error.type=Error": aborts,
-      "chat ERROR(run did not end (timeout)) error.type=incomplete langchain.run.incomplete=timeout": aborts,
+      "chat ERROR(run did not end (timeout)) error.type=incomplete langchain.run.incomplete=timeout":
+        aborts,
     });
     await handler.shutdown();
   });

@@ -20,9 +20,17 @@ import type { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { OTLPLogExporter } from "@opentelemetry/exporter-logs-otlp-http";
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { BatchLogRecordProcessor, LoggerProvider, SimpleLogRecordProcessor } from "@opentelemetry/sdk-logs";
+import {
+  BatchLogRecordProcessor,
+  LoggerProvider,
+  SimpleLogRecordProcessor,
+} from "@opentelemetry/sdk-logs";
 import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
-import { BasicTracerProvider, BatchSpanProcessor, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  SimpleSpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
 import { OpenTelemetryCallbackHandler } from "langchain-opentelemetry";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { setupTelemetry, type TelemetryHandle } from "../src/setup/setup.js";
@@ -104,20 +112,39 @@ async function startBaseline(disableBatch: boolean): Promise<Baseline> {
   const spanExporter = new OTLPTraceExporter({ url: `${healthy.url}/v1/traces`, timeoutMillis });
   const logExporter = new OTLPLogExporter({ url: `${healthy.url}/v1/logs`, timeoutMillis });
   const tracerProvider = new BasicTracerProvider({
-    spanProcessors: [disableBatch ? new SimpleSpanProcessor(spanExporter) : new BatchSpanProcessor(spanExporter)],
+    spanProcessors: [
+      disableBatch ? new SimpleSpanProcessor(spanExporter) : new BatchSpanProcessor(spanExporter),
+    ],
   });
   const meterProvider = new MeterProvider({
-    readers: [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: `${healthy.url}/v1/metrics`, timeoutMillis }), exportIntervalMillis: EXPORT_TIMEOUT_MS })],
+    readers: [
+      new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({ url: `${healthy.url}/v1/metrics`, timeoutMillis }),
+        exportIntervalMillis: EXPORT_TIMEOUT_MS,
+      }),
+    ],
   });
   const loggerProvider = new LoggerProvider({
-    processors: [disableBatch ? new SimpleLogRecordProcessor({ exporter: logExporter }) : new BatchLogRecordProcessor({ exporter: logExporter })],
+    processors: [
+      disableBatch
+        ? new SimpleLogRecordProcessor({ exporter: logExporter })
+        : new BatchLogRecordProcessor({ exporter: logExporter }),
+    ],
   });
-  const handler = new OpenTelemetryCallbackHandler({ tracerProvider, meterProvider, loggerProvider });
+  const handler = new OpenTelemetryCallbackHandler({
+    tracerProvider,
+    meterProvider,
+    loggerProvider,
+  });
   return {
     handler,
     collector: healthy,
     async shutdown() {
-      await Promise.all([tracerProvider.shutdown(), meterProvider.shutdown(), loggerProvider.shutdown()]);
+      await Promise.all([
+        tracerProvider.shutdown(),
+        meterProvider.shutdown(),
+        loggerProvider.shutdown(),
+      ]);
       await healthy.close();
     },
   };
@@ -143,7 +170,11 @@ const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.
 const SLICES = 10;
 
 /** `n` invokes of `c` (every result checked: an exception or a wrong answer throws), timed. */
-async function timedLoop(c: ReturnType<typeof chain>, callbacks: BaseCallbackHandler[] | undefined, n: number): Promise<number> {
+async function timedLoop(
+  c: ReturnType<typeof chain>,
+  callbacks: BaseCallbackHandler[] | undefined,
+  n: number,
+): Promise<number> {
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     const out = await c.invoke({ question: "ping" }, callbacks ? { callbacks } : undefined);
@@ -156,7 +187,11 @@ async function timedLoop(c: ReturnType<typeof chain>, callbacks: BaseCallbackHan
  * setupTelemetry pointed at `url`, then ROUNDS rounds of the loop under test (the global
  * handler) and the baseline loop, interleaved in slices in alternating order; then shutdown, timed.
  */
-async function exercise(url: string, extra: { maxQueueSize?: number; disableBatch?: boolean } = {}, invokesPerRound = INVOKES_PER_ROUND): Promise<RunResult> {
+async function exercise(
+  url: string,
+  extra: { maxQueueSize?: number; disableBatch?: boolean } = {},
+  invokesPerRound = INVOKES_PER_ROUND,
+): Promise<RunResult> {
   const warnings: string[] = [];
   telemetry = setupTelemetry({
     endpoint: url,
@@ -169,7 +204,8 @@ async function exercise(url: string, extra: { maxQueueSize?: number; disableBatc
   const c = chain();
   // Warm-up outside the measurement (JIT, first socket), both pipelines.
   for (let i = 0; i < 20; i++) expect(await c.invoke({ question: "ping" })).toBe("pong");
-  for (let i = 0; i < 20; i++) expect(await c.invoke({ question: "ping" }, { callbacks: [baseline.handler] })).toBe("pong");
+  for (let i = 0; i < 20; i++)
+    expect(await c.invoke({ question: "ping" }, { callbacks: [baseline.handler] })).toBe("pong");
   const roundsMs: number[] = [];
   const baselineRoundsMs: number[] = [];
   const heapRounds: number[] = [];
@@ -195,7 +231,15 @@ async function exercise(url: string, extra: { maxQueueSize?: number; disableBatc
   const shutdownMs = performance.now() - t1;
   telemetry = undefined;
   const ratios = roundsMs.map((ms, i) => ms / baselineRoundsMs[i]);
-  return { ratios, medianRatio: median(ratios), roundsMs, baselineRoundsMs, shutdownMs, warnings, heapRounds };
+  return {
+    ratios,
+    medianRatio: median(ratios),
+    roundsMs,
+    baselineRoundsMs,
+    shutdownMs,
+    warnings,
+    heapRounds,
+  };
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
@@ -216,7 +260,10 @@ function expectUnharmed(name: string, result: RunResult): void {
   expect(unhandled).toEqual([]);
   expect(uncaught).toEqual([]);
   // Not slowed: within MAX_RATIO of the baseline loop run in the same rounds.
-  expect(result.medianRatio, `ratios ${result.ratios.map((r) => r.toFixed(2)).join("/")}`).toBeLessThan(MAX_RATIO);
+  expect(
+    result.medianRatio,
+    `ratios ${result.ratios.map((r) => r.toFixed(2)).join("/")}`,
+  ).toBeLessThan(MAX_RATIO);
   // shutdown() is bounded by the export timeout (traces, metrics and logs shut down in parallel;
   // a batch in flight can take one timeout, the final flush another); 2 s of headroom for a
   // loaded machine, far below what an unbounded wait takes (30 s).
@@ -242,7 +289,10 @@ describe("an app's chain loop with a broken collector", () => {
     // The baselines really export: every span arrives at their healthy collectors.
     const c = chain();
     for (const baseline of Object.values(baselines)) {
-      for (let i = 0; i < 20; i++) expect(await c.invoke({ question: "ping" }, { callbacks: [baseline.handler] })).toBe("pong");
+      for (let i = 0; i < 20; i++)
+        expect(await c.invoke({ question: "ping" }, { callbacks: [baseline.handler] })).toBe(
+          "pong",
+        );
       await (baseline.handler as OpenTelemetryCallbackHandler).forceFlush();
       expect(baseline.collector.acceptedSpanKeys().size).toBe(20 * SPANS_PER_INVOKE);
     }
@@ -256,9 +306,14 @@ describe("an app's chain loop with a broken collector", () => {
     collector = await startFaultyCollector();
     const result = await exercise(collector.url);
     record("healthy", result);
-    expect(result.medianRatio, `ratios ${result.ratios.map((r) => r.toFixed(2)).join("/")}`).toBeLessThan(MAX_RATIO);
+    expect(
+      result.medianRatio,
+      `ratios ${result.ratios.map((r) => r.toFixed(2)).join("/")}`,
+    ).toBeLessThan(MAX_RATIO);
     // Exactly the global handler's spans: LangChain skipped it where the baseline handler was passed.
-    expect(collector.acceptedSpanKeys().size).toBe((20 + ROUNDS * INVOKES_PER_ROUND) * SPANS_PER_INVOKE);
+    expect(collector.acceptedSpanKeys().size).toBe(
+      (20 + ROUNDS * INVOKES_PER_ROUND) * SPANS_PER_INVOKE,
+    );
     expect(result.warnings).toEqual([]);
   });
 
@@ -339,8 +394,12 @@ describe("an app's chain loop with a broken collector", () => {
     expect(collector.maxOpenByPath()["/v1/traces"]).toBeLessThanOrEqual(30);
     expect(collector.maxOpenByPath()["/v1/logs"]).toBeLessThanOrEqual(30);
     expect(collector.requests.filter((r) => r.path === "/v1/traces").length).toBeLessThan(produced);
-    expect(result.warnings.find((w) => w.startsWith("traces export"))).toContain("too many exports in flight");
-    const summary = result.warnings.find((w) => w.startsWith("traces: ") && w.includes("exports failed in total"));
+    expect(result.warnings.find((w) => w.startsWith("traces export"))).toContain(
+      "too many exports in flight",
+    );
+    const summary = result.warnings.find(
+      (w) => w.startsWith("traces: ") && w.includes("exports failed in total"),
+    );
     expect(summary).toMatch(/^traces: \d+ exports failed in total/);
   }, 60_000);
 });

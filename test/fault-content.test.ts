@@ -215,20 +215,47 @@ describe("content capture on", () => {
 });
 
 describe("a model call failing with 401", () => {
-  it.each([false, true])("records the failure without the API key (capture %s)", async (captureContent) => {
-    const spans = new InMemorySpanExporter();
-    const logs = new InMemoryLogRecordExporter();
-    telemetry = setupTelemetry({ captureContent, disableBatch: true, traces: { exporter: spans }, metrics: false, logs: { exporter: logs }, onWarning: () => {} });
-    mock = await startOpenAIMock([{ status: 401, content: "Incorrect API key provided" }]);
-    const openai = new ChatOpenAI({ model: "gpt-4o-mini", apiKey: API_KEY, configuration: { baseURL: mock.baseURL }, maxRetries: 0 });
-    await expect(openai.invoke(`${MARK.prompt} (401)`)).rejects.toThrow(/401/);
-    await telemetry.forceFlush();
-    const failed = spans.getFinishedSpans().find((s) => s.name === "chat gpt-4o-mini");
-    // The OpenAI SDK's class for a 401 (LangChain rethrows it as is): the class name, per the conventions.
-    expect(failed?.attributes["error.type"]).toBe("AuthenticationError");
-    expect(failed?.status.code).toBe(SpanStatusCode.ERROR);
-    const text = [...spans.getFinishedSpans().map((s) => safeJson({ name: s.name, attributes: s.attributes, events: s.events, status: s.status })), ...logs.getFinishedLogRecords().map((r) => safeJson({ body: r.body, attributes: r.attributes }))].join("\n");
-    expect(text).toContain("Incorrect API key provided");
-    expect(text).not.toContain("APIKEY_M4RK");
-  });
+  it.each([false, true])(
+    "records the failure without the API key (capture %s)",
+    async (captureContent) => {
+      const spans = new InMemorySpanExporter();
+      const logs = new InMemoryLogRecordExporter();
+      telemetry = setupTelemetry({
+        captureContent,
+        disableBatch: true,
+        traces: { exporter: spans },
+        metrics: false,
+        logs: { exporter: logs },
+        onWarning: () => {},
+      });
+      mock = await startOpenAIMock([{ status: 401, content: "Incorrect API key provided" }]);
+      const openai = new ChatOpenAI({
+        model: "gpt-4o-mini",
+        apiKey: API_KEY,
+        configuration: { baseURL: mock.baseURL },
+        maxRetries: 0,
+      });
+      await expect(openai.invoke(`${MARK.prompt} (401)`)).rejects.toThrow(/401/);
+      await telemetry.forceFlush();
+      const failed = spans.getFinishedSpans().find((s) => s.name === "chat gpt-4o-mini");
+      // The OpenAI SDK's class for a 401 (LangChain rethrows it as is): the class name, per the conventions.
+      expect(failed?.attributes["error.type"]).toBe("AuthenticationError");
+      expect(failed?.status.code).toBe(SpanStatusCode.ERROR);
+      const text = [
+        ...spans.getFinishedSpans().map((s) =>
+          safeJson({
+            name: s.name,
+            attributes: s.attributes,
+            events: s.events,
+            status: s.status,
+          }),
+        ),
+        ...logs
+          .getFinishedLogRecords()
+          .map((r) => safeJson({ body: r.body, attributes: r.attributes })),
+      ].join("\n");
+      expect(text).toContain("Incorrect API key provided");
+      expect(text).not.toContain("APIKEY_M4RK");
+    },
+  );
 });

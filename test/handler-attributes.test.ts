@@ -43,10 +43,16 @@ describe("identifier cap", () => {
   it("a 1000-character model name is cut to exactly 256 characters, ending in the truncation mark, on the span name and attributes", () => {
     const mark = "…[truncated]";
     const cut = (c: string) => c.repeat(256 - mark.length) + mark;
-    const span = chatRun({ ls_provider: "openai" }, { model: "m".repeat(1000) }, {
-      generations: [[{ text: "x", message: { response_metadata: { model_name: "r".repeat(1000) } } }]],
-      llmOutput: { model_name: "r".repeat(1000) },
-    });
+    const span = chatRun(
+      { ls_provider: "openai" },
+      { model: "m".repeat(1000) },
+      {
+        generations: [
+          [{ text: "x", message: { response_metadata: { model_name: "r".repeat(1000) } } }],
+        ],
+        llmOutput: { model_name: "r".repeat(1000) },
+      },
+    );
     expect(cut("m")).toHaveLength(256);
     expect(span.name).toBe(`chat ${cut("m")}`);
     expect(span.attributes["gen_ai.request.model"]).toBe(cut("m"));

@@ -19,7 +19,15 @@ import { Document } from "@langchain/core/documents";
 import { OpenTelemetryCallbackHandler } from "langchain-opentelemetry";
 import { MeterProvider, MetricReader, type HistogramMetricData } from "@opentelemetry/sdk-metrics";
 import { ScriptedChatModel, TestClock } from "./helpers/models.js";
-import { isChildOf, memoryHandler, named, only, parentId, renderTree, spanId } from "./helpers/spans.js";
+import {
+  isChildOf,
+  memoryHandler,
+  named,
+  only,
+  parentId,
+  renderTree,
+  spanId,
+} from "./helpers/spans.js";
 
 const KEYS = [
   "gen_ai.operation.name",
@@ -83,11 +91,23 @@ describe("prompt | model | parser", () => {
         model: "scripted-model",
         provider: "openai",
         clock,
-        replies: [{ text: "hello there", chunks: [{ text: "hel", afterMs: 250 }, { text: "lo th", afterMs: 125 }, { text: "ere", afterMs: 125 }] }],
+        replies: [
+          {
+            text: "hello there",
+            chunks: [
+              { text: "hel", afterMs: 250 },
+              { text: "lo th", afterMs: 125 },
+              { text: "ere", afterMs: 125 },
+            ],
+          },
+        ],
       });
-      const chain = ChatPromptTemplate.fromMessages([["human", "hi {x}"]]).pipe(model).pipe(new StringOutputParser());
+      const chain = ChatPromptTemplate.fromMessages([["human", "hi {x}"]])
+        .pipe(model)
+        .pipe(new StringOutputParser());
       let text = "";
-      for await (const chunk of await chain.stream({ x: "bob" }, { callbacks: [handler] })) text += chunk;
+      for await (const chunk of await chain.stream({ x: "bob" }, { callbacks: [handler] }))
+        text += chunk;
       expect(text).toBe("hello there");
       expect(renderTree(spans(), { attributes: KEYS })).toBe(
         [
@@ -103,9 +123,21 @@ describe("prompt | model | parser", () => {
       expect(chat.duration).toEqual([0, 500_000_000]);
       // The same value is the histogram's one point.
       const { resourceMetrics } = await reader.collect();
-      const ttfc = resourceMetrics.scopeMetrics.flatMap((sm) => sm.metrics).find((m) => m.descriptor.name === "gen_ai.client.operation.time_to_first_chunk") as HistogramMetricData;
+      const ttfc = resourceMetrics.scopeMetrics
+        .flatMap((sm) => sm.metrics)
+        .find(
+          (m) => m.descriptor.name === "gen_ai.client.operation.time_to_first_chunk",
+        ) as HistogramMetricData;
       expect(ttfc.dataPoints.map((p) => [p.attributes, p.value.count, p.value.sum])).toEqual([
-        [{ "gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.request.model": "scripted-model" }, 1, 0.25],
+        [
+          {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.provider.name": "openai",
+            "gen_ai.request.model": "scripted-model",
+          },
+          1,
+          0.25,
+        ],
       ]);
       expect(handler.openRunCount).toBe(0);
     } finally {

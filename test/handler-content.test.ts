@@ -442,10 +442,15 @@ describe("content capture on", () => {
     expect(v.length).toBeLessThanOrEqual(max);
     const parsed = validate("gen_ai.input.messages", v) as unknown[];
     // The leading messages are kept whole and in order, as many as fit: one more would not.
-    const message = (i: number) => ({ role: "user", parts: [{ type: "text", content: `message number ${i}` }] });
+    const message = (i: number) => ({
+      role: "user",
+      parts: [{ type: "text", content: `message number ${i}` }],
+    });
     const kept = parsed.length;
     expect(kept).toBeGreaterThan(0);
     expect(parsed).toEqual(Array.from({ length: kept }, (_, i) => message(i)));
-    expect(JSON.stringify(Array.from({ length: kept + 1 }, (_, i) => message(i))).length).toBeGreaterThan(max);
+    expect(
+      JSON.stringify(Array.from({ length: kept + 1 }, (_, i) => message(i))).length,
+    ).toBeGreaterThan(max);
   });
 });

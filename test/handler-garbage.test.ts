@@ -394,47 +394,71 @@ describe("garbage in every argument of every callback", () => {
 
     it.each(NONSENSE)("maxOpenRuns %s: the open-run cap still holds", (maxOpenRuns) => {
       const { handler } = instrumented({ maxOpenRuns, runTimeoutMs: 0 });
-      for (let i = 0; i < 30; i++) handler.handleChainStart({ id: ["x", "R"] }, {}, `r${i}`, undefined, [], {}, undefined, "R");
+      for (let i = 0; i < 30; i++)
+        handler.handleChainStart(
+          { id: ["x", "R"] },
+          {},
+          `r${i}`,
+          undefined,
+          [],
+          {},
+          undefined,
+          "R",
+        );
       // 2.5 -> 2; -5 and 0 -> 1; NaN, Infinity, "7" -> the default 10000 (all 30 stay open).
       expect(handler.openRunCount).toBe({ 2.5: 2, [-5]: 1, 0: 1 }[String(maxOpenRuns)] ?? 30);
       handler.endOpenRuns();
     });
 
-    it.each(NONSENSE)("maxContentLength %s: captured content is cut at the fallback length", (maxContentLength) => {
-      const { handler, exporter } = instrumented({ maxContentLength, captureContent: true, runTimeoutMs: 0 });
-      handler.handleToolStart({ id: ["x", "T"] }, HUGE, "t", undefined, [], {}, "t");
-      handler.handleToolEnd("ok", "t");
-      const args = exporter.getFinishedSpans()[0].attributes["gen_ai.tool.call.arguments"] as string;
-      // 2.5, -5 and 0 -> the minimum 64; NaN, Infinity, "7" -> the default 16384.
-      const expected = { 2.5: 64, [-5]: 64, 0: 64 }[String(maxContentLength)] ?? 16_384;
-      expect(args).toHaveLength(expected);
-      expect(args.endsWith("…[truncated]")).toBe(true);
-    });
+    it.each(NONSENSE)(
+      "maxContentLength %s: captured content is cut at the fallback length",
+      (maxContentLength) => {
+        const { handler, exporter } = instrumented({
+          maxContentLength,
+          captureContent: true,
+          runTimeoutMs: 0,
+        });
+        handler.handleToolStart({ id: ["x", "T"] }, HUGE, "t", undefined, [], {}, "t");
+        handler.handleToolEnd("ok", "t");
+        const args = exporter.getFinishedSpans()[0].attributes[
+          "gen_ai.tool.call.arguments"
+        ] as string;
+        // 2.5, -5 and 0 -> the minimum 64; NaN, Infinity, "7" -> the default 16384.
+        const expected = { 2.5: 64, [-5]: 64, 0: 64 }[String(maxContentLength)] ?? 16_384;
+        expect(args).toHaveLength(expected);
+        expect(args.endsWith("…[truncated]")).toBe(true);
+      },
+    );
 
-    it.each(NONSENSE)("runTimeoutMs %s: an abandoned run ends after the fallback timeout (or never, when it means 0)", (runTimeoutMs) => {
-      vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "performance"] });
-      try {
-        const { handler, exporter } = instrumented({ runTimeoutMs });
-        handler.handleChainStart({ id: ["x", "R"] }, {}, "r", undefined, [], {}, undefined, "R");
-        // 2.5 -> 2 ms; -5 and 0 -> 0 (no timer); NaN, Infinity, "7" -> the default 10 minutes.
-        const timeout = { 2.5: 2, [-5]: 0, 0: 0 }[String(runTimeoutMs)] ?? 600_000;
-        if (timeout === 0) {
-          vi.advanceTimersByTime(3_600_000);
+    it.each(NONSENSE)(
+      "runTimeoutMs %s: an abandoned run ends after the fallback timeout (or never, when it means 0)",
+      (runTimeoutMs) => {
+        vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "performance"] });
+        try {
+          const { handler, exporter } = instrumented({ runTimeoutMs });
+          handler.handleChainStart({ id: ["x", "R"] }, {}, "r", undefined, [], {}, undefined, "R");
+          // 2.5 -> 2 ms; -5 and 0 -> 0 (no timer); NaN, Infinity, "7" -> the default 10 minutes.
+          const timeout = { 2.5: 2, [-5]: 0, 0: 0 }[String(runTimeoutMs)] ?? 600_000;
+          if (timeout === 0) {
+            vi.advanceTimersByTime(3_600_000);
+            expect(handler.openRunCount).toBe(1);
+            handler.endOpenRuns();
+            return;
+          }
+          // The sweep runs every max(50 ms, min(timeout / 2, 30 s)).
+          const sweep = Math.max(50, Math.min(timeout / 2, 30_000));
+          vi.advanceTimersByTime(timeout - 1);
           expect(handler.openRunCount).toBe(1);
-          handler.endOpenRuns();
-          return;
+          vi.advanceTimersByTime(1 + sweep);
+          expect(handler.openRunCount).toBe(0);
+          expect(
+            exporter.getFinishedSpans().map((sp) => sp.attributes["langchain.run.incomplete"]),
+          ).toEqual(["timeout"]);
+        } finally {
+          vi.useRealTimers();
         }
-        // The sweep runs every max(50 ms, min(timeout / 2, 30 s)).
-        const sweep = Math.max(50, Math.min(timeout / 2, 30_000));
-        vi.advanceTimersByTime(timeout - 1);
-        expect(handler.openRunCount).toBe(1);
-        vi.advanceTimersByTime(1 + sweep);
-        expect(handler.openRunCount).toBe(0);
-        expect(exporter.getFinishedSpans().map((sp) => sp.attributes["langchain.run.incomplete"])).toEqual(["timeout"]);
-      } finally {
-        vi.useRealTimers();
-      }
-    });
+      },
+    );
   });
 
   it("captured content of a huge string stays within maxContentLength", () => {

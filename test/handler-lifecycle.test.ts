@@ -219,15 +219,36 @@ describe("the default runTimeoutMs", () => {
     vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "performance"] });
     try {
       const { handler, spans } = memoryHandler();
-      handler.handleChainStart({ id: ["x", "Slow"] }, {}, "slow", undefined, [], {}, undefined, "Slow");
+      handler.handleChainStart(
+        { id: ["x", "Slow"] },
+        {},
+        "slow",
+        undefined,
+        [],
+        {},
+        undefined,
+        "Slow",
+      );
       vi.advanceTimersByTime(9 * 60_000 + 59_000);
       expect(handler.openRunCount).toBe(1);
       expect(spans()).toHaveLength(0);
       // The sweep runs every min(timeout / 2, 30 s): one sweep after the 10 minutes ends the run.
       vi.advanceTimersByTime(1_000 + 30_000);
       expect(handler.openRunCount).toBe(0);
-      expect(spans().map((s) => [s.name, s.status, s.attributes["langchain.run.incomplete"], s.attributes["error.type"]])).toEqual([
-        ["invoke_workflow Slow", { code: SpanStatusCode.ERROR, message: "run did not end (timeout)" }, "timeout", "incomplete"],
+      expect(
+        spans().map((s) => [
+          s.name,
+          s.status,
+          s.attributes["langchain.run.incomplete"],
+          s.attributes["error.type"],
+        ]),
+      ).toEqual([
+        [
+          "invoke_workflow Slow",
+          { code: SpanStatusCode.ERROR, message: "run did not end (timeout)" },
+          "timeout",
+          "incomplete",
+        ],
       ]);
     } finally {
       vi.useRealTimers();

@@ -57,7 +57,11 @@ const LINES: Line[] = [
 
 /** Fails (never skips) when the registry cannot be reached: the matrix needs the 3.x packages. */
 async function requireRegistry(): Promise<void> {
-  const registry = await runCommand("npm", ["view", "@opentelemetry/sdk-trace@3.1.1", "version", "--prefer-offline"], repoRoot);
+  const registry = await runCommand(
+    "npm",
+    ["view", "@opentelemetry/sdk-trace@3.1.1", "version", "--prefer-offline"],
+    repoRoot,
+  );
   if (registry.code !== 0 || registry.stdout.trim() !== "3.1.1") {
     throw new Error(
       "install-matrix: the npm registry is unreachable (`npm view @opentelemetry/sdk-trace@3.1.1 version` " +
@@ -140,7 +144,8 @@ function exportedNames(app: string): Promise<Record<string, { esm: string[]; cjs
     names = (async () => {
       await writeFile(join(app, "exports.mjs"), EXPORTS_SCRIPT);
       const result = await runCommand("node", ["exports.mjs"], app, envWithoutOtel());
-      if (result.code !== 0) throw new Error(`loading the package's exports failed: ${result.stderr}`);
+      if (result.code !== 0)
+        throw new Error(`loading the package's exports failed: ${result.stderr}`);
       return JSON.parse(result.stdout) as Record<string, { esm: string[]; cjs: string[] }>;
     })();
     exportsByApp.set(app, names);
@@ -221,8 +226,13 @@ describe("install matrix", () => {
 
     it("setupTelemetry() works out of the box from the entry that exports it: the trace is printed on the embedded default, with no warning", async () => {
       const entries = await exportedNames(app);
-      const withSetup = Object.keys(entries).filter((specifier) => entries[specifier].esm.includes("setupTelemetry"));
-      expect(withSetup, `no entry of the export map exports setupTelemetry: ${JSON.stringify(entries)}`).not.toEqual([]);
+      const withSetup = Object.keys(entries).filter((specifier) =>
+        entries[specifier].esm.includes("setupTelemetry"),
+      );
+      expect(
+        withSetup,
+        `no entry of the export map exports setupTelemetry: ${JSON.stringify(entries)}`,
+      ).not.toEqual([]);
       for (const specifier of withSetup) {
         for (const kind of ["esm", "cjs"] as const) {
           const file = `setup-${specifier.replace(/\W/g, "_")}.${kind === "esm" ? "mjs" : "cjs"}`;
@@ -230,7 +240,9 @@ describe("install matrix", () => {
           const result = await runCommand("node", [file], app, envWithoutOtel());
           // The SDK is bundled, so both lines work without installing anything else.
           expect(result.code, `${file}: ${result.stderr}`).toBe(0);
-          expect(result.stderr, file).toMatch(/trace [0-9a-f]{32}\n└─ invoke_workflow RunnableSequence/);
+          expect(result.stderr, file).toMatch(
+            /trace [0-9a-f]{32}\n└─ invoke_workflow RunnableSequence/,
+          );
           expect(result.stderr, file).not.toMatch(/already registered|warn/i);
         }
       }

@@ -260,14 +260,30 @@ describe("failures", () => {
         throw new IndexOffline("vector index offline");
       }
     }
-    const handler = new OpenTelemetryCallbackHandler({ tracerProvider, loggerProvider, metrics: false });
-    await expect(new FailingRetriever().invoke("where is it", { callbacks: [handler] })).rejects.toThrow("vector index offline");
+    const handler = new OpenTelemetryCallbackHandler({
+      tracerProvider,
+      loggerProvider,
+      metrics: false,
+    });
+    await expect(
+      new FailingRetriever().invoke("where is it", { callbacks: [handler] }),
+    ).rejects.toThrow("vector index offline");
 
     const failed = span("retrieval FailingRetriever");
     expect(spanExporter.getFinishedSpans()).toHaveLength(1);
     expect(failed.status).toEqual({ code: SpanStatusCode.ERROR, message: "vector index offline" });
-    expect(failed.attributes).toEqual({ "gen_ai.operation.name": "retrieval", "gen_ai.data_source.id": "FailingRetriever", "error.type": "IndexOffline" });
-    expect(failed.events.map((e) => [e.name, e.attributes?.["exception.type"], e.attributes?.["exception.message"]])).toEqual([["exception", "IndexOffline", "vector index offline"]]);
+    expect(failed.attributes).toEqual({
+      "gen_ai.operation.name": "retrieval",
+      "gen_ai.data_source.id": "FailingRetriever",
+      "error.type": "IndexOffline",
+    });
+    expect(
+      failed.events.map((e) => [
+        e.name,
+        e.attributes?.["exception.type"],
+        e.attributes?.["exception.message"],
+      ]),
+    ).toEqual([["exception", "IndexOffline", "vector index offline"]]);
 
     expect(records()).toHaveLength(1);
     const [ex] = records(EXCEPTION);
@@ -275,7 +291,12 @@ describe("failures", () => {
     expect(ex.severityText).toBe("ERROR");
     expect(ex.body).toBe("retrieval FailingRetriever failed: IndexOffline: vector index offline");
     const { "exception.stacktrace": stack, ...rest } = ex.attributes;
-    expect(rest).toEqual({ "gen_ai.operation.name": "retrieval", "error.type": "IndexOffline", "exception.type": "IndexOffline", "exception.message": "vector index offline" });
+    expect(rest).toEqual({
+      "gen_ai.operation.name": "retrieval",
+      "error.type": "IndexOffline",
+      "exception.type": "IndexOffline",
+      "exception.message": "vector index offline",
+    });
     expect(stack).toMatch(/^Error: vector index offline\n\s+at /);
     expectOnSpan(ex, failed);
   });

@@ -237,7 +237,15 @@ describe("GenAI histograms", () => {
       baseURL: "https://api.openai.com/v1",
       cache: new InMemoryCache(),
       clock,
-      replies: [{ text: "Hi!", inputTokens: 412, outputTokens: 96, responseModel: "gpt-4o-mini-2024-07-18", latencyMs: 1250 }],
+      replies: [
+        {
+          text: "Hi!",
+          inputTokens: 412,
+          outputTokens: 96,
+          responseModel: "gpt-4o-mini-2024-07-18",
+          latencyMs: 1250,
+        },
+      ],
     });
     expect((await model.invoke("Hello", { callbacks: [handler] })).content).toBe("Hi!");
     // The second call is answered from the cache (the cached message still carries its usage).
@@ -246,8 +254,18 @@ describe("GenAI histograms", () => {
     const metrics = await collect(reader);
     const tokens = metrics.get("gen_ai.client.token.usage")!;
     expect(tokens.dataPoints).toHaveLength(2);
-    expectOneObservation(tokens, { ...CHAT_ATTRS, "gen_ai.token.type": "input" }, 412, TOKEN_BUCKETS);
-    expectOneObservation(tokens, { ...CHAT_ATTRS, "gen_ai.token.type": "output" }, 96, TOKEN_BUCKETS);
+    expectOneObservation(
+      tokens,
+      { ...CHAT_ATTRS, "gen_ai.token.type": "input" },
+      412,
+      TOKEN_BUCKETS,
+    );
+    expectOneObservation(
+      tokens,
+      { ...CHAT_ATTRS, "gen_ai.token.type": "output" },
+      96,
+      TOKEN_BUCKETS,
+    );
     const duration = point(metrics.get("gen_ai.client.operation.duration"), CHAT_ATTRS).value;
     expect(duration.count).toBe(2);
     expect(duration.sum).toBe(1.25);
