@@ -118,3 +118,26 @@ export const ATTR_INPUT = "langchain_otel.input";
 export const ATTR_OUTPUT = "langchain_otel.output";
 /** Prefix of the span/log attribute that carries association property `<key>`. */
 export const ASSOCIATION_ATTRIBUTE_PREFIX = "langchain_otel.association.";
+
+/** Why a run was cancelled, not failed: `aborted` (an abort signal, LangGraph's abort after a `break`) or `consumer_stopped`. */
+export const ATTR_RUN_CANCELLED = "langchain.run.cancelled";
+/** How many documents a retriever returned (recorded with capture off too; no content). */
+export const ATTR_RETRIEVAL_DOCUMENT_COUNT = "langchain.retrieval.document_count";
+/** Model calls an agent made itself (its nearest `invoke_agent` ancestor is that agent). */
+export const ATTR_AGENT_INFERENCE_COUNT = "langchain.agent.inference_count";
+/** Tool calls an agent made itself. */
+export const ATTR_AGENT_TOOL_CALL_COUNT = "langchain.agent.tool_call_count";
+/** A LangGraph task's checkpoint namespace (`node:taskId`, joined with `|` under subgraphs). */
+export const ATTR_LANGGRAPH_CHECKPOINT_NS = "langgraph.checkpoint_ns";
+/** A LangGraph task's id (the last part of its checkpoint namespace). */
+export const ATTR_LANGGRAPH_TASK_ID = "langgraph.task_id";
+/** Index of the `Send` that pushed a LangGraph task (fan-out branches of one step differ here). */
+export const ATTR_LANGGRAPH_SEND_INDEX = "langgraph.send.index";
+/** On an interrupted run's root span and agent record: the node where `interrupt()` stopped it. */
+export const ATTR_LANGGRAPH_INTERRUPT_NODE = "langgraph.interrupt.node";
+/** On the root span of a run started with `new Command({ resume })`. */
+export const ATTR_LANGGRAPH_RESUMED = "langgraph.resumed";
+/** Attribute of the span link from a resumed run's root to the interrupted run's root. */
+export const ATTR_LANGGRAPH_LINK = "langgraph.link";
+/** Value of {@link ATTR_LANGGRAPH_LINK} on that link. */
+export const LINK_RESUMES_INTERRUPTED_RUN = "resumes_interrupted_run";

@@ -72,9 +72,9 @@ describe("npm run demo (examples/demo.ts)", () => {
     );
 
     const lines = result.stderr.split("\n");
-    // The tree: the agent at the root, its model calls (with model, tokens and finish reason) and tools below.
+    // The tree: the agent at the root (with its token totals), its model calls (with model, tokens and finish reason) and tools below.
     const root = lines.findIndex((l) =>
-      new RegExp(`^└─ invoke_agent travel_assistant  ${DURATION}$`).test(l),
+      new RegExp(`^└─ invoke_agent travel_assistant  ${DURATION}  tokens=222 in / 78 out$`).test(l),
     );
     expect(root).toBeGreaterThan(0);
     expect(lines[root - 1]).toMatch(/^trace [0-9a-f]{32}$/);

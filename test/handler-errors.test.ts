@@ -94,7 +94,7 @@ describe("a model that throws", () => {
     expect(handler.openRunCount).toBe(0);
   });
 
-  it("inside a chain: the chat span and the root workflow both fail; the prompt span stays OK", async () => {
+  it("inside a chain: the chat span and the root workflow both fail (the exception event only where it originated); the prompt span stays OK", async () => {
     const { handler, spans } = memoryHandler();
     const chain = ChatPromptTemplate.fromMessages([["human", "hi {x}"]]).pipe(
       new FailingChatModel({ responses: [] }),
@@ -110,11 +110,11 @@ describe("a model that throws", () => {
       ].join("\n"),
     );
     expectFailed(only(spans(), "chat"), "RateLimitError", "429 slow down");
-    expectFailed(
-      only(spans(), "invoke_workflow RunnableSequence"),
-      "RateLimitError",
-      "429 slow down",
-    );
+    // The root failed only because the error propagated: status and error.type, no second exception event.
+    const root = only(spans(), "invoke_workflow RunnableSequence");
+    expect(root.status).toEqual({ code: SpanStatusCode.ERROR, message: "429 slow down" });
+    expect(root.attributes["error.type"]).toBe("RateLimitError");
+    expect(root.events).toEqual([]);
     expect(only(spans(), "ChatPromptTemplate").status.code).toBe(SpanStatusCode.UNSET);
     expect(handler.openRunCount).toBe(0);
   });

@@ -14,6 +14,7 @@ import {
   trace,
   type Attributes,
   type Context,
+  type Link,
   type MeterProvider,
   type Span,
   type Tracer,
@@ -21,7 +22,23 @@ import {
 } from "@opentelemetry/api";
 import type { AnyValueMap } from "@opentelemetry/api-logs";
 import { getAssociationAttributes } from "../annotate/association.js";
-import { describeError, recordFailure, type ErrorInfo } from "../signals/errors.js";
+import { describeError, markFailed, recordFailure, type ErrorInfo } from "../signals/errors.js";
+import { AgentTotals } from "./agent-totals.js";
+import { registerCanceller, type CancelReason } from "./cancellation.js";
+import { isSameFailure, type PendingFailure } from "./failures.js";
+import { InterruptedRuns } from "./interrupts.js";
+import {
+  classifyGraph,
+  isAbort,
+  isAgentEntryNode,
+  isBubbleUp,
+  isInterrupt,
+  isResume,
+  isRouterRun,
+  nodeAttributes,
+  nodeOf,
+  partialOutputOf,
+} from "../langchain/langgraph.js";
 import { LANGCHAIN_RUN_KEY } from "./run-context.js";
 import {
   addRequestParams,
@@ -34,6 +51,7 @@ import {
   runNameOf,
   serverOf,
   usageOf,
+  type Usage,
 } from "../langchain/attributes.js";
 import { boundedJson, boundedText, cutString } from "../util/content.js";
 import {
@@ -57,7 +75,7 @@ import {
   DEFAULT_MAX_CONTENT_LENGTH,
   type OpenTelemetryCallbackHandlerOptions,
 } from "./options.js";
-import { contextOf, RunRegistry, type OperationState, type Run } from "./runs.js";
+import { contextOf, RunRegistry, type OperationState, type Run, type RunKind } from "./runs.js";
 import * as S from "../semconv.js";
 import { PACKAGE_NAME, PACKAGE_VERSION } from "../util/package.js";
 
@@ -65,8 +83,6 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from "../util/package.js";
 export const HANDLER_NAME = "langchain_opentelemetry";
 
 const HIDDEN_TAG = "langsmith:hidden";
-const CREATE_AGENT_INTEGRATION = "langchain_create_agent";
-const LANGGRAPH_INTEGRATION = "langgraph";
 const MAX_CHUNK_INTERVALS = 10_000;
 /** Distinct (operation, provider, models, server, error) combinations kept; cleared when full. */
 const METRIC_ATTRIBUTE_CACHE_SIZE = 512;
@@ -74,10 +90,20 @@ const METRIC_ATTRIBUTE_CACHE_SIZE = 512;
 /** A plain record of LangChain's callback payloads (metadata, extra params). */
 type Rec = Record<string, unknown>;
 
-/** State of a tool run: the agent that called it and the call id, for its metric and record. */
+/** State of a tool run: the call id, for its metric and record. */
 interface ToolState extends OperationState {
-  agentName?: string;
   toolCallId?: string;
+}
+
+/** What a span is opened with. */
+interface OpenSpec {
+  kind: RunKind;
+  name: string;
+  spanKind: SpanKind;
+  attributes: Attributes | undefined;
+  op: OperationState | undefined;
+  node?: string;
+  links?: Link[];
 }
 
 /** State of a model run between start and end (extends the common operation state). */
@@ -91,11 +117,6 @@ interface InferenceState extends OperationState {
   lastChunkAt?: number;
   intervals?: number[];
   streamed?: boolean;
-}
-
-/** LangGraph control flow (`GraphInterrupt`, `ParentCommand`, ...) reaches `handleChainError` but is no failure. */
-function isBubbleUp(err: unknown): boolean {
-  return isRecord(err) && (err as { is_bubble_up?: unknown }).is_bubble_up === true;
 }
 
 /**
@@ -115,6 +136,23 @@ function finiteOr(value: unknown, fallback: number): number {
 
 function seconds(from: number, to: number): number {
   return (to - from) / 1000;
+}
+
+/** The nearest `invoke_agent` run at or above `run` in the run tree. */
+function agentOf(run: Run | undefined): Run | undefined {
+  for (let r = run; r !== undefined; r = r.parent) if (r.kind === "agent") return r;
+  return undefined;
+}
+
+/** The top of `run`'s run tree as far as this handler saw it. */
+function rootOf(run: Run): Run {
+  let r = run;
+  while (r.parent !== undefined) r = r.parent;
+  return r;
+}
+
+function isGraphKind(kind: RunKind): boolean {
+  return kind === "agent" || kind === "workflow" || kind === "graph";
 }
 
 /**
@@ -148,6 +186,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   private readonly showHidden: boolean;
   private readonly metricMetadataKeys: readonly string[];
   private readonly metricAttributeCache = new Map<string, Attributes>();
+  /** Interrupted roots by thread id, for the span link of their resume. */
+  private readonly interrupted = new InterruptedRuns();
 
   constructor(options: OpenTelemetryCallbackHandlerOptions = {}) {
     super();
@@ -178,6 +218,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         options.logMinSeverity ?? SeverityNumber.INFO,
         this.maxContent,
       );
+    registerCanceller(this, (runId, reason) => this.cancelSubtree(runId, reason));
     this.runs = new RunRegistry(
       Math.max(0, finiteOr(options.runTimeoutMs, 600_000)),
       Math.max(1, finiteOr(options.maxOpenRuns, 10_000)),
@@ -242,12 +283,10 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   private open(
     runId: string,
     parentRunId: string | undefined,
-    name: string,
-    spanKind: SpanKind,
-    attributes: Attributes | undefined,
-    op: OperationState | undefined,
-  ): Run | undefined {
-    const parent = parentRunId === undefined ? undefined : this.runs.get(parentRunId);
+    spec: OpenSpec,
+    parent = parentRunId === undefined ? undefined : this.runs.get(parentRunId),
+  ): Run {
+    let attributes = spec.attributes;
     // Annotated code (traceTask & co.) running inside the parent run marked the active context
     // with that run's id: its span, opened inside the run, is the closer parent.
     const active = context.active();
@@ -265,8 +304,15 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       if (attributes === undefined) attributes = { ...assoc };
       else for (const key in assoc) if (!(key in attributes)) attributes[key] = assoc[key];
     }
-    const span = this.tracer.startSpan(name, { kind: spanKind, attributes }, parentCtx);
+    const span = this.tracer.startSpan(
+      spec.name,
+      { kind: spec.spanKind, attributes, links: spec.links },
+      parentCtx,
+    );
     const run: Run = {
+      kind: spec.kind,
+      parent,
+      node: spec.node,
       span,
       target: undefined,
       parentCtx,
@@ -274,15 +320,19 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       start: performance.now(),
       isRoot: parentRunId === undefined,
       assoc,
-      op,
+      op: spec.op,
     };
     this.runs.add(runId, run);
     return run;
   }
 
   /** A hidden LangGraph run: no span; its children attach to the nearest recorded ancestor. */
-  private alias(runId: string, parentRunId: string | undefined): void {
-    const parent = parentRunId === undefined ? undefined : this.runs.get(parentRunId);
+  private alias(
+    runId: string,
+    parentRunId: string | undefined,
+    metadata: Rec | undefined,
+    parent = parentRunId === undefined ? undefined : this.runs.get(parentRunId),
+  ): void {
     const target =
       parent === undefined ? undefined : parent.span === undefined ? parent.target : parent;
     const parentCtx =
@@ -293,6 +343,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
           : contextOf(parent);
     const assoc = parent === undefined ? getAssociationAttributes(parentCtx) : parent.assoc;
     this.runs.add(runId, {
+      kind: "hidden",
+      parent,
+      node: nodeOf(metadata),
       span: undefined,
       target,
       parentCtx,
@@ -306,6 +359,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
 
   /** Ends a run that never ended (timeout, cap, shutdown). */
   private expire(run: Run, reason: string): void {
+    this.settlePending(run, undefined, undefined);
     const span = run.span;
     if (span === undefined) return;
     span.setAttribute(S.ATTR_RUN_INCOMPLETE, reason);
@@ -314,12 +368,57 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     span.end();
   }
 
-  /** Marks a failed run's span (error.type, status, exception event), ends it, and returns the error's description. */
-  private failAndEnd(span: Span, raw: unknown): ErrorInfo {
-    const err = describeError(raw);
-    recordFailure(span, err);
+  /**
+   * Marks a failed run's span and ends it. Where the error originated: `error.type`, status and an
+   * exception event; where it only propagated (a descendant failed with it): `error.type` and
+   * status. Returns the error's description and, at the origin, the exception record to build.
+   */
+  private failAndEnd(
+    run: Run,
+    span: Span,
+    raw: unknown,
+  ): { info: ErrorInfo; passedOn: PendingFailure | undefined } {
+    const info = describeError(raw);
+    const passedOn = this.settlePending(run, raw, info);
+    if (passedOn === undefined) recordFailure(span, info);
+    else markFailed(span, info);
     span.end();
-    return err;
+    return { info, passedOn };
+  }
+
+  /**
+   * Decides the fate of the failures waiting on `run` as it ends: the one it fails with (same
+   * error) is returned, to be passed further up; every other one was recovered from (WARN).
+   */
+  private settlePending(
+    run: Run,
+    raw: unknown,
+    info: ErrorInfo | undefined,
+  ): PendingFailure | undefined {
+    const pending = run.pending;
+    if (pending === undefined) return undefined;
+    run.pending = undefined;
+    let passedOn: PendingFailure | undefined;
+    for (const p of pending) {
+      if (passedOn === undefined && info !== undefined && isSameFailure(p, raw, info)) passedOn = p;
+      else this.emitPending(p, SeverityNumber.WARN);
+    }
+    return passedOn;
+  }
+
+  /**
+   * Hands a failure on to the parent of `run` (whose outcome decides its severity), or emits it:
+   * ERROR at a root (the application saw the error), WARN when the parent already ended or is not
+   * known to this handler.
+   */
+  private passUp(run: Run, failure: PendingFailure): void {
+    const parent = run.parent;
+    if (parent !== undefined && !parent.ended) (parent.pending ??= []).push(failure);
+    else this.emitPending(failure, run.isRoot ? SeverityNumber.ERROR : SeverityNumber.WARN);
+  }
+
+  private emitPending(p: PendingFailure, severity: SeverityNumber): void {
+    this.genAiLogs?.emit(S.EVENT_OPERATION_EXCEPTION, severity, p.body, p.attributes, p.ctx);
   }
 
   private content(value: unknown): string {
@@ -354,10 +453,26 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       run = this.runs.take(runId);
       const span = run?.span;
       if (span !== undefined) finish.call(this, run!, span, arg, extra);
+      else if (run?.pending !== undefined)
+        this.aliasEnded(
+          run,
+          where === "handleChainError" ? arg : undefined,
+          where === "handleChainError",
+        );
     } catch (e) {
       this.internalError(where, e);
       endIfOpen(run);
     }
+  }
+
+  /** A hidden run has no span, but failures may wait on it: it passes on the one it fails with. */
+  private aliasEnded(run: Run, err: unknown, failed: boolean): void {
+    if (failed && (isBubbleUp(err) || isAbort(err, describeError(err).type, false)))
+      return void this.settlePending(run, undefined, undefined);
+    const passedOn = failed
+      ? this.settlePending(run, err, describeError(err))
+      : this.settlePending(run, undefined, undefined);
+    if (passedOn !== undefined) this.passUp(run, passedOn);
   }
 
   // ---------------------------------------------------------------- chains, agents, workflows
@@ -373,87 +488,148 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runName?: string,
   ): void {
     try {
+      const parent = parentRunId === undefined ? undefined : this.runs.get(parentRunId);
       if (!this.showHidden && tags !== undefined && tags.includes(HIDDEN_TAG))
-        return this.alias(runId, parentRunId);
+        return this.alias(runId, parentRunId, metadata, parent);
       const name = runNameOf(chain, runName, "chain");
-      const node = metadata?.langgraph_node;
-      let spanName = name;
-      let attributes: Attributes | undefined;
-      let op: OperationState | undefined;
-      if (this.isAgent(chain, inputs, metadata, node, name)) {
-        // A graph run inside another graph's node inherits the outer agent's lc_agent_name: there
-        // the run's own name is the agent's.
-        const agentName =
-          node === undefined &&
-          typeof metadata?.lc_agent_name === "string" &&
-          metadata.lc_agent_name
-            ? identifier(metadata.lc_agent_name)
-            : name;
-        spanName = `${S.OP_INVOKE_AGENT} ${agentName}`;
-        attributes = {
-          [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_INVOKE_AGENT,
-          [S.ATTR_GEN_AI_AGENT_NAME]: agentName,
-        };
-        op = {
-          operation: S.OP_INVOKE_AGENT,
-          name: agentName,
-          conversationId: conversationId(metadata),
-        };
-        op.metricAttrs = this.metricAttributes(metadata);
-        if (op.conversationId) attributes[S.ATTR_GEN_AI_CONVERSATION_ID] = op.conversationId;
-        if (this.captureContent) this.captureAgentInput(attributes, op, inputs);
-      } else if (parentRunId === undefined) {
-        spanName = `${S.OP_INVOKE_WORKFLOW} ${name}`;
-        attributes = {
-          [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_INVOKE_WORKFLOW,
-          [S.ATTR_GEN_AI_WORKFLOW_NAME]: name,
-        };
-        const conv = conversationId(metadata);
-        if (conv) attributes[S.ATTR_GEN_AI_CONVERSATION_ID] = conv;
+      // A conditional edge's routing function: LangGraph plumbing, hidden like `__start__`.
+      if (!this.showHidden && parent?.kind === "node" && isRouterRun(name, metadata, parent.node))
+        return this.alias(runId, parentRunId, metadata, parent);
+      const node = nodeOf(metadata);
+      if (parent?.kind === "graph" && node !== undefined && node === name && node !== "__start__")
+        this.decideGraph(parent, isAgentEntryNode(node));
+      if (node !== undefined && node === name) {
+        const attributes = nodeAttributes(node, metadata!);
         if (this.captureContent) attributes[S.ATTR_CHAIN_INPUTS] = this.content(inputs);
-      } else {
-        if (node !== undefined && node === name) {
-          attributes = { [S.ATTR_LANGGRAPH_NODE]: identifier(String(node)) };
-          if (typeof metadata?.langgraph_step === "number")
-            attributes[S.ATTR_LANGGRAPH_STEP] = metadata.langgraph_step;
-        }
-        if (this.captureContent) (attributes ??= {})[S.ATTR_CHAIN_INPUTS] = this.content(inputs);
+        this.open(
+          runId,
+          parentRunId,
+          { kind: "node", name, spanKind: SpanKind.INTERNAL, attributes, op: undefined, node },
+          parent,
+        );
+        return;
       }
-      this.open(runId, parentRunId, spanName, SpanKind.INTERNAL, attributes, op);
+      const graph = classifyGraph(chain, inputs, metadata, name, agentOf(parent)?.op?.name);
+      if (graph !== undefined || parentRunId === undefined)
+        this.startGraph(
+          runId,
+          parentRunId,
+          parent,
+          graph?.kind ?? "workflow",
+          graph?.name ?? name,
+          inputs,
+          metadata,
+        );
+      else {
+        const attributes: Attributes | undefined = this.captureContent
+          ? { [S.ATTR_CHAIN_INPUTS]: this.content(inputs) }
+          : undefined;
+        this.open(
+          runId,
+          parentRunId,
+          { kind: "chain", name, spanKind: SpanKind.INTERNAL, attributes, op: undefined, node },
+          parent,
+        );
+      }
     } catch (e) {
       this.internalError("handleChainStart", e);
     }
   }
 
   /**
-   * `createAgent` graphs carry `ls_integration: "langchain_create_agent"` in their metadata, which
-   * their children inherit: the agent is the run that has it without being a graph node itself.
-   * LangGraph sets `ls_integration: "langgraph"` on EVERY compiled graph, so a plain StateGraph
-   * (a workflow) is told from a `createReactAgent` graph by its input: an agent graph runs over
-   * `messages`. The legacy `AgentExecutor` is recognised by its class.
+   * An agent, a workflow, or a graph to be decided at its first node (`graph`: opened under the
+   * workflow name, renamed if it turns out to be an agent). A resume (`Command({ resume })`) links
+   * to the interrupted run of its thread, when this handler saw that one.
    */
-  private isAgent(
-    chain: unknown,
+  private startGraph(
+    runId: string,
+    parentRunId: string | undefined,
+    parent: Run | undefined,
+    kind: "agent" | "workflow" | "graph",
+    name: string,
     inputs: unknown,
     metadata: Rec | undefined,
-    node: unknown,
-    name: string,
-  ): boolean {
-    // The graph run itself, not one of its nodes. Nodes carry `langgraph_node` = their own name; a
-    // graph invoked inside another graph's node (an agent used as a tool) inherits that node's
-    // `langgraph_node` but runs under its own name.
-    if (
-      metadata !== undefined &&
-      (node === undefined || (node !== name && isCompiledGraph(chain)))
-    ) {
-      const integration = metadata.ls_integration;
-      if (integration === CREATE_AGENT_INTEGRATION) return true;
-      if (integration === LANGGRAPH_INTEGRATION)
-        return isRecord(inputs) && Array.isArray(inputs.messages);
+  ): void {
+    const conv = conversationId(metadata);
+    const op: OperationState = {
+      operation: kind === "agent" ? S.OP_INVOKE_AGENT : S.OP_INVOKE_WORKFLOW,
+      name,
+      conversationId: conv,
+    };
+    op.metricAttrs = this.metricAttributes(metadata);
+    const attributes: Attributes = {};
+    if (kind === "agent") {
+      attributes[S.ATTR_GEN_AI_OPERATION_NAME] = S.OP_INVOKE_AGENT;
+      attributes[S.ATTR_GEN_AI_AGENT_NAME] = name;
+    } else if (kind === "workflow") {
+      attributes[S.ATTR_GEN_AI_OPERATION_NAME] = S.OP_INVOKE_WORKFLOW;
+      attributes[S.ATTR_GEN_AI_WORKFLOW_NAME] = name;
     }
-    if (isRecord(chain) && Array.isArray(chain.id))
-      return chain.id[chain.id.length - 1] === "AgentExecutor";
-    return false;
+    if (conv) attributes[S.ATTR_GEN_AI_CONVERSATION_ID] = conv;
+    let links: Link[] | undefined;
+    if (isResume(inputs)) {
+      attributes[S.ATTR_LANGGRAPH_RESUMED] = true;
+      const interrupted =
+        parentRunId === undefined && conv ? this.interrupted.take(conv) : undefined;
+      if (interrupted)
+        links = [
+          {
+            context: interrupted,
+            attributes: { [S.ATTR_LANGGRAPH_LINK]: S.LINK_RESUMES_INTERRUPTED_RUN },
+          },
+        ];
+    }
+    if (this.captureContent) {
+      if (kind === "agent") this.captureAgentInput(attributes, op, inputs);
+      else if (kind === "workflow") attributes[S.ATTR_CHAIN_INPUTS] = this.content(inputs);
+    }
+    const spanName = `${kind === "agent" ? S.OP_INVOKE_AGENT : S.OP_INVOKE_WORKFLOW} ${name}`;
+    const run = this.open(
+      runId,
+      parentRunId,
+      {
+        kind,
+        name: spanName,
+        spanKind: SpanKind.INTERNAL,
+        attributes,
+        op,
+        node: nodeOf(metadata),
+        links,
+      },
+      parent,
+    );
+    if (kind === "agent") run.totals = new AgentTotals();
+    else if (kind === "graph" && this.captureContent) run.inputs = inputs;
+  }
+
+  private writeTotals(run: Run, span: Span): void {
+    if (run.totals === undefined) return;
+    const totals: Attributes = {};
+    run.totals.write(totals);
+    span.setAttributes(totals);
+  }
+
+  /** A graph of kind `graph` becomes an agent (renamed) or a workflow, once its first node tells. */
+  private decideGraph(run: Run, agent: boolean): void {
+    const span = run.span!;
+    const op = run.op!;
+    const attributes: Attributes = {};
+    if (agent) {
+      run.kind = "agent";
+      run.totals = new AgentTotals();
+      op.operation = S.OP_INVOKE_AGENT;
+      span.updateName(`${S.OP_INVOKE_AGENT} ${op.name}`);
+      attributes[S.ATTR_GEN_AI_OPERATION_NAME] = S.OP_INVOKE_AGENT;
+      attributes[S.ATTR_GEN_AI_AGENT_NAME] = op.name;
+      if (this.captureContent) this.captureAgentInput(attributes, op, run.inputs);
+    } else {
+      run.kind = "workflow";
+      attributes[S.ATTR_GEN_AI_OPERATION_NAME] = S.OP_INVOKE_WORKFLOW;
+      attributes[S.ATTR_GEN_AI_WORKFLOW_NAME] = op.name;
+      if (this.captureContent) attributes[S.ATTR_CHAIN_INPUTS] = this.content(run.inputs);
+    }
+    run.inputs = undefined;
+    span.setAttributes(attributes);
   }
 
   private captureAgentInput(attributes: Attributes, op: OperationState, inputs: unknown): void {
@@ -473,10 +649,14 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   private chainEnded(run: Run, span: Span, outputs: unknown): void {
+    if (run.kind === "graph") this.decideGraph(run, false);
+    this.settlePending(run, undefined, undefined);
     const op = run.op;
     if (this.captureContent) {
       const messages =
-        op && isRecord(outputs) && Array.isArray(outputs.messages) ? outputs.messages : undefined;
+        run.kind === "agent" && isRecord(outputs) && Array.isArray(outputs.messages)
+          ? outputs.messages
+          : undefined;
       if (messages)
         span.setAttribute(
           S.ATTR_GEN_AI_OUTPUT_MESSAGES,
@@ -484,8 +664,14 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         );
       else span.setAttribute(S.ATTR_CHAIN_OUTPUTS, this.content(outputs));
     }
+    if (run.interruptNode !== undefined) {
+      span.setAttribute(S.ATTR_LANGGRAPH_INTERRUPT_NODE, run.interruptNode);
+      if (run.isRoot && op?.conversationId)
+        this.interrupted.remember(op.conversationId, span.spanContext());
+    }
+    this.writeTotals(run, span);
     span.end();
-    if (op !== undefined) this.finishOperation(run, span, undefined);
+    if (run.kind === "agent" && op !== undefined) this.finishOperation(run, span, undefined);
   }
 
   override handleChainError(err: unknown, runId: string): void {
@@ -493,15 +679,45 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   private chainFailed(run: Run, span: Span, err: unknown): void {
-    if (isBubbleUp(err)) {
-      // An interrupt or a command for the parent graph: control flow, the graph goes on.
-      span.setAttribute(S.ATTR_CONTROL_FLOW, describeError(err).type);
-      span.end();
+    if (run.kind === "graph") this.decideGraph(run, false);
+    if (this.endedByControlFlow(run, span, err)) {
+      if (run.kind === "agent") this.finishOperation(run, span, undefined);
       return;
     }
-    const info = this.failAndEnd(span, err);
-    if (run.op !== undefined) this.finishOperation(run, span, info);
-    else this.emitException(run, span, info, undefined);
+    if (this.cancelledBy(run, span, err)) return;
+    this.writeTotals(run, span);
+    const { info, passedOn } = this.failAndEnd(run, span, err);
+    if (run.kind === "agent" && run.op !== undefined) this.finishOperation(run, span, info);
+    this.passUp(
+      run,
+      passedOn ??
+        this.pendingFailure(
+          run,
+          span,
+          err,
+          info,
+          run.op ? { [S.ATTR_GEN_AI_OPERATION_NAME]: run.op.operation } : undefined,
+        ),
+    );
+  }
+
+  /**
+   * LangGraph control flow (an interrupt, a command for the parent graph): the run ends normally
+   * with `langchain.control_flow`; an interrupt is remembered on the root, with its node.
+   */
+  private endedByControlFlow(run: Run, span: Span, err: unknown): boolean {
+    if (!isBubbleUp(err)) return false;
+    const type = describeError(err).type;
+    span.setAttribute(S.ATTR_CONTROL_FLOW, type);
+    if (isInterrupt(err, type)) {
+      const root = rootOf(run);
+      root.interruptNode ??= run.node ?? "unknown";
+      if (run.op !== undefined) run.op.interrupted = true;
+    }
+    this.settlePending(run, undefined, undefined);
+    this.writeTotals(run, span);
+    span.end();
+    return true;
   }
 
   // ---------------------------------------------------------------- models
@@ -592,6 +808,10 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const conv = conversationId(metadata);
     if (conv) attributes[S.ATTR_GEN_AI_CONVERSATION_ID] = op.conversationId = conv;
     op.metricAttrs = this.metricAttributes(metadata);
+    const parent = parentRunId === undefined ? undefined : this.runs.get(parentRunId);
+    const agent = agentOf(parent);
+    op.agentName = agent?.op?.name ?? fallbackAgentName(metadata);
+    if (agent?.totals !== undefined) agent.totals.inferences++;
     if (this.captureContent) {
       if (chat) {
         const { system, input: history } = splitInput(input);
@@ -614,10 +834,15 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     this.open(
       runId,
       parentRunId,
-      model ? `${operation} ${model}` : operation,
-      SpanKind.CLIENT,
-      attributes,
-      op,
+      {
+        kind: "model",
+        name: model ? `${operation} ${model}` : operation,
+        spanKind: SpanKind.CLIENT,
+        attributes,
+        op,
+        node: nodeOf(metadata),
+      },
+      parent,
     );
   }
 
@@ -704,6 +929,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     // A cache hit made no provider call: its usage is not spent again.
     const inputTokens = cached ? undefined : usage?.input;
     const outputTokens = cached ? undefined : usage?.output;
+    if (!cached) this.addToAgent(run, usage);
     if (this.genAiMetrics !== undefined) {
       this.genAiMetrics.recordInference({
         attributes: attrs,
@@ -813,12 +1039,19 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     return a;
   }
 
+  /** A model call's usage counts for the agent it belongs to, while that agent is open. */
+  private addToAgent(run: Run, usage: Usage | undefined): void {
+    const agent = agentOf(run.parent);
+    if (agent !== undefined && !agent.ended) agent.totals?.addUsage(usage);
+  }
+
   override handleLLMError(err: unknown, runId: string): void {
     this.finishRun("handleLLMError", runId, err, this.modelFailed);
   }
 
   private modelFailed(run: Run, span: Span, err: unknown): void {
-    const info = this.failAndEnd(span, err);
+    if (this.cancelledBy(run, span, err)) return;
+    const { info, passedOn } = this.failAndEnd(run, span, err);
     const op = run.op as InferenceState;
     const durationS = seconds(run.start, performance.now());
     const attrs = this.inferenceMetricAttributes(op, undefined, info.type);
@@ -846,7 +1079,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         content,
       );
     }
-    this.emitException(run, span, info, attrs);
+    this.passUp(run, passedOn ?? this.pendingFailure(run, span, err, info, attrs));
   }
 
   // ---------------------------------------------------------------- tools
@@ -878,9 +1111,12 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         name,
         conversationId: conversationId(metadata),
       };
-      // createAgent's metadata (inherited by its tool runs) names the agent that called the tool.
-      if (typeof metadata?.lc_agent_name === "string" && metadata.lc_agent_name)
-        op.agentName = identifier(metadata.lc_agent_name);
+      // The agent that called the tool is its nearest invoke_agent run; inherited metadata
+      // (which names the OUTER agent inside a nested one) only when the handler saw no agent.
+      const parent = parentRunId === undefined ? undefined : this.runs.get(parentRunId);
+      const agent = agentOf(parent);
+      op.agentName = agent?.op?.name ?? fallbackAgentName(metadata);
+      if (agent?.totals !== undefined) agent.totals.tools++;
       if (typeof toolCallId === "string" && toolCallId) op.toolCallId = identifier(toolCallId);
       op.metricAttrs = this.metricAttributes(metadata);
       if (op.conversationId) attributes[S.ATTR_GEN_AI_CONVERSATION_ID] = op.conversationId;
@@ -891,10 +1127,15 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       this.open(
         runId,
         parentRunId,
-        `${S.OP_EXECUTE_TOOL} ${name}`,
-        SpanKind.INTERNAL,
-        attributes,
-        op,
+        {
+          kind: "tool",
+          name: `${S.OP_EXECUTE_TOOL} ${name}`,
+          spanKind: SpanKind.INTERNAL,
+          attributes,
+          op,
+          node: nodeOf(metadata),
+        },
+        parent,
       );
     } catch (e) {
       this.internalError("handleToolStart", e);
@@ -906,6 +1147,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   private toolEnded(run: Run, span: Span, output: unknown): void {
+    this.settlePending(run, undefined, undefined);
     let result: unknown;
     if (this.captureContent) {
       // Agents pass a ToolMessage: its content is the result.
@@ -924,14 +1166,15 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   private toolFailed(run: Run, span: Span, err: unknown): void {
-    const info = this.failAndEnd(span, err);
+    // interrupt() inside a tool reaches the tool's error callback first.
+    if (this.endedByControlFlow(run, span, err)) return this.finishOperation(run, span, undefined);
+    if (this.cancelledBy(run, span, err)) return;
+    const { info, passedOn } = this.failAndEnd(run, span, err);
     this.finishOperation(run, span, info);
+    this.passUp(run, passedOn ?? this.pendingFailure(run, span, err, info, undefined));
   }
 
-  /**
-   * Duration metric and details record of a tool or agent run (with `error.type` when it
-   * failed), plus the exception record of a failure.
-   */
+  /** Duration metric and details record of a tool or agent run (with `error.type` when it failed). */
   private finishOperation(
     run: Run,
     span: Span,
@@ -941,10 +1184,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const op = run.op as ToolState | undefined;
     if (op === undefined) return;
     const durationS = seconds(run.start, performance.now());
+    const attrs = this.operationMetricAttributes(op, error?.type);
     const isTool = op.operation === S.OP_EXECUTE_TOOL;
-    const attrs = isTool
-      ? toolMetricAttributes(op.name, "function", op.agentName, error?.type, op.metricAttrs)
-      : agentMetricAttributes(op.name, error?.type, op.metricAttrs);
     if (this.genAiMetrics !== undefined) {
       if (isTool) this.genAiMetrics.recordTool(durationS, attrs);
       else this.genAiMetrics.recordAgent(durationS, attrs);
@@ -958,6 +1199,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     if (this.genAiLogs !== undefined && this.genAiLogs.wants(severity)) {
       const logAttrs = this.detailsAttributes(run, op, attrs, durationS, undefined);
       if (op.toolCallId) logAttrs[S.ATTR_GEN_AI_TOOL_CALL_ID] = op.toolCallId;
+      if (run.totals !== undefined) run.totals.write(logAttrs as Attributes);
+      if (run.interruptNode !== undefined)
+        logAttrs[S.ATTR_LANGGRAPH_INTERRUPT_NODE] = run.interruptNode;
       let content: Record<string, unknown> | undefined;
       if (this.captureContent) {
         content = {};
@@ -969,45 +1213,203 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       this.genAiLogs.emit(
         S.EVENT_OPERATION_DETAILS,
         severity,
-        operationBody(op.operation, op.name, durationS, error?.type),
+        this.operationLine(run, op, durationS, error?.type),
         logAttrs,
         contextOf(run),
         content,
       );
     }
-    if (error)
-      this.emitException(run, span, error, {
-        [S.ATTR_GEN_AI_OPERATION_NAME]: op.operation,
-        ...attrs,
-      });
   }
 
-  /** `gen_ai.client.operation.exception`: WARN, or ERROR when the failed run is a root. */
-  private emitException(
+  private operationMetricAttributes(op: OperationState, errorType: string | undefined): Attributes {
+    return op.operation === S.OP_EXECUTE_TOOL
+      ? toolMetricAttributes(op.name, "function", op.agentName, errorType, op.metricAttrs)
+      : agentMetricAttributes(op.name, errorType, op.metricAttrs);
+  }
+
+  /** The body of a tool or agent details record: `invoke_agent support: 3.20 s, 2 model calls, failed: TimeoutError`. */
+  private operationLine(
+    run: Run,
+    op: OperationState,
+    durationS: number,
+    errorType: string | undefined,
+    cancelled?: CancelReason,
+  ): string {
+    let line = operationBody(op.operation, op.name, durationS, undefined);
+    const summary = run.totals?.summary();
+    if (summary) line += `, ${summary}`;
+    if (errorType) line += `, failed: ${errorType}`;
+    else if (cancelled) line += `, cancelled: ${cancelled}`;
+    else if (run.interruptNode !== undefined) line += `, interrupted at ${run.interruptNode}`;
+    else if (op.interrupted) line += ", interrupted";
+    return line;
+  }
+
+  /**
+   * The `gen_ai.client.operation.exception` record of a failure where it originated: the failed
+   * operation's attributes, conversation id, agent name, error and exception attributes. Emitted
+   * once its fate is known (see {@link passUp}).
+   */
+  private pendingFailure(
     run: Run,
     span: Span,
+    raw: unknown,
     error: ErrorInfo,
     attrs: Attributes | undefined,
-  ): void {
-    if (this.genAiLogs === undefined) return;
-    const severity = run.isRoot ? SeverityNumber.ERROR : SeverityNumber.WARN;
-    if (!this.genAiLogs.wants(severity)) return;
+  ): PendingFailure {
     const base: AnyValueMap = { ...(attrs ?? {}), ...(run.assoc as AnyValueMap | undefined) };
+    const op = run.op;
+    if (op !== undefined) {
+      base[S.ATTR_GEN_AI_OPERATION_NAME] = op.operation;
+      if (op.operation === S.OP_EXECUTE_TOOL) base[S.ATTR_GEN_AI_TOOL_NAME] = op.name;
+      if (op.conversationId) base[S.ATTR_GEN_AI_CONVERSATION_ID] = op.conversationId;
+    }
+    const agentName =
+      op?.operation === S.OP_INVOKE_AGENT
+        ? op.name
+        : (op?.agentName ?? agentOf(run.parent)?.op?.name);
+    if (agentName) base[S.ATTR_GEN_AI_AGENT_NAME] = agentName;
+    if (base[S.ATTR_GEN_AI_CONVERSATION_ID] === undefined) {
+      const conv = conversationOf(run);
+      if (conv) base[S.ATTR_GEN_AI_CONVERSATION_ID] = conv;
+    }
     base[S.ATTR_ERROR_TYPE] = error.type;
     // A run without operation data (a workflow or plain chain) is named after its span.
     const spanName = (span as { name?: unknown }).name;
-    const label = run.op
-      ? `${run.op.operation} ${run.op.name}`
+    const label = op
+      ? `${op.operation} ${op.name}`
       : typeof spanName === "string" && spanName
         ? spanName
         : "run";
-    const body = `${label} failed: ${error.type}: ${cutString(error.message, 512)}`;
-    const logAttrs = exceptionAttributes(base, {
-      type: error.type,
-      message: cutString(error.message, 4096),
-      stack: error.stack ? cutString(error.stack, 8192) : undefined,
+    return {
+      raw,
+      info: error,
+      ctx: contextOf(run),
+      body: `${label} failed: ${error.type}: ${cutString(error.message, 512)}`,
+      attributes: exceptionAttributes(base, {
+        type: error.type,
+        message: cutString(error.message, 4096),
+        stack: error.stack ? cutString(error.stack, 8192) : undefined,
+      }),
+    };
+  }
+
+  // ---------------------------------------------------------------- cancellation
+
+  /** A run that failed because it was aborted ends as cancelled, not failed. */
+  private cancelledBy(run: Run, span: Span, err: unknown): boolean {
+    if (!isAbort(err, describeError(err).type, isGraphKind(run.kind))) return false;
+    this.endCancelled(run, span, "aborted", err);
+    return true;
+  }
+
+  /** What `endRunAsCancelled` (cancellation.ts) calls: the run and its open descendants, children first. */
+  private cancelSubtree(runId: string, reason: CancelReason): number {
+    try {
+      const runs = this.runs.takeSubtree(runId);
+      for (const run of runs) {
+        try {
+          if (run.span !== undefined) this.endCancelled(run, run.span, reason, undefined);
+          else this.settlePending(run, undefined, undefined);
+        } catch (e) {
+          this.internalError("endRunAsCancelled", e);
+          endIfOpen(run);
+        }
+      }
+      return runs.length;
+    } catch (e) {
+      this.internalError("endRunAsCancelled", e);
+      return 0;
+    }
+  }
+
+  /**
+   * Cancelled: status UNSET, `langchain.run.cancelled`, what was measured so far (a model's stream
+   * flag, time to first chunk, partial usage), an INFO details record; no duration points (the
+   * operation did not complete), no exception record.
+   */
+  private endCancelled(run: Run, span: Span, reason: CancelReason, err: unknown): void {
+    if (run.kind === "graph") this.decideGraph(run, false);
+    this.settlePending(run, undefined, undefined);
+    span.setAttribute(S.ATTR_RUN_CANCELLED, reason);
+    const op = run.op;
+    if (run.kind === "model" && op !== undefined)
+      return this.modelCancelled(run, span, op as InferenceState, reason, err);
+    this.writeTotals(run, span);
+    span.end();
+    if (
+      op === undefined ||
+      run.kind === "workflow" ||
+      this.genAiLogs === undefined ||
+      !this.genAiLogs.wants(SeverityNumber.INFO)
+    )
+      return;
+    const durationS = seconds(run.start, performance.now());
+    const logAttrs = this.detailsAttributes(
+      run,
+      op,
+      this.operationMetricAttributes(op, undefined),
+      durationS,
+      undefined,
+    );
+    logAttrs[S.ATTR_RUN_CANCELLED] = reason;
+    if (run.totals !== undefined) run.totals.write(logAttrs as Attributes);
+    this.genAiLogs.emit(
+      S.EVENT_OPERATION_DETAILS,
+      SeverityNumber.INFO,
+      this.operationLine(run, op, durationS, undefined, reason),
+      logAttrs,
+      contextOf(run),
+    );
+  }
+
+  private modelCancelled(
+    run: Run,
+    span: Span,
+    op: InferenceState,
+    reason: CancelReason,
+    err: unknown,
+  ): void {
+    const partial = partialOutputOf(err);
+    const usage = isRecord(partial)
+      ? usageOf({ generations: [[{ message: partial }]] })
+      : undefined;
+    const ended: Attributes = { [S.ATTR_RUN_CANCELLED]: reason };
+    if (usage?.input !== undefined) ended[S.ATTR_GEN_AI_USAGE_INPUT_TOKENS] = usage.input;
+    if (usage?.output !== undefined) ended[S.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = usage.output;
+    const ttfc =
+      op.streamed && op.firstChunkAt !== undefined
+        ? seconds(run.start, op.firstChunkAt)
+        : undefined;
+    if (op.streamed) ended[S.ATTR_GEN_AI_REQUEST_STREAM] = true;
+    if (ttfc !== undefined) ended[S.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = ttfc;
+    span.setAttributes(ended);
+    span.end();
+    this.addToAgent(run, usage);
+    const durationS = seconds(run.start, performance.now());
+    const attrs = this.inferenceMetricAttributes(op, undefined, undefined);
+    this.genAiMetrics?.recordTokensAndFirstChunk({
+      attributes: attrs,
+      inputTokens: usage?.input,
+      outputTokens: usage?.output,
+      timeToFirstChunkS: ttfc,
     });
-    this.genAiLogs.emit(S.EVENT_OPERATION_EXCEPTION, severity, body, logAttrs, contextOf(run));
+    if (this.genAiLogs !== undefined && this.genAiLogs.wants(SeverityNumber.INFO)) {
+      const logAttrs = this.detailsAttributes(run, op, attrs, durationS, op.requestParams);
+      for (const key in ended) logAttrs[key] = ended[key];
+      const tokens =
+        usage?.input !== undefined || usage?.output !== undefined
+          ? `${usage.input ?? 0} in / ${usage.output ?? 0} out tokens, `
+          : "";
+      const body = `${op.operation} ${op.requestModel ?? op.name}: ${tokens}${durationS.toFixed(2)} s, cancelled: ${reason}`;
+      this.genAiLogs.emit(
+        S.EVENT_INFERENCE_DETAILS,
+        SeverityNumber.INFO,
+        body,
+        logAttrs,
+        contextOf(run),
+      );
+    }
   }
 
   // ---------------------------------------------------------------- retrievers
@@ -1018,7 +1420,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runId: string,
     parentRunId?: string,
     _tags?: string[],
-    _metadata?: Record<string, unknown>,
+    metadata?: Record<string, unknown>,
     name?: string,
   ): void {
     try {
@@ -1027,15 +1429,28 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_RETRIEVAL,
         [S.ATTR_GEN_AI_DATA_SOURCE_ID]: source,
       };
+      const op: OperationState = {
+        operation: S.OP_RETRIEVAL,
+        name: source,
+        conversationId: conversationId(metadata),
+      };
+      const parent = parentRunId === undefined ? undefined : this.runs.get(parentRunId);
+      op.agentName = agentOf(parent)?.op?.name ?? fallbackAgentName(metadata);
+      if (op.conversationId) attributes[S.ATTR_GEN_AI_CONVERSATION_ID] = op.conversationId;
       if (this.captureContent)
         attributes[S.ATTR_GEN_AI_RETRIEVAL_QUERY_TEXT] = boundedText(query, this.maxContent);
       this.open(
         runId,
         parentRunId,
-        `${S.OP_RETRIEVAL} ${source}`,
-        SpanKind.CLIENT,
-        attributes,
-        undefined,
+        {
+          kind: "retriever",
+          name: `${S.OP_RETRIEVAL} ${source}`,
+          spanKind: SpanKind.CLIENT,
+          attributes,
+          op,
+          node: nodeOf(metadata),
+        },
+        parent,
       );
     } catch (e) {
       this.internalError("handleRetrieverStart", e);
@@ -1047,6 +1462,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   private retrieverEnded(run: Run, span: Span, documents: unknown): void {
+    const count = Array.isArray(documents) ? documents.length : undefined;
+    if (count !== undefined) span.setAttribute(S.ATTR_RETRIEVAL_DOCUMENT_COUNT, count);
     if (this.captureContent && Array.isArray(documents)) {
       let scored = true;
       const docs = documents.slice(0, 100).map((d, i) => {
@@ -1069,6 +1486,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       );
     }
     span.end();
+    this.retrievalRecord(run, undefined, count);
   }
 
   override handleRetrieverError(err: unknown, runId: string): void {
@@ -1076,11 +1494,47 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   private retrieverFailed(run: Run, span: Span, err: unknown): void {
-    const info = this.failAndEnd(span, err);
-    this.emitException(run, span, info, {
+    if (this.cancelledBy(run, span, err)) return;
+    const { info, passedOn } = this.failAndEnd(run, span, err);
+    this.retrievalRecord(run, info.type, undefined);
+    this.passUp(
+      run,
+      passedOn ??
+        this.pendingFailure(run, span, err, info, {
+          [S.ATTR_GEN_AI_DATA_SOURCE_ID]: run.op?.name ?? "",
+        }),
+    );
+  }
+
+  /** Details record of a retrieval, like a tool's: no content, the document count. */
+  private retrievalRecord(
+    run: Run,
+    errorType: string | undefined,
+    count: number | undefined,
+  ): void {
+    const op = run.op;
+    const severity =
+      errorType === undefined
+        ? SeverityNumber.INFO
+        : run.isRoot
+          ? SeverityNumber.ERROR
+          : SeverityNumber.WARN;
+    if (op === undefined || this.genAiLogs === undefined || !this.genAiLogs.wants(severity)) return;
+    const durationS = seconds(run.start, performance.now());
+    const attrs: AnyValueMap = {
       [S.ATTR_GEN_AI_OPERATION_NAME]: S.OP_RETRIEVAL,
-      [S.ATTR_ERROR_TYPE]: info.type,
-    });
+      [S.ATTR_GEN_AI_DATA_SOURCE_ID]: op.name,
+    };
+    if (op.conversationId) attrs[S.ATTR_GEN_AI_CONVERSATION_ID] = op.conversationId;
+    if (op.agentName) attrs[S.ATTR_GEN_AI_AGENT_NAME] = op.agentName;
+    if (count !== undefined) attrs[S.ATTR_RETRIEVAL_DOCUMENT_COUNT] = count;
+    if (errorType) attrs[S.ATTR_ERROR_TYPE] = errorType;
+    const assoc = run.assoc;
+    if (assoc !== undefined) for (const key in assoc) attrs[key] = assoc[key];
+    attrs[S.METRIC_OPERATION_DURATION] = durationS;
+    let body = operationBody(S.OP_RETRIEVAL, op.name, durationS, errorType);
+    if (count !== undefined) body += `, ${count} document${count === 1 ? "" : "s"}`;
+    this.genAiLogs.emit(S.EVENT_OPERATION_DETAILS, severity, body, attrs, contextOf(run));
   }
 
   // ---------------------------------------------------------------- custom events
@@ -1128,11 +1582,17 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 }
 
-/** A LangGraph compiled graph, by its serialized class name. */
-function isCompiledGraph(serialized: unknown): boolean {
-  if (!isRecord(serialized) || !Array.isArray(serialized.id)) return false;
-  const cls = serialized.id[serialized.id.length - 1];
-  return cls === "CompiledStateGraph" || cls === "CompiledGraph" || cls === "Pregel";
+/** The agent named by inherited metadata (`createAgent`'s `lc_agent_name`): only when the run tree has no agent. */
+function fallbackAgentName(metadata: Rec | undefined): string | undefined {
+  const name = metadata?.lc_agent_name;
+  return typeof name === "string" && name ? identifier(name) : undefined;
+}
+
+/** The conversation id of the nearest run above (or at) `run` that has one. */
+function conversationOf(run: Run): string | undefined {
+  for (let r: Run | undefined = run; r !== undefined; r = r.parent)
+    if (r.op?.conversationId) return r.op.conversationId;
+  return undefined;
 }
 
 /** A retrieved document's relevance score, where retrievers and rerankers put it in the metadata. */

@@ -3,9 +3,34 @@
  * timeout for runs that never end. Like LangChain's `BaseTracer`: a run map and little else.
  */
 import { trace, type Attributes, type Context, type Span } from "@opentelemetry/api";
+import type { AgentTotals } from "./agent-totals.js";
+import type { PendingFailure } from "./failures.js";
+
+/**
+ * What a run is: `hidden` (an alias, no span), a plain `chain`, a LangGraph `node`, a `workflow`
+ * or `agent` (graphs, root chains), a `graph` not yet known to be one or the other (decided at its
+ * first node), a `model`, `tool` or `retriever` call.
+ */
+export type RunKind =
+  "hidden" | "chain" | "node" | "workflow" | "agent" | "graph" | "model" | "tool" | "retriever";
 
 /** One open run. Hidden runs (LangGraph internals) are aliases with no span of their own. */
 export interface Run {
+  kind: RunKind;
+  /** The parent run as LangChain reported it (an alias too), for walks up the run tree. */
+  parent: Run | undefined;
+  /** `langgraph_node` of the run (a node's own name; what every run inside a node inherits). */
+  node?: string;
+  /** Set when the run left the registry (ended, failed, cancelled, expired). */
+  ended?: boolean;
+  /** Agents: totals of their own inference and tool calls. */
+  totals?: AgentTotals;
+  /** Failures of descendants waiting for this run's outcome (see failures.ts). */
+  pending?: PendingFailure[];
+  /** Roots: the node where the run was interrupted. */
+  interruptNode?: string;
+  /** Pending graphs (capture on): the input, recorded once the graph is known to be an agent or a workflow. */
+  inputs?: unknown;
   /** `undefined` for an alias (a hidden run): its children attach to `target`. */
   span: Span | undefined;
   /** For an alias: the nearest recorded ancestor (`undefined` = the context active at its start). */
@@ -36,6 +61,10 @@ export interface OperationState {
   input?: unknown;
   /** Opted-in run metadata for metrics. */
   metricAttrs?: Attributes;
+  /** Ended by `interrupt()` (control flow): said in its details record. */
+  interrupted?: boolean;
+  /** The agent the run belongs to (nearest `invoke_agent` ancestor; for records, metrics and totals). */
+  agentName?: string;
 }
 
 /** Context with `run`'s span active, built once. */
@@ -90,8 +119,31 @@ export class RunRegistry {
    */
   take(runId: string): Run | undefined {
     const run = this.runs.get(runId);
-    if (run !== undefined) this.runs.delete(runId);
+    if (run !== undefined) {
+      this.runs.delete(runId);
+      run.ended = true;
+    }
     return run;
+  }
+
+  /** Removes and returns the run and its open descendants, newest first (children before parents). */
+  takeSubtree(runId: string): Run[] {
+    const root = this.runs.get(runId);
+    if (root === undefined) return [];
+    const out: { id: string; run: Run }[] = [];
+    for (const [id, run] of this.runs) {
+      for (let r: Run | undefined = run; r !== undefined; r = r.parent) {
+        if (r === root) {
+          out.push({ id, run });
+          break;
+        }
+      }
+    }
+    for (const { id, run } of out) {
+      this.runs.delete(id);
+      run.ended = true;
+    }
+    return out.reverse().map((e) => e.run);
   }
 
   /** Ends runs older than the timeout; stops the timer once nothing is open. */
@@ -115,6 +167,7 @@ export class RunRegistry {
     const run = this.runs.get(runId);
     this.runs.delete(runId);
     if (run) {
+      run.ended = true;
       try {
         this.expire(run, reason);
       } catch {}

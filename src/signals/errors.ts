@@ -72,6 +72,15 @@ export function recordFailure(span: Span, err: ErrorInfo): void {
   });
 }
 
+/**
+ * Marks `span` as failed without an exception event: for a run that failed only because the
+ * error of a descendant propagated (the event and record are at the origin).
+ */
+export function markFailed(span: Span, err: ErrorInfo): void {
+  span.setAttribute(ATTR_ERROR_TYPE, err.type);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: cutString(err.message, 1024) });
+}
+
 function safeString(value: unknown): string {
   try {
     return String(value);

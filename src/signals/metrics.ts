@@ -112,6 +112,17 @@ export class GenAiMetrics {
     if (m.timeToFirstChunkS !== undefined) this.firstChunk.record(m.timeToFirstChunkS, a);
   }
 
+  /** A cancelled call: no duration (it did not complete), but the tokens it reported and its time to first chunk. */
+  recordTokensAndFirstChunk(m: Omit<InferenceMetricInput, "durationS">): void {
+    const a = m.attributes;
+    if (m.inputTokens !== undefined || m.outputTokens !== undefined) {
+      const [input, output] = this.tokenAttributes(a);
+      if (m.inputTokens !== undefined) this.tokenUsage.record(m.inputTokens, input);
+      if (m.outputTokens !== undefined) this.tokenUsage.record(m.outputTokens, output);
+    }
+    if (m.timeToFirstChunkS !== undefined) this.firstChunk.record(m.timeToFirstChunkS, a);
+  }
+
   /** `attributes` plus `gen_ai.token.type`, built once per (shared, frozen) attributes object. */
   private tokenAttributes(attributes: Attributes): readonly [Attributes, Attributes] {
     let pair = this.tokenAttributeCache.get(attributes);
