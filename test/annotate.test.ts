@@ -25,7 +25,7 @@ import {
   traceWorkflow,
 } from "../src/annotate/annotate.js";
 import { OpenTelemetryCallbackHandler } from "../src/handler/handler.js";
-import { LANGCHAIN_RUN_KEY } from "../src/handler/run-context.js";
+import { LANGCHAIN_RUN_KEY } from "../src/util/context-keys.js";
 import { only, parentId, spanId } from "./helpers/spans.js";
 
 const exporter = new InMemorySpanExporter();

@@ -26,7 +26,7 @@ import {
 import { boundedJson } from "../util/content.js";
 import { describeError, recordFailure } from "../signals/errors.js";
 import { captureContentFromEnv, DEFAULT_MAX_CONTENT_LENGTH } from "../handler/options.js";
-import { LANGCHAIN_RUN_KEY } from "../handler/run-context.js";
+import { LANGCHAIN_RUN_KEY } from "../util/context-keys.js";
 import {
   ATTR_GEN_AI_AGENT_NAME,
   ATTR_INPUT,

@@ -8,26 +8,15 @@
  */
 import {
   context,
-  createContextKey,
   diag,
   type Attributes,
   type AttributeValue,
   type Context,
 } from "@opentelemetry/api";
 import { ASSOCIATION_ATTRIBUTE_PREFIX, ATTR_GEN_AI_CONVERSATION_ID } from "../semconv.js";
+import { ASSOCIATION_KEY, getAssociationAttributes } from "../util/context-keys.js";
 
-export { ASSOCIATION_ATTRIBUTE_PREFIX };
-
-/**
- * Association properties travel in the OpenTelemetry context under this key, as ready-made span
- * attributes, so that reading them on the hot path is one map lookup.
- */
-export const ASSOCIATION_KEY = createContextKey("langchain-opentelemetry.association-properties");
-
-/** The association attributes in force in `ctx`, or `undefined` when none were set. */
-export function getAssociationAttributes(ctx: Context): Attributes | undefined {
-  return ctx.getValue(ASSOCIATION_KEY) as Attributes | undefined;
-}
+export { ASSOCIATION_ATTRIBUTE_PREFIX, ASSOCIATION_KEY, getAssociationAttributes };
 
 /** At most this many properties are in force at once (nested scopes included). */
 export const MAX_ASSOCIATION_PROPERTIES = 32;

@@ -6,47 +6,15 @@ import { trace, type Attributes, type Context, type Span } from "@opentelemetry/
 import type { AgentTotals } from "./agent-totals.js";
 import type { PendingFailure } from "./failures.js";
 
+/** The kinds of a LangGraph graph run: `graph` is not yet known to be an agent or a workflow. */
+export type GraphKind = "agent" | "workflow" | "graph";
+
 /**
  * What a run is: `hidden` (an alias, no span), a plain `chain`, a LangGraph `node`, a `workflow`
  * or `agent` (graphs, root chains), a `graph` not yet known to be one or the other (decided at its
  * first node), a `model`, `tool` or `retriever` call.
  */
-export type RunKind =
-  "hidden" | "chain" | "node" | "workflow" | "agent" | "graph" | "model" | "tool" | "retriever";
-
-/** One open run. Hidden runs (LangGraph internals) are aliases with no span of their own. */
-export interface Run {
-  kind: RunKind;
-  /** The parent run as LangChain reported it (an alias too), for walks up the run tree. */
-  parent: Run | undefined;
-  /** `langgraph_node` of the run (a node's own name; what every run inside a node inherits). */
-  node?: string;
-  /** Set when the run left the registry (ended, failed, cancelled, expired). */
-  ended?: boolean;
-  /** Agents: totals of their own inference and tool calls. */
-  totals?: AgentTotals;
-  /** Failures of descendants waiting for this run's outcome (see failures.ts). */
-  pending?: PendingFailure[];
-  /** Roots: the node where the run was interrupted. */
-  interruptNode?: string;
-  /** Pending graphs (capture on): the input, recorded once the graph is known to be an agent or a workflow. */
-  inputs?: unknown;
-  /** `undefined` for an alias (a hidden run): its children attach to `target`. */
-  span: Span | undefined;
-  /** For an alias: the nearest recorded ancestor (`undefined` = the context active at its start). */
-  target: Run | undefined;
-  /** Context in which the span was started (parent), kept to build the child context lazily. */
-  parentCtx: Context;
-  /** Context with this run's span active; built on first use. */
-  ctx: Context | undefined;
-  /** `performance.now()` at start. */
-  start: number;
-  isRoot: boolean;
-  /** Association attributes in force for this run's tree. */
-  assoc: Attributes | undefined;
-  /** Operation data the end callback needs (model runs, tools, agents). */
-  op: OperationState | undefined;
-}
+export type RunKind = Run["kind"];
 
 /** What a model/tool/agent run keeps between start and end, for metrics and log records. */
 export interface OperationState {
@@ -63,14 +31,134 @@ export interface OperationState {
   metricAttrs?: Attributes;
   /** Ended by `interrupt()` (control flow): said in its details record. */
   interrupted?: boolean;
-  /** The agent the run belongs to (nearest `invoke_agent` ancestor; for records, metrics and totals). */
+  /** The agent the run belongs to (nearest `invoke_agent` ancestor; for records and metrics). */
   agentName?: string;
 }
 
+/** State of a model run between start and end (extends the common operation state). */
+export interface InferenceState extends OperationState {
+  /** Request parameters (temperature, max tokens, ...) for the details log record. */
+  requestParams?: Attributes;
+  /** Captured content (only when capture is on), structured, for log records. */
+  system?: unknown;
+  toolDefinitions?: unknown;
+  firstChunkAt?: number;
+  lastChunkAt?: number;
+  intervals?: number[];
+  streamed?: boolean;
+}
+
+/** State of a tool run: the call id, for its metric and record. */
+export interface ToolState extends OperationState {
+  toolCallId?: string;
+}
+
+/** What every open run has, whatever its kind. */
+interface RunBase {
+  /** The parent run as LangChain reported it (an alias too), for walks up the run tree. */
+  parent: Run | undefined;
+  /** `langgraph_node` of the run (a node's own name; what every run inside a node inherits). */
+  node?: string;
+  /** Set when the run left the registry (ended, failed, cancelled, expired). */
+  ended?: boolean;
+  /** Failures of descendants waiting for this run's outcome (see failures.ts). */
+  pending?: PendingFailure[];
+  /** Roots: the node where the run was interrupted. */
+  interruptNode?: string;
+  /** Context in which the span was started (parent), kept to build the child context lazily. */
+  parentCtx: Context;
+  /** Context with this run's span active; built on first use. */
+  ctx: Context | undefined;
+  /** `performance.now()` at start. */
+  start: number;
+  isRoot: boolean;
+  /** Association attributes in force for this run's tree. */
+  assoc: Attributes | undefined;
+}
+
+/** A hidden LangGraph run: no span; its children attach to `target`. */
+export interface HiddenRun extends RunBase {
+  kind: "hidden";
+  span: undefined;
+  /** The nearest recorded ancestor (`undefined` = the context active at its start). */
+  target: SpanRun | undefined;
+  op: undefined;
+}
+
+/** A plain chain, or a LangGraph node. */
+export interface ChainRun extends RunBase {
+  kind: "chain" | "node";
+  span: Span;
+  op: undefined;
+}
+
+/** An agent, a workflow, or a graph to be decided at its first node. */
+export interface GraphRun extends RunBase {
+  kind: GraphKind;
+  span: Span;
+  op: OperationState;
+  /** Agents: totals of their own inference and tool calls. */
+  totals?: AgentTotals;
+  /** Pending graphs (capture on): the input, recorded once the graph's kind is known. */
+  inputs?: unknown;
+}
+
+export interface ModelRun extends RunBase {
+  kind: "model";
+  span: Span;
+  op: InferenceState;
+}
+
+export interface ToolRun extends RunBase {
+  kind: "tool";
+  span: Span;
+  op: ToolState;
+}
+
+export interface RetrieverRun extends RunBase {
+  kind: "retriever";
+  span: Span;
+  op: OperationState;
+}
+
+/** One open run: its `kind` tells which state it holds. */
+export type Run = HiddenRun | ChainRun | GraphRun | ModelRun | ToolRun | RetrieverRun;
+
+/** A run with a span of its own. */
+export type SpanRun = Exclude<Run, HiddenRun>;
+
+/** The fields of a run that do not depend on its kind (what opening or aliasing a run sets). */
+export type RunPlacement = Omit<RunBase, "ended" | "pending" | "interruptNode">;
+
 /** Context with `run`'s span active, built once. */
-export function contextOf(run: Run): Context {
-  if (!run.ctx) run.ctx = trace.setSpan(run.parentCtx, run.span!);
+export function contextOf(run: SpanRun): Context {
+  if (!run.ctx) run.ctx = trace.setSpan(run.parentCtx, run.span);
   return run.ctx;
+}
+
+/** The context in which `run`'s children start: its span's, or, for an alias, its parent's. */
+export function childContextOf(run: Run): Context {
+  return run.span === undefined ? run.parentCtx : contextOf(run);
+}
+
+/** The nearest `invoke_agent` run at or above `run` in the run tree. */
+export function agentOf(run: Run | undefined): GraphRun | undefined {
+  for (let r = run; r !== undefined; r = r.parent) if (r.kind === "agent") return r;
+  return undefined;
+}
+
+/** The top of `run`'s run tree as far as this handler saw it. */
+export function rootOf(run: Run): Run {
+  let r = run;
+  while (r.parent !== undefined) r = r.parent;
+  return r;
+}
+
+/** The conversation id of the nearest run above (or at) `run` that has one. */
+export function conversationOf(run: Run): string | undefined {
+  for (let r: Run | undefined = run; r !== undefined; r = r.parent)
+    if (r.op?.conversationId) return r.op.conversationId;
+  return undefined;
 }
 
 /**

@@ -272,3 +272,48 @@ export function responseOf(output: Rec): ResponseInfo {
     info.model = str(llmOutput.model_name) ?? str(llmOutput.model);
   return info;
 }
+
+/**
+ * The agent named by inherited metadata (`createAgent`'s `lc_agent_name`): only used when the run
+ * tree has no agent (inside a nested agent, inherited metadata names the outer one).
+ */
+export function fallbackAgentName(metadata: Rec | undefined): string | undefined {
+  const name = metadata?.lc_agent_name;
+  return typeof name === "string" && name ? identifier(name) : undefined;
+}
+
+/** A retrieved document as recorded: id, relevance score (when the retriever gave one), text. */
+export interface RetrievedDocument {
+  id: string;
+  score?: number;
+  content: unknown;
+}
+
+/**
+ * The first 100 retrieved documents; `scored` tells whether every one of them has a score
+ * (the conventions' schema requires one per document).
+ */
+export function retrievedDocuments(documents: readonly unknown[]): {
+  docs: RetrievedDocument[];
+  scored: boolean;
+} {
+  let scored = true;
+  const docs = documents.slice(0, 100).map((d, i) => {
+    const doc = isRecord(d) ? d : {};
+    const meta = isRecord(doc.metadata) ? doc.metadata : {};
+    const id = doc.id ?? meta.id ?? meta.source ?? String(i);
+    const score = scoreOf(meta);
+    if (score === undefined) scored = false;
+    return { id: String(id), ...(score !== undefined ? { score } : {}), content: doc.pageContent };
+  });
+  return { docs, scored };
+}
+
+/** A retrieved document's relevance score, where retrievers and rerankers put it in metadata. */
+function scoreOf(meta: Rec): number | undefined {
+  for (const key of ["score", "relevance_score", "relevanceScore", "_score", "similarity_score"]) {
+    const v = meta[key];
+    if (typeof v === "number" && Number.isFinite(v)) return v;
+  }
+  return undefined;
+}

@@ -5,6 +5,8 @@
  * JSON.stringify (which gives LangChain's constructor form and could carry configuration).
  */
 
+import { isRecord } from "./attributes.js";
+
 export type Part = Record<string, unknown> & { type: string };
 export interface ChatMessage {
   role: string;
@@ -306,4 +308,14 @@ export function toolDefinitions(tools: unknown): Part[] {
     defs.push(def);
   }
   return defs;
+}
+
+/** Whether a streamed chunk (`handleLLMNewToken`'s fields) carries output: text or a tool call. */
+export function hasChunkContent(fields: unknown): boolean {
+  const chunk = isRecord(fields) ? fields.chunk : undefined;
+  if (!isRecord(chunk)) return false;
+  const msg = isRecord(chunk.message) ? chunk.message : undefined;
+  if (typeof chunk.text === "string" && chunk.text.length) return true;
+  if (msg && Array.isArray(msg.tool_call_chunks) && msg.tool_call_chunks.length) return true;
+  return false;
 }

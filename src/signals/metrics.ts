@@ -4,7 +4,8 @@
  * conventions' development branch has added since (`gen_ai.execute_tool.duration`,
  * `gen_ai.invoke_agent.duration`; documented in the README as ahead of the released
  * conventions). Every attribute here is of low cardinality: operation, provider, model, server,
- * tool or agent name, error type, and only the run-metadata keys a user opted in.
+ * tool or agent name, error type, and only the run-metadata keys a user opted in; they are
+ * built in metric-attributes.ts.
  */
 import type { Attributes, Histogram, MeterProvider } from "@opentelemetry/api";
 import * as S from "../semconv.js";
@@ -17,35 +18,6 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from "../util/package.js";
 const AGENT_DURATION_BUCKETS = [
   0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 51.2, 102.4, 204.8, 409.6,
 ];
-
-/**
- * Attributes of one `gen_ai.execute_tool.duration` point (development branch of the conventions).
- * `extra` (opted-in run metadata) comes first and never overrides a conventions attribute.
- */
-export function toolMetricAttributes(
-  toolName: string,
-  toolType: string | undefined,
-  agentName: string | undefined,
-  errorType: string | undefined,
-  extra?: Attributes,
-): Attributes {
-  const a: Attributes = { ...extra, [S.ATTR_GEN_AI_TOOL_NAME]: toolName };
-  if (toolType) a[S.ATTR_GEN_AI_TOOL_TYPE] = toolType;
-  if (agentName) a[S.ATTR_GEN_AI_AGENT_NAME] = agentName;
-  if (errorType) a[S.ATTR_ERROR_TYPE] = errorType;
-  return a;
-}
-
-/** Attributes of one `gen_ai.invoke_agent.duration` point (development branch of the conventions); `extra` as above. */
-export function agentMetricAttributes(
-  agentName: string,
-  errorType: string | undefined,
-  extra?: Attributes,
-): Attributes {
-  const a: Attributes = { ...extra, [S.ATTR_GEN_AI_AGENT_NAME]: agentName };
-  if (errorType) a[S.ATTR_ERROR_TYPE] = errorType;
-  return a;
-}
 
 /** Attributes shared by every point of one model call. */
 export interface InferenceMetricInput {
@@ -141,12 +113,12 @@ export class GenAiMetrics {
     for (const ms of intervalsMs) this.perChunk.record(ms / 1000, attributes);
   }
 
-  /** One tool execution (attributes from {@link toolMetricAttributes}). */
+  /** One tool execution (attributes from metric-attributes.ts). */
   recordTool(durationS: number, attributes: Attributes): void {
     this.toolDuration.record(durationS, attributes);
   }
 
-  /** One agent invocation (attributes from {@link agentMetricAttributes}). */
+  /** One agent invocation (attributes from metric-attributes.ts). */
   recordAgent(durationS: number, attributes: Attributes): void {
     this.agentDuration.record(durationS, attributes);
   }

@@ -1,0 +1,314 @@
+/**
+ * Model calls (`chat`, `text_completion`): a CLIENT span with the request and response
+ * attributes, the inference histograms (duration, tokens, time to first chunk, time per chunk)
+ * and a `gen_ai.client.inference.operation.details` record.
+ */
+import { SpanKind, type Attributes } from "@opentelemetry/api";
+import {
+  addRequestParams,
+  conversationId,
+  isRecord,
+  providerName,
+  requestModel,
+  responseOf,
+  runNameOf,
+  serverOf,
+  usageOf,
+  fallbackAgentName,
+  type Usage,
+} from "../../langchain/attributes.js";
+import { nodeOf, partialOutputOf } from "../../langchain/langgraph.js";
+import {
+  outputMessages,
+  promptMessages,
+  hasChunkContent,
+  splitInput,
+  toolDefinitions,
+} from "../../langchain/messages.js";
+import {
+  addAttributes,
+  cancelledInferenceBody,
+  detailsAttributes,
+  inferenceBody,
+  inferenceContent,
+  SeverityNumber,
+} from "../../signals/logs.js";
+import * as S from "../../semconv.js";
+import type { CancelReason } from "../cancellation.js";
+import { agentOf, contextOf, type InferenceState, type ModelRun } from "../runs.js";
+import { Recorder, seconds, severityOf, type Rec, type RunStart } from "./recorder.js";
+
+const MAX_CHUNK_INTERVALS = 10_000;
+
+/** What a model call starts with (`handleChatModelStart` / `handleLLMStart`). */
+export interface ModelStart {
+  /** `chat` or `text_completion`. */
+  operation: string;
+  /** Chat: the messages; completion: the prompts. */
+  chat: boolean;
+  llm: unknown;
+  input: unknown;
+  extraParams: Rec | undefined;
+  metadata: Rec | undefined;
+  runName: string | undefined;
+}
+
+export class ModelRecorder extends Recorder<ModelRun> {
+  start(at: RunStart, m: ModelStart): void {
+    const { operation, metadata } = m;
+    const params = isRecord(m.extraParams?.invocation_params)
+      ? (m.extraParams.invocation_params as Rec)
+      : undefined;
+    const model = requestModel(params, metadata);
+    const provider = providerName(metadata?.ls_provider);
+    const attributes: Attributes = { [S.ATTR_GEN_AI_OPERATION_NAME]: operation };
+    const op: InferenceState = { operation, name: model ?? runNameOf(m.llm, m.runName, operation) };
+    if (provider) attributes[S.ATTR_GEN_AI_PROVIDER_NAME] = op.provider = provider;
+    if (model) attributes[S.ATTR_GEN_AI_REQUEST_MODEL] = op.requestModel = model;
+    const requestParams: Attributes = {};
+    addRequestParams(requestParams, params, metadata);
+    Object.assign(attributes, requestParams);
+    op.requestParams = requestParams;
+    const server = serverOf(m.llm, params);
+    if (server) {
+      attributes[S.ATTR_SERVER_ADDRESS] = op.serverAddress = server.address;
+      attributes[S.ATTR_SERVER_PORT] = op.serverPort = server.port;
+    }
+    const conv = conversationId(metadata);
+    if (conv) attributes[S.ATTR_GEN_AI_CONVERSATION_ID] = op.conversationId = conv;
+    op.metricAttrs = this.metricAttributes(metadata);
+    const agent = agentOf(at.parent);
+    op.agentName = agent?.op.name ?? fallbackAgentName(metadata);
+    if (agent?.totals !== undefined) agent.totals.inferences++;
+    if (this.c.captureContent) this.captureInput(attributes, op, m, params);
+    const placed = this.open(at, {
+      name: model ? `${operation} ${model}` : operation,
+      spanKind: SpanKind.CLIENT,
+      attributes,
+      node: nodeOf(metadata),
+    });
+    const run: ModelRun = { ...placed, kind: "model", op };
+    this.c.runs.add(at.runId, run);
+  }
+
+  private captureInput(
+    attributes: Attributes,
+    op: InferenceState,
+    m: ModelStart,
+    params: Rec | undefined,
+  ): void {
+    if (m.chat) {
+      const { system, input: history } = splitInput(m.input);
+      op.input = history;
+      attributes[S.ATTR_GEN_AI_INPUT_MESSAGES] = this.content(history);
+      if (system.length) {
+        op.system = system;
+        attributes[S.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS] = this.content(system);
+      }
+    } else {
+      op.input = promptMessages(m.input);
+      attributes[S.ATTR_GEN_AI_INPUT_MESSAGES] = this.content(op.input);
+    }
+    const tools = toolDefinitions(params?.tools);
+    if (tools.length) {
+      op.toolDefinitions = tools;
+      attributes[S.ATTR_GEN_AI_TOOL_DEFINITIONS] = this.content(tools);
+    }
+  }
+
+  /** A streamed token or chunk: the time to the first one, and between the next ones. */
+  token(run: ModelRun, token: unknown, fields: unknown): void {
+    const op = run.op;
+    op.streamed = true;
+    // The usage chunk of a stream has no text: it is not an output chunk. A tool-call chunk has
+    // an empty token too, but it is output (a tool-call-only stream would have no first chunk).
+    if (!(typeof token === "string" && token.length > 0) && !hasChunkContent(fields)) return;
+    const now = performance.now();
+    if (op.firstChunkAt === undefined) op.firstChunkAt = now;
+    else if (op.lastChunkAt !== undefined) {
+      const intervals = (op.intervals ??= []);
+      if (intervals.length < MAX_CHUNK_INTERVALS) intervals.push(now - op.lastChunkAt);
+    }
+    op.lastChunkAt = now;
+  }
+
+  end(run: ModelRun, output: unknown, extraParams: Rec | undefined): void {
+    const { op, span } = run;
+    const result = isRecord(output) ? output : {};
+    const usage = usageOf(result);
+    const response = responseOf(result);
+    const cached = extraParams?.cached === true;
+    // A cache hit replays the answer as one token: nothing was streamed from a provider.
+    if (cached) op.streamed = false;
+    // What the end of the call tells: set on the span, and copied into the details record.
+    const ended: Attributes = {};
+    if (response.model) ended[S.ATTR_GEN_AI_RESPONSE_MODEL] = response.model;
+    if (response.id) ended[S.ATTR_GEN_AI_RESPONSE_ID] = response.id;
+    if (response.finishReasons.length)
+      ended[S.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = response.finishReasons;
+    if (!op.provider && response.provider)
+      ended[S.ATTR_GEN_AI_PROVIDER_NAME] = op.provider = providerName(response.provider);
+    addUsage(ended, usage);
+    const ttfc = this.streamed(run, ended);
+    if (cached) ended[S.ATTR_CACHE_HIT] = true;
+    span.setAttributes(ended);
+    let outputMsgs: unknown;
+    if (this.c.captureContent) {
+      outputMsgs = outputMessages(result.generations, response.finishReasons);
+      span.setAttribute(S.ATTR_GEN_AI_OUTPUT_MESSAGES, this.content(outputMsgs));
+    }
+    span.end();
+    const durationS = seconds(run.start, performance.now());
+    const attrs = this.c.inferenceAttributes.get(op, response.model, undefined);
+    // A cache hit made no provider call: its usage is not spent again.
+    if (!cached) addToAgent(run, usage);
+    const metrics = this.c.metrics;
+    if (metrics !== undefined) {
+      metrics.recordInference({
+        attributes: attrs,
+        durationS,
+        inputTokens: cached ? undefined : usage?.input,
+        outputTokens: cached ? undefined : usage?.output,
+        timeToFirstChunkS: ttfc,
+      });
+      if (op.intervals !== undefined) metrics.recordChunkIntervals(op.intervals, attrs);
+    }
+    const logs = this.c.logs;
+    if (logs === undefined || !logs.wants(SeverityNumber.INFO)) return;
+    const body = inferenceBody({
+      operation: op.operation,
+      model: response.model ?? op.requestModel,
+      inputTokens: usage?.input,
+      outputTokens: usage?.output,
+      durationS,
+      finishReasons: response.finishReasons,
+    });
+    logs.emit({
+      eventName: S.EVENT_INFERENCE_DETAILS,
+      severity: SeverityNumber.INFO,
+      body,
+      attributes: addAttributes(this.details(run, attrs, durationS), ended),
+      context: contextOf(run),
+      content: this.c.captureContent ? inferenceContent(op, outputMsgs) : undefined,
+    });
+  }
+
+  fail(run: ModelRun, err: unknown): void {
+    if (this.cancelledBy(run, err, false)) return;
+    const { info, passedOn } = this.c.failures.failAndEnd(run, err);
+    const op = run.op;
+    const durationS = seconds(run.start, performance.now());
+    const attrs = this.c.inferenceAttributes.get(op, undefined, info.type);
+    this.c.metrics?.recordInference({ attributes: attrs, durationS });
+    // The details record too (the conventions give it `error.type` for failed calls), so a
+    // Loki query over details records sees every call, like the duration histogram.
+    const severity = severityOf(run, true);
+    const logs = this.c.logs;
+    if (logs !== undefined && logs.wants(severity)) {
+      logs.emit({
+        eventName: S.EVENT_INFERENCE_DETAILS,
+        severity,
+        body: inferenceBody({
+          operation: op.operation,
+          model: op.requestModel,
+          durationS,
+          errorType: info.type,
+        }),
+        attributes: this.details(run, attrs, durationS),
+        context: contextOf(run),
+        content: this.c.captureContent ? inferenceContent(op, undefined) : undefined,
+      });
+    }
+    this.c.failures.passUp(run, passedOn ?? this.c.failures.atOrigin(run, err, info, attrs));
+  }
+
+  /**
+   * Cancelled: what was measured so far (the stream flag, time to first chunk, partial usage),
+   * token and first-chunk points, an INFO details record; no duration point.
+   */
+  cancel(run: ModelRun, reason: CancelReason, err: unknown): void {
+    this.c.failures.settle(run);
+    const { op, span } = run;
+    span.setAttribute(S.ATTR_RUN_CANCELLED, reason);
+    const partial = partialOutputOf(err);
+    const usage = isRecord(partial)
+      ? usageOf({ generations: [[{ message: partial }]] })
+      : undefined;
+    const ended: Attributes = { [S.ATTR_RUN_CANCELLED]: reason };
+    if (usage?.input !== undefined) ended[S.ATTR_GEN_AI_USAGE_INPUT_TOKENS] = usage.input;
+    if (usage?.output !== undefined) ended[S.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = usage.output;
+    const ttfc = this.streamed(run, ended);
+    span.setAttributes(ended);
+    span.end();
+    addToAgent(run, usage);
+    const durationS = seconds(run.start, performance.now());
+    const attrs = this.c.inferenceAttributes.get(op, undefined, undefined);
+    this.c.metrics?.recordTokensAndFirstChunk({
+      attributes: attrs,
+      inputTokens: usage?.input,
+      outputTokens: usage?.output,
+      timeToFirstChunkS: ttfc,
+    });
+    const logs = this.c.logs;
+    if (logs === undefined || !logs.wants(SeverityNumber.INFO)) return;
+    const body = cancelledInferenceBody({
+      operation: op.operation,
+      model: op.requestModel ?? op.name,
+      inputTokens: usage?.input,
+      outputTokens: usage?.output,
+      durationS,
+      reason,
+    });
+    logs.emit({
+      eventName: S.EVENT_INFERENCE_DETAILS,
+      severity: SeverityNumber.INFO,
+      body,
+      attributes: addAttributes(this.details(run, attrs, durationS), ended),
+      context: contextOf(run),
+    });
+  }
+
+  /** The stream flag and time to first chunk, into `ended`; returns the time to first chunk. */
+  private streamed(run: ModelRun, ended: Attributes): number | undefined {
+    const op = run.op;
+    const ttfc =
+      op.streamed && op.firstChunkAt !== undefined
+        ? seconds(run.start, op.firstChunkAt)
+        : undefined;
+    if (op.streamed) ended[S.ATTR_GEN_AI_REQUEST_STREAM] = true;
+    if (ttfc !== undefined) ended[S.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = ttfc;
+    return ttfc;
+  }
+
+  private details(run: ModelRun, metricAttributes: Attributes, durationS: number) {
+    const op = run.op;
+    return detailsAttributes({
+      operation: op.operation,
+      metricAttributes,
+      assoc: run.assoc,
+      durationS,
+      conversationId: op.conversationId,
+      streamed: op.streamed,
+      params: op.requestParams,
+    });
+  }
+}
+
+/** Token usage reported by a call. */
+function addUsage(into: Attributes, usage: Usage | undefined): void {
+  if (usage === undefined) return;
+  if (usage.input !== undefined) into[S.ATTR_GEN_AI_USAGE_INPUT_TOKENS] = usage.input;
+  if (usage.output !== undefined) into[S.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = usage.output;
+  if (usage.cacheRead !== undefined)
+    into[S.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = usage.cacheRead;
+  if (usage.cacheCreation !== undefined)
+    into[S.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = usage.cacheCreation;
+  if (usage.reasoning !== undefined)
+    into[S.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoning;
+}
+
+/** A model call's usage counts for the agent it belongs to, while that agent is open. */
+function addToAgent(run: ModelRun, usage: Usage | undefined): void {
+  const agent = agentOf(run.parent);
+  if (agent !== undefined && !agent.ended) agent.totals?.addUsage(usage);
+}
