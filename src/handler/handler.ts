@@ -38,6 +38,7 @@ import { AgentRecorder } from "./recorders/agent.js";
 import { ChainRecorder } from "./recorders/chain.js";
 import { ModelRecorder } from "./recorders/model.js";
 import type { Rec, RecorderContext, RunStart } from "./recorders/recorder.js";
+import { ToolDescriptions } from "./tool-descriptions.js";
 import { RetrieverRecorder } from "./recorders/retriever.js";
 import { ToolRecorder } from "./recorders/tool.js";
 import { agentOf, childContextOf, RunRegistry, type Run, type SpanRun } from "./runs.js";
@@ -144,6 +145,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       logs: genAiLogs,
       inferenceAttributes: new InferenceMetricAttributes(),
       interrupted: new InterruptedRuns(),
+      toolDescriptions: new ToolDescriptions(),
       captureContent: this.captureContent,
       maxContent: this.maxContent,
       metricMetadataKeys: options.metricMetadataKeys ?? [],

@@ -319,3 +319,36 @@ export function hasChunkContent(fields: unknown): boolean {
   if (msg && Array.isArray(msg.tool_call_chunks) && msg.tool_call_chunks.length) return true;
   return false;
 }
+
+/**
+ * A workflow's input as GenAI input messages: its messages when it has some (`{messages: [...]}`
+ * or an array of messages, system messages dropped as for agents), otherwise one user message
+ * holding the input as text: a string as it is, an object with one string field as that string
+ * (`{question: "..."}`, a prompt template's variables), anything else as JSON. Bounded later by
+ * the caller's content limit.
+ */
+export function workflowInputMessages(inputs: unknown): ChatMessage[] | undefined {
+  if (inputs === undefined || inputs === null) return undefined;
+  const messages =
+    typeof inputs === "object" && Array.isArray((inputs as AnyMessage).messages)
+      ? (inputs as AnyMessage).messages
+      : Array.isArray(inputs) && inputs.length && inputs.every((m) => typeof m === "object")
+        ? inputs
+        : undefined;
+  if (messages !== undefined) return splitInput(messages).input;
+  let textInput: string | undefined;
+  if (typeof inputs === "string") textInput = inputs;
+  else if (typeof inputs === "object") {
+    const values = Object.values(inputs as AnyMessage);
+    if (values.length === 1 && typeof values[0] === "string") textInput = values[0];
+  }
+  if (textInput === undefined) {
+    try {
+      textInput = JSON.stringify(inputs);
+    } catch {
+      return undefined;
+    }
+  }
+  if (textInput === undefined) return undefined;
+  return [{ role: "user", parts: [{ type: "text", content: textInput }] }];
+}

@@ -6,7 +6,7 @@
 import { SpanKind, type Attributes, type Link } from "@opentelemetry/api";
 import { conversationId, isRecord } from "../../langchain/attributes.js";
 import { isResume, nodeOf } from "../../langchain/langgraph.js";
-import { splitInput, toOutputMessage } from "../../langchain/messages.js";
+import { splitInput, toOutputMessage, workflowInputMessages } from "../../langchain/messages.js";
 import * as S from "../../semconv.js";
 import { AgentTotals } from "../agent-totals.js";
 import type { CancelReason } from "../cancellation.js";
@@ -47,7 +47,7 @@ export class AgentRecorder extends Recorder<GraphRun> {
     }
     if (this.c.captureContent) {
       if (kind === "agent") this.captureInput(attributes, op, inputs);
-      else if (kind === "workflow") attributes[S.ATTR_CHAIN_INPUTS] = this.content(inputs);
+      else if (kind === "workflow") this.captureWorkflowInput(attributes, inputs);
     }
     const placed = this.open(at, {
       name: `${operation} ${name}`,
@@ -79,10 +79,17 @@ export class AgentRecorder extends Recorder<GraphRun> {
       run.kind = "workflow";
       attributes[S.ATTR_GEN_AI_OPERATION_NAME] = S.OP_INVOKE_WORKFLOW;
       attributes[S.ATTR_GEN_AI_WORKFLOW_NAME] = op.name;
-      if (this.c.captureContent) attributes[S.ATTR_CHAIN_INPUTS] = this.content(run.inputs);
+      if (this.c.captureContent) this.captureWorkflowInput(attributes, run.inputs);
     }
     run.inputs = undefined;
     span.setAttributes(attributes);
+  }
+
+  /** A workflow's input: as LangChain gave it, and as GenAI input messages (what the conventions name). */
+  private captureWorkflowInput(attributes: Attributes, inputs: unknown): void {
+    attributes[S.ATTR_CHAIN_INPUTS] = this.content(inputs);
+    const messages = workflowInputMessages(inputs);
+    if (messages !== undefined) attributes[S.ATTR_GEN_AI_INPUT_MESSAGES] = this.content(messages);
   }
 
   /** An agent's input messages (`{ messages }`), or its inputs as they are. */

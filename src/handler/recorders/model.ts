@@ -80,6 +80,7 @@ export class ModelRecorder extends Recorder<ModelRun> {
     const agent = agentOf(at.parent);
     op.agentName = agent?.op.name ?? fallbackAgentName(metadata);
     if (agent?.totals !== undefined) agent.totals.inferences++;
+    this.c.toolDescriptions.remember(at.parent, params?.tools);
     if (this.c.captureContent) this.captureInput(attributes, op, m, params);
     const placed = this.open(at, {
       name: model ? `${operation} ${model}` : operation,

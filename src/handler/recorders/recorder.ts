@@ -32,6 +32,7 @@ import * as S from "../../semconv.js";
 import type { CancelReason } from "../cancellation.js";
 import type { Failures } from "../failures.js";
 import type { InterruptedRuns } from "../interrupts.js";
+import type { ToolDescriptions } from "../tool-descriptions.js";
 import {
   childContextOf,
   contextOf,
@@ -57,6 +58,8 @@ export interface RecorderContext {
   inferenceAttributes: InferenceMetricAttributes;
   /** Interrupted roots by thread id, for the span link of their resume. */
   interrupted: InterruptedRuns;
+  /** Tool descriptions from model calls' tool definitions, per run tree. */
+  toolDescriptions: ToolDescriptions;
   captureContent: boolean;
   maxContent: number;
   metricMetadataKeys: readonly string[];

@@ -11,8 +11,9 @@ import {
   runNameOf,
 } from "../../langchain/attributes.js";
 import { nodeOf } from "../../langchain/langgraph.js";
+import { ownToolDescription } from "../../langchain/tool-descriptions.js";
 import * as S from "../../semconv.js";
-import { boundedText, cutString } from "../../util/content.js";
+import { boundedText } from "../../util/content.js";
 import type { CancelReason } from "../cancellation.js";
 import { agentOf, type ToolRun, type ToolState } from "../runs.js";
 import { Recorder, type Rec, type RunStart } from "./recorder.js";
@@ -38,9 +39,10 @@ export class ToolRecorder extends Recorder<ToolRun> {
     const callId =
       typeof t.toolCallId === "string" && t.toolCallId ? identifier(t.toolCallId) : undefined;
     if (callId) attributes[S.ATTR_GEN_AI_TOOL_CALL_ID] = callId;
-    const description =
-      isRecord(tool) && typeof tool.description === "string" ? tool.description : undefined;
-    if (description) attributes[S.ATTR_GEN_AI_TOOL_DESCRIPTION] = cutString(description, 1024);
+    // LangChain 1.x passes no description: take the one the requesting model call's tool
+    // definitions carried (tool-descriptions.ts); one LangChain does pass wins.
+    const description = ownToolDescription(tool) ?? this.c.toolDescriptions.lookup(at.parent, name);
+    if (description) attributes[S.ATTR_GEN_AI_TOOL_DESCRIPTION] = description;
     const op: ToolState = {
       operation: S.OP_EXECUTE_TOOL,
       name,
