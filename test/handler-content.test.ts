@@ -251,7 +251,8 @@ describe("content capture on", () => {
             arguments: { city: "TOOLARG_Paris" },
           },
         ],
-        finish_reason: "stop",
+        // The model gives no finish value; a reply that calls tools finishes with tool_call.
+        finish_reason: "tool_call",
       },
     ]);
     const secondInput = validate(

@@ -542,6 +542,22 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     }
   }
 
+  /**
+   * Tells the handler which model object runs `runId`: for integrations whose endpoint is only on
+   * the object (Ollama's `baseUrl`, Bedrock's client), `server.address` / `server.port` of the
+   * model span and its metric points come from it. For code that wraps the model call (from inside
+   * `_generate` / `_streamResponseChunks`: `noteModelInstance(runManager.runId, this)`); never
+   * throws; ignored when the run is not an open model run or already has a server.
+   */
+  noteModelInstance(runId: string, model: unknown): void {
+    try {
+      const run = this.runs.get(runId);
+      if (run?.kind === "model") this.models.modelInstance(run, model);
+    } catch (e) {
+      this.internalError("noteModelInstance", e);
+    }
+  }
+
   /** The span of an open run (for code that wants to parent its own spans on a LangChain run). */
   spanForRun(runId: string): Span | undefined {
     try {

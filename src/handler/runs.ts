@@ -45,7 +45,12 @@ export interface InferenceState extends OperationState {
   firstChunkAt?: number;
   lastChunkAt?: number;
   intervals?: number[];
+  /** Streamed over the wire: a token carried a chunk, or the result was assembled from chunks. */
   streamed?: boolean;
+  /** `handleLLMNewToken` calls (Gemini calls it once in a plain call too). */
+  tokens?: number;
+  /** Anthropic streams: `message_delta`'s final output count (LangChain's sum is one too many). */
+  finalOutputTokens?: number;
 }
 
 /** State of a tool run: the call id, for its metric and record. */

@@ -6,6 +6,15 @@
 import type { Attributes } from "@opentelemetry/api";
 import { cutString } from "../util/content.js";
 import * as S from "../semconv.js";
+import {
+  hasToolCalls,
+  nestedRequestParams,
+  normaliseFinishReason,
+  rawFinishReason,
+  responseIdOf,
+  responseModelOf,
+  serverOfSettings,
+} from "./providers.js";
 
 /**
  * Longest identifier recorded (run, model, provider, tool names; response ids; finish reasons;
@@ -97,9 +106,12 @@ export function requestModel(
 /** Request parameters onto `attrs` (only those known). */
 export function addRequestParams(
   attrs: Attributes,
-  params: Rec | undefined,
+  invocationParams: Rec | undefined,
   metadata: Rec | undefined,
 ): void {
+  // Gemini, Ollama and Bedrock nest their sampling parameters.
+  const nested = nestedRequestParams(invocationParams);
+  const params = nested === undefined ? invocationParams : { ...invocationParams, ...nested };
   const temperature = num(params?.temperature) ?? num(metadata?.ls_temperature);
   if (temperature !== undefined) attrs[S.ATTR_GEN_AI_REQUEST_TEMPERATURE] = temperature;
   const maxTokens =
@@ -133,38 +145,17 @@ export function addRequestParams(
 }
 
 /**
- * `server.address`/`server.port` from a base URL the integration exposes without secrets. Only
- * the host and port are read; nothing else of the configuration is touched.
+ * `server.address`/`server.port` from the settings the integration serializes (see
+ * `serverOfSettings`): only the host and port are read; nothing else of the configuration.
  */
 export function serverOf(
   serialized: unknown,
   params: Rec | undefined,
 ): { address: string; port: number } | undefined {
-  let url: unknown = params?.baseURL ?? params?.base_url ?? params?.baseUrl;
-  if (url === undefined && isRecord(serialized) && isRecord(serialized.kwargs)) {
-    const kw = serialized.kwargs;
-    url =
-      kw.base_url ??
-      kw.baseURL ??
-      (isRecord(kw.configuration)
-        ? (kw.configuration.baseURL ?? kw.configuration.basePath)
-        : undefined);
-  }
-  if (typeof url !== "string" || !url) return undefined;
-  try {
-    const u = new URL(url);
-    const port = u.port
-      ? Number(u.port)
-      : u.protocol === "https:"
-        ? 443
-        : u.protocol === "http:"
-          ? 80
-          : undefined;
-    if (!u.hostname || port === undefined) return undefined;
-    return { address: u.hostname, port };
-  } catch {
-    return undefined;
-  }
+  const server = serverOfSettings(serialized, params);
+  return server === undefined
+    ? undefined
+    : { address: identifier(server.address), port: server.port };
 }
 
 /** Conversation id from run metadata (`thread_id`, `session_id`, `conversation_id`). */
@@ -236,10 +227,11 @@ export interface ResponseInfo {
   model?: string;
   id?: string;
   provider?: string;
+  /** One per generation, in the conventions' vocabulary (see `normaliseFinishReason`). */
   finishReasons: string[];
 }
 
-/** Response model, id, provider and finish reasons of an `LLMResult`. */
+/** Response model, id, provider and finish reasons of an `LLMResult`, read per provider (providers.ts). */
 export function responseOf(output: Rec): ResponseInfo {
   const info: ResponseInfo = { finishReasons: [] };
   const gens = output.generations;
@@ -250,20 +242,13 @@ export function responseOf(output: Rec): ResponseInfo {
         if (!isRecord(g)) continue;
         const msg = isRecord(g.message) ? g.message : undefined;
         const rm = msg && isRecord(msg.response_metadata) ? msg.response_metadata : undefined;
-        const gi = isRecord(g.generationInfo) ? g.generationInfo : undefined;
-        const reason =
-          str(gi?.finish_reason) ??
-          str(rm?.finish_reason) ??
-          str(rm?.stop_reason) ??
-          str(gi?.stop_reason);
-        if (reason) info.finishReasons.push(reason);
-        if (!info.model) info.model = str(rm?.model_name) ?? str(rm?.model) ?? str(gi?.model_name);
+        const raw = rawFinishReason(g);
+        // A generation without any finish value (a scripted model, a text completion) records none.
+        if (raw !== undefined || hasToolCalls(g))
+          info.finishReasons.push(identifier(normaliseFinishReason(raw, hasToolCalls(g))));
+        if (!info.model) info.model = str(responseModelOf(g));
         if (!info.provider) info.provider = str(rm?.model_provider);
-        if (!info.id) {
-          // LangChain fills `run-<uuid>` (`lc_run--<uuid>` in 1.x) when the provider gave no id.
-          const id = str(msg?.id) ?? str(rm?.id);
-          if (id && !id.startsWith("run-") && !id.startsWith("lc_run")) info.id = id;
-        }
+        if (!info.id) info.id = str(responseIdOf(g));
       }
     }
   }

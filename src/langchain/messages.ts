@@ -4,6 +4,7 @@
  * Only called when content capture is on. Messages are read field by field, never through
  * JSON.stringify (which gives LangChain's constructor form and could carry configuration).
  */
+import { hasToolCalls, normaliseFinishReason, rawFinishReason } from "./providers.js";
 
 import { isRecord } from "./attributes.js";
 
@@ -62,9 +63,12 @@ function contentParts(content: unknown): Part[] {
     const b = block as Record<string, unknown>;
     switch (b.type) {
       case "text":
-      case "text-plain":
-        parts.push({ type: "text", content: String(b.text ?? b.content ?? "") });
+      case "text-plain": {
+        // Streams leave empty text blocks behind (a block's opening, an annotation): no empty parts.
+        const text = String(b.text ?? b.content ?? "");
+        if (text) parts.push({ type: "text", content: text });
         break;
+      }
       case "reasoning":
         parts.push({
           type: "reasoning",
@@ -122,6 +126,8 @@ function contentParts(content: unknown): Part[] {
       case "tool_call":
       case "tool_call_chunk":
       case "function_call":
+      case "functionCall": // Gemini
+      case "input_json_delta": // Anthropic streams: the tool input, already in tool_calls
         break; // carried by message.tool_calls
       default:
         if (typeof b.type === "string") parts.push({ type: b.type });
@@ -219,36 +225,10 @@ export function promptMessages(prompts: unknown): ChatMessage[] {
   return prompts.map((p) => ({ role: "user", parts: [{ type: "text", content: String(p) }] }));
 }
 
-const FINISH_REASON: Record<string, string> = {
-  stop: "stop",
-  end_turn: "stop",
-  stop_sequence: "stop",
-  STOP: "stop",
-  length: "length",
-  max_tokens: "length",
-  MAX_TOKENS: "length",
-  tool_calls: "tool_call",
-  tool_use: "tool_call",
-  function_call: "tool_call",
-  content_filter: "content_filter",
-  SAFETY: "content_filter",
-  error: "error",
-};
-
-/** A provider's finish reason to the output-message schema's enum (unknown values pass through). */
-function normaliseFinishReason(reason: string | undefined): string {
-  if (!reason) return "stop";
-  return FINISH_REASON[reason] ?? reason;
-}
-
-/** LLM generations to GenAI output messages. */
-export function outputMessages(
-  generations: unknown,
-  finishReasons: (string | undefined)[],
-): OutputMessage[] {
+/** LLM generations to GenAI output messages, each with its finish reason (see providers.ts). */
+export function outputMessages(generations: unknown): OutputMessage[] {
   const out: OutputMessage[] = [];
   if (!Array.isArray(generations)) return out;
-  let i = 0;
   for (const group of generations) {
     if (!Array.isArray(group)) continue;
     for (const gen of group) {
@@ -259,7 +239,7 @@ export function outputMessages(
       out.push({
         role: "assistant",
         parts: base.parts,
-        finish_reason: normaliseFinishReason(finishReasons[i++]),
+        finish_reason: normaliseFinishReason(rawFinishReason(gen), hasToolCalls(gen)),
       });
     }
   }
@@ -274,19 +254,10 @@ export function outputMessages(
 export function toOutputMessage(msg: unknown): OutputMessage {
   const chat = toChatMessage(msg);
   const m = (msg && typeof msg === "object" ? msg : {}) as AnyMessage;
-  const rm = (
-    m.response_metadata && typeof m.response_metadata === "object" ? m.response_metadata : {}
-  ) as Record<string, unknown>;
-  const reason =
-    typeof rm.finish_reason === "string"
-      ? rm.finish_reason
-      : typeof rm.stop_reason === "string"
-        ? rm.stop_reason
-        : undefined;
-  const hasToolCalls = Array.isArray(m.tool_calls) && m.tool_calls.length > 0;
+  const generation = { message: m };
   return {
     ...chat,
-    finish_reason: reason ? normaliseFinishReason(reason) : hasToolCalls ? "tool_call" : "stop",
+    finish_reason: normaliseFinishReason(rawFinishReason(generation), hasToolCalls(generation)),
   };
 }
 

@@ -39,6 +39,8 @@ export interface MockReply {
 export interface RecordedRequest {
   body: Record<string, any>;
   headers: IncomingHttpHeaders;
+  /** Path and query, as sent. */
+  url: string;
 }
 
 export interface OpenAIMock {
@@ -157,7 +159,9 @@ export async function startOpenAIMock(replies: MockReply[] = []): Promise<OpenAI
     req.setEncoding("utf8");
     req.on("data", (d: string) => (raw += d));
     req.on("end", () => {
-      if (req.method !== "POST" || !req.url?.endsWith("/chat/completions")) {
+      // The path only: Azure OpenAI adds `?api-version=...`.
+      const path = new URL(req.url ?? "/", "http://127.0.0.1").pathname;
+      if (req.method !== "POST" || !path.endsWith("/chat/completions")) {
         res
           .writeHead(404, { "content-type": "application/json" })
           .end(JSON.stringify({ error: { message: "not found", type: "invalid_request_error" } }));
@@ -167,7 +171,7 @@ export async function startOpenAIMock(replies: MockReply[] = []): Promise<OpenAI
       try {
         body = JSON.parse(raw);
       } catch {}
-      requests.push({ body, headers: req.headers });
+      requests.push({ body, headers: req.headers, url: req.url ?? "" });
       const reply = mock.replies[Math.min(served++, mock.replies.length - 1)] ?? { content: "ok" };
       const model = String(body.model ?? "unknown");
       if (reply.status && reply.status !== 200) {

@@ -19,6 +19,14 @@ import {
 } from "../../langchain/attributes.js";
 import { nodeOf, partialOutputOf } from "../../langchain/langgraph.js";
 import {
+  anthropicFinalOutputTokens,
+  customEndpointOfModelInstance,
+  isChunkToken,
+  isStreamedResult,
+  serverOfModelInstance,
+  type ServerAddress,
+} from "../../langchain/providers.js";
+import {
   outputMessages,
   promptMessages,
   hasChunkContent,
@@ -33,6 +41,7 @@ import {
   inferenceContent,
   SeverityNumber,
 } from "../../signals/logs.js";
+import { identifier } from "../../langchain/attributes.js";
 import * as S from "../../semconv.js";
 import type { CancelReason } from "../cancellation.js";
 import { agentOf, contextOf, type InferenceState, type ModelRun } from "../runs.js";
@@ -120,7 +129,12 @@ export class ModelRecorder extends Recorder<ModelRun> {
   /** A streamed token or chunk: the time to the first one, and between the next ones. */
   token(run: ModelRun, token: unknown, fields: unknown): void {
     const op = run.op;
-    op.streamed = true;
+    if (isChunkToken(fields)) op.streamed = true;
+    op.tokens = (op.tokens ?? 0) + 1;
+    if (op.provider === "anthropic") {
+      const final = anthropicFinalOutputTokens(fields);
+      if (final !== undefined) op.finalOutputTokens = final;
+    }
     // The usage chunk of a stream has no text: it is not an output chunk. A tool-call chunk has
     // an empty token too, but it is output (a tool-call-only stream would have no first chunk).
     if (!(typeof token === "string" && token.length > 0) && !hasChunkContent(fields)) return;
@@ -139,8 +153,12 @@ export class ModelRecorder extends Recorder<ModelRun> {
     const usage = usageOf(result);
     const response = responseOf(result);
     const cached = extraParams?.cached === true;
+    // Gemini streams pass no chunk with their tokens: a result assembled from chunks tells.
+    if (!op.streamed && isStreamedResult(result)) op.streamed = true;
     // A cache hit replays the answer as one token: nothing was streamed from a provider.
     if (cached) op.streamed = false;
+    if (op.streamed && op.finalOutputTokens !== undefined && usage?.output !== undefined)
+      usage.output = op.finalOutputTokens;
     // What the end of the call tells: set on the span, and copied into the details record.
     const ended: Attributes = {};
     if (response.model) ended[S.ATTR_GEN_AI_RESPONSE_MODEL] = response.model;
@@ -155,7 +173,7 @@ export class ModelRecorder extends Recorder<ModelRun> {
     span.setAttributes(ended);
     let outputMsgs: unknown;
     if (this.c.captureContent) {
-      outputMsgs = outputMessages(result.generations, response.finishReasons);
+      outputMsgs = outputMessages(result.generations);
       span.setAttribute(S.ATTR_GEN_AI_OUTPUT_MESSAGES, this.content(outputMsgs));
     }
     span.end();
@@ -172,7 +190,8 @@ export class ModelRecorder extends Recorder<ModelRun> {
         outputTokens: cached ? undefined : usage?.output,
         timeToFirstChunkS: ttfc,
       });
-      if (op.intervals !== undefined) metrics.recordChunkIntervals(op.intervals, attrs);
+      if (op.intervals !== undefined && op.streamed)
+        metrics.recordChunkIntervals(op.intervals, attrs);
     }
     const logs = this.c.logs;
     if (logs === undefined || !logs.wants(SeverityNumber.INFO)) return;
@@ -235,6 +254,8 @@ export class ModelRecorder extends Recorder<ModelRun> {
     const usage = isRecord(partial)
       ? usageOf({ generations: [[{ message: partial }]] })
       : undefined;
+    // No result to tell: more than one token is a stream (a plain Gemini call gives one).
+    if (!op.streamed && (op.tokens ?? 0) > 1) op.streamed = true;
     const ended: Attributes = { [S.ATTR_RUN_CANCELLED]: reason };
     if (usage?.input !== undefined) ended[S.ATTR_GEN_AI_USAGE_INPUT_TOKENS] = usage.input;
     if (usage?.output !== undefined) ended[S.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = usage.output;
@@ -269,6 +290,20 @@ export class ModelRecorder extends Recorder<ModelRun> {
     });
   }
 
+  /**
+   * The model object running `run` (see the handler's `noteModelInstance`): the server of
+   * integrations whose endpoint is only there (Ollama's `baseUrl`, Bedrock's client), unless the
+   * callbacks already gave one. An AWS client's custom endpoint is read asynchronously.
+   */
+  modelInstance(run: ModelRun, model: unknown): void {
+    if (run.op.serverAddress !== undefined) return;
+    const server = serverOfModelInstance(model);
+    if (server !== undefined) return setServer(run, server);
+    void customEndpointOfModelInstance(model)?.then((s) => {
+      if (s !== undefined && run.op.serverAddress === undefined) setServer(run, s);
+    });
+  }
+
   /** The stream flag and time to first chunk, into `ended`; returns the time to first chunk. */
   private streamed(run: ModelRun, ended: Attributes): number | undefined {
     const op = run.op;
@@ -293,6 +328,19 @@ export class ModelRecorder extends Recorder<ModelRun> {
       params: op.requestParams,
     });
   }
+}
+
+/** Server attributes of a run still open (span and, at its end, metric points). */
+function setServer(run: ModelRun, server: ServerAddress): void {
+  try {
+    if (run.ended || !run.span.isRecording()) return;
+    run.op.serverAddress = identifier(server.address);
+    run.op.serverPort = server.port;
+    run.span.setAttributes({
+      [S.ATTR_SERVER_ADDRESS]: run.op.serverAddress,
+      [S.ATTR_SERVER_PORT]: run.op.serverPort,
+    });
+  } catch {}
 }
 
 /** Token usage reported by a call. */
