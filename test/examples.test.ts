@@ -82,7 +82,7 @@ describe("npm run demo (examples/demo.ts)", () => {
     const chats = tree.filter((l) => new RegExp(`chat gpt-4o-mini  ${DURATION}  `).test(l));
     expect(chats).toHaveLength(2);
     expect(chats[0]).toMatch(
-      /model=gpt-4o-mini -> gpt-4o-mini-2024-07-18 {2}tokens=\d+ in \/ \d+ out {2}finish=tool_call$/,
+      /model=gpt-4o-mini -> gpt-4o-mini-2024-07-18 {2}tokens=\d+ in \/ \d+ out {2}finish=tool_calls$/,
     );
     expect(chats[1]).toMatch(
       /model=gpt-4o-mini -> gpt-4o-mini-2024-07-18 {2}tokens=\d+ in \/ \d+ out {2}finish=stop$/,

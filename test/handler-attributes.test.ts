@@ -176,7 +176,7 @@ describe("request parameters, usage and response", () => {
     expect(span.attributes["gen_ai.usage.reasoning.output_tokens"]).toBe(30);
     expect(span.attributes["gen_ai.response.model"]).toBe("claude-x-20250101");
     expect(span.attributes["gen_ai.response.id"]).toBe("msg_01");
-    expect(span.attributes["gen_ai.response.finish_reasons"]).toEqual(["stop"]); // end_turn, in the conventions' vocabulary
+    expect(span.attributes["gen_ai.response.finish_reasons"]).toEqual(["end_turn"]);
   });
 
   it("llmOutput.tokenUsage is the fallback; estimatedTokenUsage is never used", () => {

@@ -82,7 +82,7 @@ describe.each(["invoke", "stream"] as const)("interrupt and resume via %s", (mod
       expect(s.attributes["error.type"], s.name).toBeUndefined();
     }
     expect(t.records().map(line)).toEqual([
-      "gen_ai.client.inference.operation.details INFO chat gpt-test-1: 10 in / 2 out tokens, N s, tool_call",
+      "gen_ai.client.inference.operation.details INFO chat gpt-test-1: 10 in / 2 out tokens, N s, tool_calls",
       "gen_ai.client.operation.details INFO execute_tool refund: N s, interrupted",
       "gen_ai.client.operation.details INFO invoke_agent support: N s, 10 in / 2 out tokens, 1 model call, 1 tool call, interrupted at tools",
     ]);

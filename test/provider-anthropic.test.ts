@@ -81,7 +81,7 @@ class LastResult extends BaseCallbackHandler {
 }
 
 describe("ChatAnthropic against Anthropic's Messages API", () => {
-  it("plain: finish reason end_turn as stop, response model and id, cache read/creation in the input count, server from anthropicApiUrl; metric points carry the server", async () => {
+  it("plain: finish reason end_turn (stop in output messages), response model and id, cache read/creation in the input count, server from anthropicApiUrl; metric points carry the server", async () => {
     mock.script.set({ text: "Hello there!", usage: USAGE, model: SERVED, id: "msg_plain1" });
     const t = telemetry();
     await model().invoke("Say hello", { callbacks: [t.handler] });
@@ -90,7 +90,7 @@ describe("ChatAnthropic against Anthropic's Messages API", () => {
       ...common(),
       "gen_ai.response.model": SERVED,
       "gen_ai.response.id": "msg_plain1",
-      "gen_ai.response.finish_reasons": ["stop"],
+      "gen_ai.response.finish_reasons": ["end_turn"],
       ...USAGE_ATTRIBUTES,
     });
     const metricAttributes = {
@@ -126,7 +126,7 @@ describe("ChatAnthropic against Anthropic's Messages API", () => {
       "gen_ai.request.stream": true,
       "gen_ai.response.model": SERVED,
       "gen_ai.response.id": "msg_stream1",
-      "gen_ai.response.finish_reasons": ["stop"],
+      "gen_ai.response.finish_reasons": ["end_turn"],
       ...USAGE_ATTRIBUTES,
     });
     // Pinned upstream behaviour: LangChain adds message_start's provisional output_tokens (1) to
@@ -147,7 +147,7 @@ describe("ChatAnthropic against Anthropic's Messages API", () => {
     await t.shutdown();
   });
 
-  it("a tool call, plain: tool_use as tool_call, the call in the output message", async () => {
+  it("a tool call, plain: tool_use, the call in the output message with finish_reason tool_call", async () => {
     const call = { id: "toolu_01", name: "get_weather", args: { city: "Paris" } };
     mock.script.set({ toolCalls: [call], usage: USAGE, model: SERVED, id: "msg_tool1" });
     const t = telemetry({ captureContent: true });
@@ -155,7 +155,7 @@ describe("ChatAnthropic against Anthropic's Messages API", () => {
       .bindTools([weather])
       .invoke("Weather in Paris?", { callbacks: [t.handler] });
     const span = only(t.spans(), "chat claude-3-5-haiku-latest");
-    expect(span.attributes["gen_ai.response.finish_reasons"]).toEqual(["tool_call"]);
+    expect(span.attributes["gen_ai.response.finish_reasons"]).toEqual(["tool_use"]);
     expect(validate("gen_ai.output.messages", span.attributes["gen_ai.output.messages"])).toEqual([
       {
         role: "assistant",
@@ -179,7 +179,7 @@ describe("ChatAnthropic against Anthropic's Messages API", () => {
     }
     const span = only(t.spans(), "chat claude-3-5-haiku-latest");
     expect(span.attributes["gen_ai.request.stream"]).toBe(true);
-    expect(span.attributes["gen_ai.response.finish_reasons"]).toEqual(["tool_call"]);
+    expect(span.attributes["gen_ai.response.finish_reasons"]).toEqual(["tool_use"]);
     expect(span.attributes["gen_ai.usage.output_tokens"]).toBe(14);
     expect(validate("gen_ai.output.messages", span.attributes["gen_ai.output.messages"])).toEqual([
       {
@@ -193,7 +193,7 @@ describe("ChatAnthropic against Anthropic's Messages API", () => {
     // The details record carries the same numbers as the span.
     const record = t.records("gen_ai.client.inference.operation.details")[0]!;
     expect(record.attributes["gen_ai.usage.output_tokens"]).toBe(14);
-    expect(record.attributes["gen_ai.response.finish_reasons"]).toEqual(["tool_call"]);
+    expect(record.attributes["gen_ai.response.finish_reasons"]).toEqual(["tool_use"]);
     expect(allTelemetryText(t.spans())).not.toContain("SECRET456");
     expect(JSON.stringify(t.records().map((r) => r.attributes))).not.toContain("SECRET456");
     expect(mock.requests.at(-1)!.headers["x-api-key"]).toBe(API_KEY);

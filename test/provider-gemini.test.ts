@@ -63,14 +63,14 @@ function common() {
 }
 
 describe("ChatGoogleGenerativeAI against the Generative Language API", () => {
-  it("plain: not a stream (no stream flag, no time to first chunk, no histogram point), finish STOP as stop, server from baseUrl, top_p from generationConfig", async () => {
+  it("plain: not a stream (no stream flag, no time to first chunk, no histogram point), finish reason STOP, server from baseUrl, top_p from generationConfig", async () => {
     mock.script.set({ text: "Hello there!", usage: USAGE, model: "gemini-2.5-flash-001" });
     const t = telemetry();
     await model().invoke("Say hello", { callbacks: [t.handler] });
     expect(mock.requests.at(-1)!.path).toBe("/v1beta/models/gemini-2.5-flash:generateContent");
     expect(only(t.spans(), "chat gemini-2.5-flash").attributes).toEqual({
       ...common(),
-      "gen_ai.response.finish_reasons": ["stop"],
+      "gen_ai.response.finish_reasons": ["STOP"],
       // Pinned upstream behaviour: LangChain drops thoughtsTokenCount (30), so the output count
       // lacks the thinking the conventions include (42) and there is no reasoning count; it also
       // drops modelVersion and responseId (no gen_ai.response.model / id).
@@ -111,7 +111,7 @@ describe("ChatGoogleGenerativeAI against the Generative Language API", () => {
     expect(rest).toEqual({
       ...common(),
       "gen_ai.request.stream": true,
-      "gen_ai.response.finish_reasons": ["stop"],
+      "gen_ai.response.finish_reasons": ["STOP"],
       "gen_ai.usage.input_tokens": 25,
       "gen_ai.usage.output_tokens": 12,
       // Pinned upstream behaviour: each chunk repeats cachedContentTokenCount and LangChain sums
@@ -122,7 +122,7 @@ describe("ChatGoogleGenerativeAI against the Generative Language API", () => {
     await t.shutdown();
   });
 
-  it("a tool call, plain and streamed: finish tool_call (Gemini says STOP), no empty functionCall part", async () => {
+  it("a tool call, plain and streamed: Gemini says STOP, the output message tool_call; no empty functionCall part", async () => {
     const call = { id: "unused", name: "get_weather", args: { city: "Paris" } };
     mock.script.set({ toolCalls: [call], usage: USAGE });
     const t = telemetry({ captureContent: true });
@@ -135,7 +135,7 @@ describe("ChatGoogleGenerativeAI against the Generative Language API", () => {
     expect(first!.attributes["gen_ai.request.stream"]).toBeUndefined();
     expect(second!.attributes["gen_ai.request.stream"]).toBe(true);
     for (const span of [first!, second!]) {
-      expect(span.attributes["gen_ai.response.finish_reasons"]).toEqual(["tool_call"]);
+      expect(span.attributes["gen_ai.response.finish_reasons"]).toEqual(["STOP"]);
       const [message] = validate(
         "gen_ai.output.messages",
         span.attributes["gen_ai.output.messages"],

@@ -116,7 +116,7 @@ describe("ChatOllama against Ollama's chat API", () => {
     await t.shutdown();
   });
 
-  it("a tool call: Ollama says stop, recorded as tool_call; the call in the output message", async () => {
+  it("a tool call: Ollama says stop; the output message has the call and finish_reason tool_call", async () => {
     mock.script.set({
       toolCalls: [{ id: "unused", name: "get_weather", args: { city: "Paris" } }],
       usage: USAGE,
@@ -126,7 +126,7 @@ describe("ChatOllama against Ollama's chat API", () => {
       .bindTools([weather])
       .invoke("Weather in Paris?", { callbacks: [t.handler] });
     const span = only(t.spans(), "chat llama3.2");
-    expect(span.attributes["gen_ai.response.finish_reasons"]).toEqual(["tool_call"]);
+    expect(span.attributes["gen_ai.response.finish_reasons"]).toEqual(["stop"]);
     // A tool-call-only stream has no text chunk, but its tool-call chunk is output.
     expect(typeof span.attributes["gen_ai.response.time_to_first_chunk"]).toBe("number");
     expect(validate("gen_ai.output.messages", span.attributes["gen_ai.output.messages"])).toEqual([

@@ -7,9 +7,7 @@ import type { Attributes } from "@opentelemetry/api";
 import { cutString } from "../util/content.js";
 import * as S from "../semconv.js";
 import {
-  hasToolCalls,
   nestedRequestParams,
-  normaliseFinishReason,
   rawFinishReason,
   responseIdOf,
   responseModelOf,
@@ -227,7 +225,7 @@ export interface ResponseInfo {
   model?: string;
   id?: string;
   provider?: string;
-  /** One per generation, in the conventions' vocabulary (see `normaliseFinishReason`). */
+  /** The provider's own values, one per generation that has one (see `rawFinishReason`). */
   finishReasons: string[];
 }
 
@@ -243,9 +241,7 @@ export function responseOf(output: Rec): ResponseInfo {
         const msg = isRecord(g.message) ? g.message : undefined;
         const rm = msg && isRecord(msg.response_metadata) ? msg.response_metadata : undefined;
         const raw = rawFinishReason(g);
-        // A generation without any finish value (a scripted model, a text completion) records none.
-        if (raw !== undefined || hasToolCalls(g))
-          info.finishReasons.push(identifier(normaliseFinishReason(raw, hasToolCalls(g))));
+        if (raw !== undefined) info.finishReasons.push(identifier(raw));
         if (!info.model) info.model = str(responseModelOf(g));
         if (!info.provider) info.provider = str(rm?.model_provider);
         if (!info.id) info.id = str(responseIdOf(g));
