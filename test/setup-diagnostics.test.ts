@@ -32,7 +32,13 @@ describe("export failure warnings", () => {
     receiver = await startOtlpReceiver({
       routes: { "/v1/metrics": { status: 404, body: "404 page not found" } },
     });
-    telemetry = setupTelemetry({ disableBatch: true, endpoint: receiver.url, onWarning });
+    // The failure of a real export (the startup check is tested in setup-startup-check.test.ts).
+    telemetry = setupTelemetry({
+      disableBatch: true,
+      endpoint: receiver.url,
+      onWarning,
+      startupCheck: false,
+    });
     await pingChain().invoke({ question: "ping" });
     await telemetry.forceFlush();
     await telemetry.forceFlush();
@@ -46,10 +52,14 @@ describe("export failure warnings", () => {
         "Further metrics export failures are counted, not repeated.",
     );
     await telemetry.shutdown();
-    // The final export at shutdown fails too: one summary line with the count.
-    expect(warnings).toHaveLength(2);
+    // The final export at shutdown fails too: one summary line with the count, then what was
+    // not delivered (issue 14: shutdown() says it).
+    expect(warnings).toHaveLength(3);
     expect(warnings[1]).toBe(
       `metrics: 4 exports failed in total to ${receiver.url}/v1/metrics (first: HTTP 404 Not Found ("404 page not found")).`,
+    );
+    expect(warnings[2]).toBe(
+      "Not delivered since setup: metrics: 4 metric collections failed to export.",
     );
   });
 

@@ -96,6 +96,8 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<number> {
   );
   const out = (line: string): void => write(redactText(line, secrets));
   out(`langchain-opentelemetry doctor  (service.name=${config.serviceName})`);
+  // What setupTelemetry() would warn about at startup (invalid values are ignored there too).
+  for (const warning of config.warnings) out(`warning: ${warning}`);
   const signals = [config.traces, config.metrics, config.logs];
   const checks = await withResponseRecorder((recorder) =>
     Promise.all(
@@ -107,6 +109,10 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<number> {
   for (const check of checks) printCheck(check, out);
   const failed = checks.filter((c) => c.outcome === "failed").map((c) => c.signal);
   out("");
+  if (config.invalidEnvironment.length > 0) {
+    out("invalid environment values: setupTelemetry() ignores them (see the warnings above)");
+    return 2;
+  }
   if (failed.length > 0) {
     out(
       `${failed.length} of ${checks.filter((c) => c.outcome !== "skipped").length} checked signals failed: ${failed.join(", ")}`,

@@ -17,59 +17,35 @@
  * (the handler is bound to them, not to the globals) and its spans still nest under the app's
  * active spans, because the context API is shared.
  *
+ * Shortly after setup, an empty export request per configured endpoint (valid OTLP, stores
+ * nothing) finds a wrong path, a missing tenant header or nothing listening within seconds
+ * (`startup-check.ts`), instead of at the first export (for metrics, a minute later).
+ *
+ * `shutdown()` is bounded (`shutdownTimeoutMillis`, default 5 s) whatever the endpoints do, and
+ * says what could not be delivered.
+ *
  * Exit: pending telemetry is flushed on `beforeExit` (the event loop emptied: a script ending
  * normally). `process.exit()`, an uncaught exception and signals (SIGTERM, SIGINT) skip
  * `beforeExit`; no signal handler is installed (that would change how the app exits), so servers
  * should `await telemetry.shutdown()` in their own SIGTERM handler, and serverless functions
  * should `await telemetry.forceFlush()` before returning.
  */
-import * as otelApi from "@opentelemetry/api";
-import { context, metrics, propagation, ProxyTracerProvider, trace } from "@opentelemetry/api";
-import { logs as apiLogs } from "@opentelemetry/api-logs";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import {
-  CompositePropagator,
-  W3CBaggagePropagator,
-  W3CTraceContextPropagator,
-} from "@opentelemetry/core";
-import { defaultResource, resourceFromAttributes, type Resource } from "@opentelemetry/resources";
-import { NodeTracerProvider, type SpanProcessor } from "@opentelemetry/sdk-trace-node";
-import { MeterProvider } from "@opentelemetry/sdk-metrics";
-import { LoggerProvider, type LogRecordProcessor } from "@opentelemetry/sdk-logs";
+import type { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+import type { MeterProvider } from "@opentelemetry/sdk-metrics";
+import type { LoggerProvider } from "@opentelemetry/sdk-logs";
 import {
   resolveTelemetryConfig,
-  type ResolvedSignalConfig,
   type ResolvedTelemetryConfig,
   type SetupTelemetryOptions,
 } from "./config.js";
-import { createConsoleExporters, type ConsoleExporters } from "./console-exporters.js";
-import {
-  createLogRecordProcessor,
-  createMetricReader,
-  createOtlpLogExporter,
-  createOtlpMetricExporter,
-  createOtlpSpanExporter,
-  createSpanProcessor,
-} from "./exporters.js";
-import {
-  boundLogRecordProcessor,
-  type AnyExporter,
-  boundSpanProcessor,
-  consoleWarningSink,
-  ExportFailureTracker,
-  QueueBound,
-  safeWarn,
-  withExportDiagnostics,
-  type WarningSink,
-} from "./export-diagnostics.js";
+import { consoleWarningSink, safeWarn, type WarningSink } from "./export-diagnostics.js";
+import { registerGlobals } from "./globals.js";
+import { buildPipeline, type Pipeline } from "./pipeline.js";
+import { undeliveredReport } from "./shutdown-report.js";
+import { startEndpointCheck } from "./startup-check.js";
 // The core through the package's own name (external in the build): one copy of the handler and of
 // its context keys, whether an app imports the root, the setup entry, or both.
-import {
-  AssociationLogRecordProcessor,
-  AssociationSpanProcessor,
-  OpenTelemetryCallbackHandler,
-  registerGlobalHandler,
-} from "langchain-opentelemetry";
+import { OpenTelemetryCallbackHandler, registerGlobalHandler } from "langchain-opentelemetry";
 
 /** What `setupTelemetry()` returns. */
 export interface TelemetryHandle {
@@ -87,14 +63,14 @@ export interface TelemetryHandle {
   forceFlush(): Promise<void>;
   /**
    * Ends open runs, flushes, shuts the providers down, detaches the handler and releases the
-   * globals registered by `setupTelemetry()`. Idempotent; never rejects; returns within twice the
-   * longest export timeout plus 1 s, even when an exporter never answers. A later
-   * `setupTelemetry()` call builds a new pipeline.
+   * globals registered by `setupTelemetry()`. Idempotent; never rejects. Returns within
+   * `shutdownTimeoutMillis` (default 5000 ms) whatever the endpoints do, with one warning saying
+   * what could not be delivered (failed exports, exports still in flight, records still queued or
+   * dropped). A later `setupTelemetry()` call builds a new pipeline.
    */
   shutdown(): Promise<void>;
 }
 
-const DEFAULT_METRIC_EXPORT_INTERVAL_MILLIS = 60_000;
 const DEFAULT_MAX_QUEUE_SIZE = 2048;
 
 interface ActiveSetup {
@@ -112,120 +88,19 @@ let active: ActiveSetup | undefined;
  * Called again while the first pipeline is running: returns the same handle (no second
  * pipeline), with a warning if the options differ.
  *
- * @throws TelemetryConfigError when an option or environment variable is invalid (the message
- * names it). Nothing else throws.
+ * @throws TelemetryConfigError when an option given in code is invalid (the message names it): a
+ * programming error, seen on the first run. Environment values never throw: an invalid one is
+ * warned about through `onWarning` and ignored, as the OpenTelemetry specification prescribes.
+ * Nothing else throws.
  */
 export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHandle {
-  if (active) {
-    // onWarning is left out of the comparison: an inline arrow is a new function on every call.
-    if (
-      !sameOptions(
-        { ...active.options, onWarning: undefined },
-        { ...options, onWarning: undefined },
-      )
-    ) {
-      safeWarn(
-        options.onWarning ?? active.warn,
-        "setupTelemetry() was called again with different options; the first call's pipeline stays in force and its handle is returned. Call shutdown() on it first to reconfigure.",
-      );
-    }
-    return active.handle;
-  }
-
+  if (active) return again(active, options);
   const config = resolveTelemetryConfig(options, process.env);
   const warn = options.onWarning ?? consoleWarningSink;
-  const maxQueueSize = options.maxQueueSize ?? DEFAULT_MAX_QUEUE_SIZE;
-  const resource: Resource = defaultResource().merge(
-    resourceFromAttributes(config.resourceAttributes),
-  );
-
-  let consoleExporters: ConsoleExporters | undefined;
-  const getConsole = (): ConsoleExporters => (consoleExporters ??= createConsoleExporters());
-  const trackers: ExportFailureTracker[] = [];
-  const bounds: QueueBound[] = [];
-  const processorSettings = { disableBatch: config.disableBatch, maxQueueSize };
-
-  /**
-   * The signal's exporter (the instance given, the console one or OTLP), wrapped so its failures
-   * are reported and, for a bounded queue, what it takes leaves the queue's accounting.
-   */
-  const diagnosedExporter = <T extends AnyExporter<never>>(
-    cfg: ResolvedSignalConfig,
-    fromConsole: (c: ConsoleExporters) => T,
-    createOtlp: (cfg: ResolvedSignalConfig) => T,
-    bound?: QueueBound,
-  ): T => {
-    const raw =
-      cfg.mode === "custom"
-        ? (cfg.exporter as T)
-        : cfg.mode === "console"
-          ? fromConsole(getConsole())
-          : createOtlp(cfg);
-    const tracker = new ExportFailureTracker({
-      signal: cfg.signal,
-      url: cfg.mode === "otlp" ? cfg.url : undefined,
-      timeoutMillis: cfg.timeoutMillis,
-      warn,
-      secrets: Object.values(cfg.headers),
-    });
-    trackers.push(tracker);
-    return withExportDiagnostics(raw, tracker, bound && ((n) => bound.handedOver(n)));
-  };
-  /** A bound in front of a batch queue (none for simple processors, which keep no queue). */
-  const newBound = (cfg: ResolvedSignalConfig): QueueBound | undefined => {
-    if (config.disableBatch) return undefined;
-    const b = new QueueBound(cfg.signal, maxQueueSize, warn);
-    bounds.push(b);
-    return b;
-  };
-
-  // Traces
-  // First: association properties (withAssociationProperties) reach every span started in
-  // their scope, other instrumentations' spans included, before any exporter sees them.
-  const spanProcessors: SpanProcessor[] = [new AssociationSpanProcessor()];
-  if (config.traces.enabled) {
-    const bound = newBound(config.traces);
-    const exporter = diagnosedExporter(
-      config.traces,
-      (c) => c.spanExporter,
-      createOtlpSpanExporter,
-      bound,
-    );
-    const processor = createSpanProcessor(exporter, processorSettings);
-    spanProcessors.push(bound ? boundSpanProcessor(processor, bound) : processor);
-  }
-  const tracerProvider = new NodeTracerProvider({ resource, spanProcessors });
-
-  // Metrics
-  const readers = [];
-  if (config.metrics.enabled) {
-    const exporter = diagnosedExporter(
-      config.metrics,
-      (c) => c.metricExporter,
-      createOtlpMetricExporter,
-    );
-    readers.push(
-      createMetricReader(exporter, metricExportInterval(options), config.metrics.timeoutMillis),
-    );
-  }
-  const meterProvider = new MeterProvider({ resource, readers });
-
-  // Logs
-  // First, for the same reason (a record is read-only once the processors after it saw it).
-  const logProcessors: LogRecordProcessor[] = [new AssociationLogRecordProcessor()];
-  if (config.logs.enabled) {
-    const bound = newBound(config.logs);
-    const exporter = diagnosedExporter(
-      config.logs,
-      (c) => c.logExporter,
-      createOtlpLogExporter,
-      bound,
-    );
-    const processor = createLogRecordProcessor(exporter, processorSettings);
-    logProcessors.push(bound ? boundLogRecordProcessor(processor, bound) : processor);
-  }
-  const loggerProvider = new LoggerProvider({ resource, processors: logProcessors });
-
+  // Invalid environment values (ignored), shadowed variables, doubled paths: once, at setup.
+  for (const warning of config.warnings) safeWarn(warn, warning);
+  const pipeline = buildPipeline(config, options.maxQueueSize ?? DEFAULT_MAX_QUEUE_SIZE, warn);
+  const { tracerProvider, meterProvider, loggerProvider } = pipeline;
   const releaseGlobals = registerGlobals(tracerProvider, meterProvider, loggerProvider, warn);
 
   const handlerOptions = options.handlerOptions ?? {};
@@ -240,180 +115,124 @@ export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHa
     logs: config.logs.enabled && handlerOptions.logs !== false,
   });
   const detach = options.global === false ? undefined : registerGlobalHandler(handler);
+  const stopCheck = config.startupCheck ? startEndpointCheck(config, pipeline.trackers) : undefined;
 
-  const providers = [tracerProvider, meterProvider, loggerProvider];
-  // An OTLP exporter gives up within its timeout, but a custom exporter that never calls back
-  // would hold a flush for the batch processor's own 30 s, and a simple processor's forever.
-  const waitLimitMillis =
-    2 *
-      Math.max(
-        config.traces.timeoutMillis,
-        config.metrics.timeoutMillis,
-        config.logs.timeoutMillis,
-      ) +
-    1000;
-  const settledWithin = async (what: string, work: Promise<unknown>): Promise<void> => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), waitLimitMillis);
-      timer.unref?.();
-    });
-    const timedOut = await Promise.race([work.then(() => false), late]);
-    clearTimeout(timer);
-    if (timedOut) {
-      safeWarn(
-        warn,
-        `${what} did not finish within ${waitLimitMillis} ms (an exporter did not answer); returning without waiting for it.`,
-      );
-    }
-  };
-  const forceFlush = async (): Promise<void> => {
-    // Failures were already reported by the trackers; a rejected flush must not reach the app.
-    await settledWithin("forceFlush()", Promise.allSettled(providers.map((p) => p.forceFlush())));
-  };
-
-  let shutdownPromise: Promise<void> | undefined;
-  const onBeforeExit = (): void => {
-    void shutdown();
-  };
-  const shutdown = (): Promise<void> =>
-    (shutdownPromise ??= (async () => {
+  const lifecycle = new Lifecycle(
+    config,
+    pipeline,
+    warn,
+    handler,
+    () => {
       process.removeListener("beforeExit", onBeforeExit);
       if (active?.handle === handle) active = undefined;
+      stopCheck?.();
       try {
         detach?.();
       } catch {}
-      try {
-        await handler.shutdown();
-      } catch {}
-      await settledWithin("shutdown()", Promise.allSettled(providers.map((p) => p.shutdown())));
-      for (const t of trackers) t.summarize();
-      for (const b of bounds) b.summarize();
-      releaseGlobals();
-    })());
-
+    },
+    releaseGlobals,
+  );
+  const onBeforeExit = (): void => {
+    void lifecycle.shutdown();
+  };
   const handle: TelemetryHandle = {
     handler,
     tracerProvider,
     meterProvider,
     loggerProvider,
     config,
-    forceFlush,
-    shutdown,
+    forceFlush: () => lifecycle.forceFlush(),
+    shutdown: () => lifecycle.shutdown(),
   };
   if (options.flushOnExit !== false) process.on("beforeExit", onBeforeExit);
   active = { handle, options, warn };
   return handle;
 }
 
-function metricExportInterval(options: SetupTelemetryOptions): number {
-  if (options.metricExportIntervalMillis !== undefined) return options.metricExportIntervalMillis;
-  const fromEnv = Number(process.env.OTEL_METRIC_EXPORT_INTERVAL);
-  return Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : DEFAULT_METRIC_EXPORT_INTERVAL_MILLIS;
-}
-
-/** The `logs` global of `@opentelemetry/api` >= 1.10 (3.x line), when the installed version has one. */
-interface ApiLogsGlobal {
-  setGlobalLoggerProvider(provider: unknown): unknown;
-  getLoggerProvider(): unknown;
-  disable(): void;
-}
-
-function apiLogsGlobal(): ApiLogsGlobal | undefined {
-  const candidate = (otelApi as unknown as { logs?: ApiLogsGlobal }).logs;
-  return candidate && typeof candidate.setGlobalLoggerProvider === "function"
-    ? candidate
-    : undefined;
-}
-
-/**
- * Registers each global that is still free; warns once, listing the ones the app already had.
- * Returns the function releasing exactly what was registered here.
- */
-function registerGlobals(
-  tracerProvider: NodeTracerProvider,
-  meterProvider: MeterProvider,
-  loggerProvider: LoggerProvider,
-  warn: WarningSink,
-): () => void {
-  const kept: string[] = [];
-  const release: Array<() => void> = [];
-
-  // Checked before registering: a duplicate registration would also print a diag error.
-  const noopTracerProvider = new ProxyTracerProvider().getDelegate();
-  const currentTracer = trace.getTracerProvider();
-  const tracerTaken =
-    currentTracer instanceof ProxyTracerProvider
-      ? currentTracer.getDelegate() !== noopTracerProvider
-      : true;
-  if (!tracerTaken && trace.setGlobalTracerProvider(tracerProvider)) {
-    release.push(() => {
-      if ((trace.getTracerProvider() as ProxyTracerProvider).getDelegate?.() === tracerProvider)
-        trace.disable();
-    });
-  } else kept.push("TracerProvider");
-
-  const contextManager = new AsyncLocalStorageContextManager();
-  contextManager.enable();
-  if (context.setGlobalContextManager(contextManager)) {
-    release.push(() => {
-      context.disable();
-    });
-  } else {
-    contextManager.disable();
-    kept.push("context manager");
-  }
-
+/** A second call while a pipeline runs: the same handle, with a warning if the options differ. */
+function again(current: ActiveSetup, options: SetupTelemetryOptions): TelemetryHandle {
+  // onWarning is left out of the comparison: an inline arrow is a new function on every call.
   if (
-    propagation.setGlobalPropagator(
-      new CompositePropagator({
-        propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
-      }),
-    )
+    !sameOptions({ ...current.options, onWarning: undefined }, { ...options, onWarning: undefined })
   ) {
-    release.push(() => propagation.disable());
-  } else kept.push("propagator");
-
-  if (metrics.setGlobalMeterProvider(meterProvider)) {
-    release.push(() => {
-      if (metrics.getMeterProvider() === meterProvider) metrics.disable();
-    });
-  } else kept.push("MeterProvider");
-
-  if (apiLogs.setGlobalLoggerProvider(loggerProvider) === loggerProvider) {
-    release.push(() => {
-      if (apiLogs.getLoggerProvider() === loggerProvider) apiLogs.disable();
-    });
-  } else kept.push("LoggerProvider (@opentelemetry/api-logs)");
-
-  const apiLogsV110 = apiLogsGlobal();
-  if (apiLogsV110) {
-    // api 1.10 answers `true` on success (api-logs answers with the provider).
-    const registered = apiLogsV110.setGlobalLoggerProvider(loggerProvider);
-    if (registered === true || registered === loggerProvider) {
-      release.push(() => {
-        if (apiLogsV110.getLoggerProvider() === loggerProvider) apiLogsV110.disable();
-      });
-    } else kept.push("LoggerProvider (@opentelemetry/api logs)");
-  }
-
-  if (kept.length > 0) {
     safeWarn(
-      warn,
-      `an OpenTelemetry SDK is already registered in this process (global ${kept.join(", ")}). setupTelemetry() leaves it in place: ` +
-        "LangChain telemetry goes through setupTelemetry's own providers and exporters (the handler is bound to them) and its spans " +
-        "still nest under your app's active spans; your other instrumentation keeps using your SDK. To send LangChain telemetry " +
-        "through your SDK instead, do not call setupTelemetry(): use registerGlobalHandler(new OpenTelemetryCallbackHandler()).",
+      options.onWarning ?? current.warn,
+      "setupTelemetry() was called again with different options; the first call's pipeline stays in force and its handle is returned. Call shutdown() on it first to reconfigure.",
     );
   }
+  return current.handle;
+}
 
-  return () => {
-    for (const r of release) {
-      try {
-        r();
-      } catch {}
+/** forceFlush and shutdown of one pipeline, each bounded in time. */
+class Lifecycle {
+  private shutdownPromise: Promise<void> | undefined;
+  private readonly providers: ReadonlyArray<{
+    forceFlush(): Promise<void>;
+    shutdown(): Promise<void>;
+  }>;
+
+  constructor(
+    private readonly config: ResolvedTelemetryConfig,
+    private readonly pipeline: Pipeline,
+    private readonly warn: WarningSink,
+    private readonly handler: OpenTelemetryCallbackHandler,
+    private readonly detach: () => void,
+    private readonly releaseGlobals: () => void,
+  ) {
+    this.providers = [pipeline.tracerProvider, pipeline.meterProvider, pipeline.loggerProvider];
+  }
+
+  async forceFlush(): Promise<void> {
+    // An OTLP exporter gives up within its timeout, but a custom exporter that never calls back
+    // would hold a flush for the batch processor's own 30 s, and a simple processor's forever.
+    const { traces, metrics, logs } = this.config;
+    const limit =
+      2 * Math.max(traces.timeoutMillis, metrics.timeoutMillis, logs.timeoutMillis) + 1000;
+    // Failures were already reported by the trackers; a rejected flush must not reach the app.
+    const done = await within(limit, Promise.allSettled(this.providers.map((p) => p.forceFlush())));
+    if (!done) {
+      safeWarn(
+        this.warn,
+        `forceFlush() did not finish within ${limit} ms (an exporter did not answer); returning without waiting for it.`,
+      );
     }
-  };
+  }
+
+  shutdown(): Promise<void> {
+    return (this.shutdownPromise ??= this.shutdownOnce());
+  }
+
+  private async shutdownOnce(): Promise<void> {
+    const bound = this.config.shutdownTimeoutMillis;
+    this.detach();
+    const work = (async () => {
+      try {
+        await this.handler.shutdown();
+      } catch {}
+      await Promise.allSettled(this.providers.map((p) => p.shutdown()));
+    })();
+    const done = await within(bound, work);
+    const { trackers, bounds } = this.pipeline;
+    for (const t of trackers) t.summarize();
+    for (const b of bounds) b.summarize();
+    const report = undeliveredReport(trackers, bounds, done ? undefined : bound);
+    if (report) safeWarn(this.warn, report);
+    this.releaseGlobals();
+  }
+}
+
+/** `true` when `work` settled within `millis`; never waits longer (the timer does not hold the process). */
+async function within(millis: number, work: Promise<unknown>): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), millis);
+    timer.unref?.();
+  });
+  try {
+    return await Promise.race([work.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Deep equality of option objects; functions and class instances (exporters) by identity. */
