@@ -69,6 +69,11 @@ function finiteOr(value: unknown, fallback: number): number {
 /** Which callback family ended a run: its error callbacks carry the error. */
 type Outcome = "end" | "error";
 
+/** The default of `onWarning`: visible without a diag logger, and saying who speaks. */
+function consoleWarning(message: string): void {
+  console.warn(`[${PACKAGE_NAME}] ${message}`);
+}
+
 /**
  * A LangChain callback handler that records every run as an OpenTelemetry span following the
  * GenAI semantic conventions v1.41.0, plus the GenAI histograms and log records.
@@ -101,6 +106,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   private readonly models: ModelRecorder;
   private readonly tools: ToolRecorder;
   private readonly retrievers: RetrieverRecorder;
+  private readonly genAiLogs: GenAiLogs | undefined;
 
   constructor(options: OpenTelemetryCallbackHandlerOptions = {}) {
     super();
@@ -114,7 +120,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     let genAiMetrics: GenAiMetrics | undefined;
     if (options.metrics !== false) {
       try {
-        genAiMetrics = new GenAiMetrics(options.meterProvider ?? metricsApi.getMeterProvider());
+        // Without a provider: the global one, looked up when recording (a late NodeSDK.start()).
+        genAiMetrics = new GenAiMetrics(options.meterProvider);
       } catch (e) {
         diag.warn(`${PACKAGE_NAME}: metrics disabled, the meter provider failed: ${String(e)}`);
       }
@@ -122,11 +129,14 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const genAiLogs =
       options.logs === false
         ? undefined
-        : new GenAiLogs(
-            options.loggerProvider,
-            options.logMinSeverity ?? SeverityNumber.INFO,
-            this.maxContent,
-          );
+        : new GenAiLogs({
+            provider: options.loggerProvider,
+            minSeverity: options.logMinSeverity ?? SeverityNumber.INFO,
+            maxContentLength: this.maxContent,
+            resourceAttributes: options.logResourceAttributes,
+            warn: options.onWarning ?? consoleWarning,
+          });
+    this.genAiLogs = genAiLogs;
     registerCanceller(this, (runId, reason) => this.cancelSubtree(runId, reason));
     this.runs = new RunRegistry(
       Math.max(0, finiteOr(options.runTimeoutMs, 600_000)),
@@ -209,6 +219,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   async shutdown(): Promise<void> {
     this.endOpenRuns("shutdown");
     this.runs.stopTimer();
+    this.genAiLogs?.summarize();
   }
 
   // ---------------------------------------------------------------- routing

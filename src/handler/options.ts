@@ -1,4 +1,4 @@
-import type { MeterProvider, TracerProvider } from "@opentelemetry/api";
+import type { Attributes, MeterProvider, TracerProvider } from "@opentelemetry/api";
 import type { LoggerProvider, SeverityNumber } from "@opentelemetry/api-logs";
 
 /** Default of `maxContentLength`, for the handler and the annotations alike. */
@@ -63,4 +63,16 @@ export interface OpenTelemetryCallbackHandlerOptions {
    * key is listed here, to keep cardinality bounded). Default: none.
    */
   metricMetadataKeys?: readonly string[];
+  /**
+   * The resource attributes of the logger provider, counted in each log record's budget: Loki
+   * stores them as structured metadata of every line (at most 128 entries and 64 KiB per line), so
+   * a record leaves them room. `setupTelemetry()` passes its resource's. Default: none counted.
+   */
+  logResourceAttributes?: Attributes;
+  /**
+   * Where the handler's warnings go (attributes dropped to fit a log record into its budget:
+   * the first time, then a count at `shutdown()`). Default: `console.warn` with a
+   * `[langchain-opentelemetry]` prefix; `setupTelemetry()` passes its own `onWarning`.
+   */
+  onWarning?: (message: string) => void;
 }

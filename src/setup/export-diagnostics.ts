@@ -61,6 +61,13 @@ export interface ExportFailureTrackerOptions {
   secrets?: readonly string[];
 }
 
+/** What a partial-success answer counts, per signal. */
+const REJECTED_UNIT: Record<Signal, string> = {
+  traces: "spans",
+  metrics: "data points",
+  logs: "log records",
+};
+
 /** What a signal's exports did not deliver, for the shutdown report. */
 export interface Undelivered {
   signal: Signal;
@@ -68,6 +75,8 @@ export interface Undelivered {
   failed: number;
   /** Items handed to the exporter and not answered yet. */
   inFlight: number;
+  /** Items the receiver rejected in partial-success answers. */
+  rejected: number;
 }
 
 /** Per-signal failure state: warns once, counts the rest. */
@@ -77,6 +86,8 @@ export class ExportFailureTracker {
   private warned = false;
   private failedItems = 0;
   private inFlightItems = 0;
+  private rejectedItems = 0;
+  private rejections = 0;
   readonly signal: Signal;
   private readonly url: string | undefined;
   private readonly printedUrl: string | undefined;
@@ -124,6 +135,23 @@ export class ExportFailureTracker {
     );
   }
 
+  /**
+   * The receiver answered 200 with `partialSuccess`: `count` items rejected. Warned the first
+   * time, with the receiver's message; counted after that.
+   */
+  recordRejected(count: number, message: string): void {
+    this.rejectedItems += count;
+    if (++this.rejections > 1) return;
+    const unit = REJECTED_UNIT[this.signal];
+    const why = message === "" ? "" : ` (${JSON.stringify(message.slice(0, 300))})`;
+    safeWarn(
+      this.warn,
+      `${this.signal} export to ${this.printedUrl ?? "the receiver"} partly failed: the receiver accepted the request but rejected ${count} ${unit}${why}. ` +
+        `They are lost (a partial success is not retried); check the receiver's limits and logs. Further rejections are counted, not repeated.`,
+      this.secrets,
+    );
+  }
+
   /** `count` items were handed to the exporter. */
   started(count: number): void {
     this.inFlightItems += count;
@@ -136,7 +164,12 @@ export class ExportFailureTracker {
   }
 
   undelivered(): Undelivered {
-    return { signal: this.signal, failed: this.failedItems, inFlight: this.inFlightItems };
+    return {
+      signal: this.signal,
+      failed: this.failedItems,
+      inFlight: this.inFlightItems,
+      rejected: this.rejectedItems,
+    };
   }
 
   /** One summary line when more than one export failed; called at shutdown. */

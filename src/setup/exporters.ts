@@ -62,6 +62,43 @@ function withoutOtlpEnv<T>(construct: () => T): T {
   }
 }
 
+/** Receives the count and message of a partial-success answer (rejected spans, points, records). */
+export type RejectionListener = (rejected: number, message: string) => void;
+
+interface ResponseHandler {
+  handleResponse(response: unknown): void;
+}
+
+/**
+ * Calls `onRejected` for every answer with a `partialSuccess` (HTTP 200, but some items
+ * rejected: the exporters only mention it through the diag logger, off by default). It wraps the
+ * exporter's response handler, the slot the OTLP exporters keep for exactly this; the slot is not
+ * public API, so when it is missing nothing is wrapped (test/setup-partial-success.test.ts checks
+ * it is found with the bundled exporters).
+ */
+function observePartialSuccess<T>(exporter: T, onRejected: RejectionListener | undefined): T {
+  const delegate = (exporter as { _delegate?: { _responseHandler?: ResponseHandler } })._delegate;
+  const inner = delegate?._responseHandler;
+  if (!onRejected || !delegate || typeof inner?.handleResponse !== "function") return exporter;
+  delegate._responseHandler = {
+    handleResponse(response: unknown): void {
+      try {
+        const partial = (response as { partialSuccess?: Record<string, unknown> } | null)
+          ?.partialSuccess;
+        if (partial && typeof partial === "object") {
+          const count = Number(
+            partial.rejectedSpans ?? partial.rejectedDataPoints ?? partial.rejectedLogRecords ?? 0,
+          );
+          const message = typeof partial.errorMessage === "string" ? partial.errorMessage : "";
+          if (count > 0 || message !== "") onRejected(Number.isFinite(count) ? count : 0, message);
+        }
+      } catch {}
+      inner.handleResponse(response);
+    },
+  };
+  return exporter;
+}
+
 function exporterOptions(cfg: ResolvedSignalConfig) {
   if (cfg.url === undefined) throw new Error(`internal: ${cfg.signal} has no URL in otlp mode`);
   return {
@@ -74,39 +111,51 @@ function exporterOptions(cfg: ResolvedSignalConfig) {
 }
 
 /** The OTLP/HTTP span exporter for `cfg` (`mode === "otlp"`). */
-export function createOtlpSpanExporter(cfg: ResolvedSignalConfig): SpanExporter {
+export function createOtlpSpanExporter(
+  cfg: ResolvedSignalConfig,
+  onRejected?: RejectionListener,
+): SpanExporter {
   const options = exporterOptions(cfg);
-  return withoutOtlpEnv(() =>
+  const exporter = withoutOtlpEnv(() =>
     cfg.protocol === "http/protobuf"
       ? new OTLPTraceExporterProto(options)
       : new OTLPTraceExporterJson(options),
   );
+  return observePartialSuccess(exporter, onRejected);
 }
 
 /**
  * The OTLP/HTTP metric exporter for `cfg` (`mode === "otlp"`), with CUMULATIVE temporality:
  * Prometheus and Thanos Receive reject delta.
  */
-export function createOtlpMetricExporter(cfg: ResolvedSignalConfig): PushMetricExporter {
+export function createOtlpMetricExporter(
+  cfg: ResolvedSignalConfig,
+  onRejected?: RejectionListener,
+): PushMetricExporter {
   const options = {
     ...exporterOptions(cfg),
     temporalityPreference: AggregationTemporalityPreference.CUMULATIVE,
   };
-  return withoutOtlpEnv(() =>
+  const exporter = withoutOtlpEnv(() =>
     cfg.protocol === "http/protobuf"
       ? new OTLPMetricExporterProto(options)
       : new OTLPMetricExporterJson(options),
   );
+  return observePartialSuccess(exporter, onRejected);
 }
 
 /** The OTLP/HTTP log record exporter for `cfg` (`mode === "otlp"`). */
-export function createOtlpLogExporter(cfg: ResolvedSignalConfig): LogRecordExporter {
+export function createOtlpLogExporter(
+  cfg: ResolvedSignalConfig,
+  onRejected?: RejectionListener,
+): LogRecordExporter {
   const options = exporterOptions(cfg);
-  return withoutOtlpEnv(() =>
+  const exporter = withoutOtlpEnv(() =>
     cfg.protocol === "http/protobuf"
       ? new OTLPLogExporterProto(options)
       : new OTLPLogExporterJson(options),
   );
+  return observePartialSuccess(exporter, onRejected);
 }
 
 /** Processor settings shared by spans and log records. */

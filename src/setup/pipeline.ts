@@ -18,6 +18,7 @@ import {
   createOtlpMetricExporter,
   createOtlpSpanExporter,
   createSpanProcessor,
+  type RejectionListener,
 } from "./exporters.js";
 import {
   boundLogRecordProcessor,
@@ -34,6 +35,8 @@ export interface Pipeline {
   tracerProvider: NodeTracerProvider;
   meterProvider: MeterProvider;
   loggerProvider: LoggerProvider;
+  /** The resource of all three (default, environment-detected and configured attributes). */
+  resource: Resource;
   /** One per enabled signal. */
   trackers: ExportFailureTracker[];
   /** One per batch queue (none with `disableBatch`). */
@@ -93,6 +96,7 @@ export function buildPipeline(
     tracerProvider: new NodeTracerProvider({ resource, spanProcessors }),
     meterProvider: new MeterProvider({ resource, readers }),
     loggerProvider: new LoggerProvider({ resource, processors: logProcessors }),
+    resource,
     trackers: parts.trackers,
     bounds: parts.bounds,
   };
@@ -120,15 +124,9 @@ class Parts {
   exporter<T extends AnyExporter<never>>(
     cfg: ResolvedSignalConfig,
     fromConsole: (c: ConsoleExporters) => T,
-    createOtlp: (cfg: ResolvedSignalConfig) => T,
+    createOtlp: (cfg: ResolvedSignalConfig, onRejected: RejectionListener) => T,
     bound?: QueueBound,
   ): T {
-    const raw =
-      cfg.mode === "custom"
-        ? (cfg.exporter as T)
-        : cfg.mode === "console"
-          ? fromConsole((this.consoleExporters ??= createConsoleExporters()))
-          : createOtlp(cfg);
     const tracker = new ExportFailureTracker({
       signal: cfg.signal,
       url: cfg.mode === "otlp" ? cfg.url : undefined,
@@ -137,6 +135,12 @@ class Parts {
       secrets: Object.values(cfg.headers),
     });
     this.trackers.push(tracker);
+    const raw =
+      cfg.mode === "custom"
+        ? (cfg.exporter as T)
+        : cfg.mode === "console"
+          ? fromConsole((this.consoleExporters ??= createConsoleExporters()))
+          : createOtlp(cfg, (count, message) => tracker.recordRejected(count, message));
     return withExportDiagnostics(raw, tracker, bound && ((n) => bound.handedOver(n)));
   }
 

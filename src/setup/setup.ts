@@ -110,6 +110,9 @@ export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHa
     meterProvider,
     loggerProvider,
     ...(options.captureContent !== undefined ? { captureContent: options.captureContent } : {}),
+    // Every line carries the resource: the log record budget leaves it room.
+    logResourceAttributes: pipeline.resource.attributes,
+    onWarning: handlerOptions.onWarning ?? warn,
     // A signal that is off costs nothing: the handler does not even build its records.
     metrics: config.metrics.enabled && handlerOptions.metrics !== false,
     logs: config.logs.enabled && handlerOptions.logs !== false,

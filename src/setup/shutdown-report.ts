@@ -30,6 +30,10 @@ export function undeliveredReport(
     const unit = UNIT[signal];
     if (u && u.failed > 0) counts.push(`${u.failed} ${unit} failed to export`);
     if (u && u.inFlight > 0) counts.push(`${u.inFlight} ${unit} still being exported`);
+    if (u && u.rejected > 0)
+      counts.push(
+        `${u.rejected} ${signal === "metrics" ? "data points" : unit} rejected by the receiver`,
+      );
     if (bound && bound.queued > 0) counts.push(`${bound.queued} ${unit} still queued`);
     if (bound && bound.dropped > 0) counts.push(`${bound.dropped} ${unit} dropped (queue full)`);
     if (counts.length > 0) parts.push(`${signal}: ${counts.join(", ")}`);

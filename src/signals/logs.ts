@@ -8,21 +8,12 @@ import * as api from "@opentelemetry/api";
 import type { Attributes } from "@opentelemetry/api";
 import type { AnyValueMap, Logger, LoggerProvider } from "@opentelemetry/api-logs";
 import { logs as apiLogs, SeverityNumber } from "@opentelemetry/api-logs";
-import { boundedJson, cutString } from "../util/content.js";
+import { cutString } from "../util/content.js";
+import { ASSOCIATION_KEY, getAssociationAttributes } from "../util/context-keys.js";
+import { DropCounter, fitAttributes, recordBudget, type RecordBudget } from "./log-budget.js";
 import * as S from "../semconv.js";
 import { PACKAGE_NAME, PACKAGE_VERSION } from "../util/package.js";
 
-/**
- * What one record's own attributes may use. Loki's default per-line limits are 64 KiB of
- * structured metadata (attribute names + values) and 128 entries; past either, Loki answers 400
- * and the whole batch is lost (not retried). Loki also stores resource attributes, scope name and
- * version, trace and span ids and severity as structured metadata of the line, so a record keeps
- * well under the limits to leave them room.
- */
-const RECORD_ATTRIBUTES_MAX_BYTES = 40 * 1024;
-const RECORD_ATTRIBUTES_MAX_ENTRIES = 64;
-/** Longest non-content string attribute value (an exception stacktrace is the long one). */
-const MAX_VALUE_CHARS = 8192;
 /** Longest body (the log line). */
 const MAX_BODY_CHARS = 1024;
 
@@ -81,22 +72,35 @@ export interface GenAiRecord {
   content?: Record<string, unknown>;
 }
 
+/** Options of {@link GenAiLogs}. */
+export interface GenAiLogsOptions {
+  /** The logger provider; `undefined` = the global one, looked up per record. */
+  provider: LoggerProvider | undefined;
+  /** Records below it are not built or emitted. */
+  minSeverity: SeverityNumber;
+  /** Longest captured content value, in characters, before the record budget applies. */
+  maxContentLength: number;
+  /** The resource attributes of the provider, counted in the record budget (see log-budget.ts). */
+  resourceAttributes?: Attributes;
+  /** Where the warning about attributes dropped to fit goes. */
+  warn: (message: string) => void;
+}
+
 export class GenAiLogs {
   private readonly logger: Logger | undefined;
   private readonly global: GlobalLoggerSource | undefined;
+  private readonly minSeverity: SeverityNumber;
+  private readonly maxContentLength: number;
+  private readonly budget: RecordBudget;
+  private readonly drops: DropCounter;
 
-  /**
-   * @param provider the logger provider; `undefined` = the global one, looked up per record.
-   * @param minSeverity records below it are not built or emitted.
-   * @param maxContentLength longest captured content value, in characters, before the record budget applies.
-   */
-  constructor(
-    provider: LoggerProvider | undefined,
-    private readonly minSeverity: SeverityNumber,
-    private readonly maxContentLength: number,
-  ) {
-    if (provider) this.logger = provider.getLogger(PACKAGE_NAME, PACKAGE_VERSION);
+  constructor(options: GenAiLogsOptions) {
+    if (options.provider) this.logger = options.provider.getLogger(PACKAGE_NAME, PACKAGE_VERSION);
     else this.global = new GlobalLoggerSource();
+    this.minSeverity = options.minSeverity;
+    this.maxContentLength = options.maxContentLength;
+    this.budget = recordBudget(options.resourceAttributes);
+    this.drops = new DropCounter(options.warn, this.budget);
   }
 
   /** Whether records of this severity are emitted at all (callers skip building them otherwise). */
@@ -107,131 +111,41 @@ export class GenAiLogs {
   /**
    * Emits one record in its `context` (whose active span gives the record its trace and span
    * ids). `content` holds captured content (structured, not yet bounded); it is fitted with the
-   * other attributes into the record budget (see {@link fitAttributes}).
+   * other attributes, association properties included, into the record budget (see
+   * `fitAttributes`); what is dropped to fit is counted and warned about.
    */
   emit(record: GenAiRecord): void {
     if (record.severity < this.minSeverity) return;
     try {
       const logger = this.logger ?? this.global!.get();
       if (!logger) return;
+      let { attributes, context } = record;
+      // The association properties in force join the budget here; the association processor
+      // then finds none in the context to add unbudgeted (the record's own values win).
+      const association = getAssociationAttributes(context);
+      if (association !== undefined) {
+        attributes = { ...(association as AnyValueMap), ...attributes };
+        context = context.deleteValue(ASSOCIATION_KEY);
+      }
+      const fitted = fitAttributes(attributes, record.content, this.maxContentLength, this.budget);
+      this.drops.record(record.eventName, fitted.dropped);
       logger.emit({
         eventName: record.eventName,
         severityNumber: record.severity,
         severityText: SEVERITY_TEXT[record.severity],
         body: cutString(record.body, MAX_BODY_CHARS),
-        attributes: fitAttributes(record.attributes, record.content, this.maxContentLength),
-        context: record.context,
+        attributes: fitted.attributes,
+        context,
       });
     } catch (e) {
       api.diag.debug(`${PACKAGE_NAME}: a log record was not emitted: ${String(e)}`);
     }
   }
-}
 
-/** Attributes that describe the operation: kept first when a record has too many entries. */
-function isConventionKey(key: string): boolean {
-  return (
-    key.startsWith("gen_ai.") ||
-    key.startsWith("error.") ||
-    key.startsWith("exception.") ||
-    key.startsWith("server.")
-  );
-}
-
-/** Bytes Loki counts for one structured-metadata entry: name plus value as text. */
-function entryBytes(key: string, value: unknown): number {
-  const text = typeof value === "string" ? value : (JSON.stringify(value) ?? "");
-  return Buffer.byteLength(key) + Buffer.byteLength(text);
-}
-
-/**
- * Fits a record's attributes into {@link RECORD_ATTRIBUTES_MAX_ENTRIES} entries and
- * {@link RECORD_ATTRIBUTES_MAX_BYTES} bytes (UTF-8, names plus values as Loki counts them):
- * - string values are cut at 8192 characters;
- * - past the entry budget, attributes outside the conventions' namespaces (association
- *   properties, opted-in metadata) are dropped first;
- * - captured content gets what is left, shared fairly: a value that fits its share is kept
- *   whole, longer ones are truncated by {@link boundedJson} (longest strings first, then
- *   trailing items) so they stay valid, structured JSON.
- */
-function fitAttributes(
-  attributes: AnyValueMap,
-  content: Record<string, unknown> | undefined,
-  maxContentLength: number,
-): AnyValueMap {
-  // Fast path, every record without content: an upper bound of the size (3 bytes per UTF-16
-  // unit) that fits means nothing needs cutting or dropping, and the object is used as it is.
-  if (content === undefined && withinBudget(attributes)) return attributes;
-  const contentKeys = content ? Object.keys(content).filter((k) => content[k] !== undefined) : [];
-  const keys = Object.keys(attributes).filter((k) => attributes[k] !== undefined);
-  const ordered = [...keys.filter(isConventionKey), ...keys.filter((k) => !isConventionKey(k))];
-  const out: AnyValueMap = {};
-  let used = 0;
-  let entries = 0;
-  for (const key of ordered) {
-    if (entries >= RECORD_ATTRIBUTES_MAX_ENTRIES - contentKeys.length) break;
-    let value = attributes[key];
-    if (typeof value === "string") value = cutString(value, MAX_VALUE_CHARS);
-    const size = entryBytes(key, value);
-    if (used + size > RECORD_ATTRIBUTES_MAX_BYTES / 2) continue; // never let plain attributes crowd out the rest
-    out[key] = value;
-    used += size;
-    entries++;
+  /** One line with the totals when more than one record lost attributes (at shutdown). */
+  summarize(): void {
+    this.drops.summarize();
   }
-  if (contentKeys.length === 0) return out;
-
-  // Content: first bounded by the length option, then fair shares of the remaining bytes.
-  const bySize = contentKeys.map((key) => {
-    const text = boundedJson(content![key], maxContentLength);
-    return { key, text, size: entryBytes(key, text) };
-  });
-  bySize.sort((a, b) => a.size - b.size);
-  let budget = RECORD_ATTRIBUTES_MAX_BYTES - used;
-  for (let i = 0; i < bySize.length; i++) {
-    const key = bySize[i].key;
-    const share = Math.floor(budget / (bySize.length - i));
-    let { text, size } = bySize[i];
-    for (let attempt = 0; size > share && attempt < 8; attempt++) {
-      // Shrink in characters, aiming at the byte share (multi-byte text needs a few rounds).
-      const chars = Math.max(
-        0,
-        Math.floor(
-          text.length * ((share - Buffer.byteLength(key)) / (size - Buffer.byteLength(key))) * 0.97,
-        ),
-      );
-      text = chars < 16 ? '""' : boundedJson(content![key], chars);
-      size = entryBytes(key, text);
-    }
-    if (size > share) continue; // could not fit: leave the value out rather than break the record
-    budget -= size;
-    try {
-      out[key] = JSON.parse(text) as AnyValueMap;
-    } catch {}
-  }
-  return out;
-}
-
-/** True when `attributes` certainly fits the record budget as it is (no undefined values, no long strings). */
-function withinBudget(attributes: AnyValueMap): boolean {
-  let entries = 0;
-  let bound = 0;
-  for (const key in attributes) {
-    const v = attributes[key];
-    bound += key.length * 3;
-    if (typeof v === "string") {
-      if (v.length > MAX_VALUE_CHARS) return false;
-      bound += v.length * 3;
-    } else if (typeof v === "number" || typeof v === "boolean") bound += 24;
-    else if (Array.isArray(v)) {
-      for (const item of v) {
-        if (typeof item !== "string" || item.length > MAX_VALUE_CHARS) return false;
-        bound += item.length * 3 + 3;
-      }
-    } else return false;
-    if (++entries > RECORD_ATTRIBUTES_MAX_ENTRIES || bound > RECORD_ATTRIBUTES_MAX_BYTES / 2)
-      return false;
-  }
-  return true;
 }
 
 /** A model call's outcome, for the line of its details record. */

@@ -7,6 +7,7 @@
  * tool or agent name, error type, and only the run-metadata keys a user opted in; they are
  * built in metric-attributes.ts.
  */
+import { metrics as metricsApi } from "@opentelemetry/api";
 import type { Attributes, Histogram, MeterProvider } from "@opentelemetry/api";
 import * as S from "../semconv.js";
 import { PACKAGE_NAME, PACKAGE_VERSION } from "../util/package.js";
@@ -29,18 +30,14 @@ export interface InferenceMetricInput {
   timeToFirstChunkS?: number;
 }
 
-/** The histograms, created once per handler from its meter provider. */
-export class GenAiMetrics {
-  private readonly tokenUsage: Histogram;
-  private readonly duration: Histogram;
-  private readonly firstChunk: Histogram;
-  private readonly perChunk: Histogram;
-  private readonly toolDuration: Histogram;
-  private readonly agentDuration: Histogram;
-  private readonly tokenAttributeCache = new WeakMap<
-    Attributes,
-    readonly [Attributes, Attributes]
-  >();
+/** The histograms of one meter provider. */
+class Instruments {
+  readonly tokenUsage: Histogram;
+  readonly duration: Histogram;
+  readonly firstChunk: Histogram;
+  readonly perChunk: Histogram;
+  readonly toolDuration: Histogram;
+  readonly agentDuration: Histogram;
 
   constructor(provider: MeterProvider) {
     const meter = provider.getMeter(PACKAGE_NAME, PACKAGE_VERSION);
@@ -71,28 +68,64 @@ export class GenAiMetrics {
       advice: { explicitBucketBoundaries: AGENT_DURATION_BUCKETS },
     });
   }
+}
+
+/**
+ * The histograms of the handler's meter provider; without one, of the global provider, looked up
+ * when a run records (once per finished run, not per token): a handler built before the app's
+ * `NodeSDK.start()` (import order) still records into the provider registered later, like log
+ * records do. The instruments are rebuilt only when the global provider changed.
+ */
+export class GenAiMetrics {
+  private provider: MeterProvider | undefined;
+  private instruments: Instruments | undefined;
+  private readonly tokenAttributeCache = new WeakMap<
+    Attributes,
+    readonly [Attributes, Attributes]
+  >();
+
+  /** @param provider the meter provider; `undefined` = the global one, looked up per record. */
+  constructor(private readonly fixed: MeterProvider | undefined) {
+    if (fixed) this.instruments = new Instruments(fixed);
+  }
+
+  /** The current instruments; undefined when the provider failed to create them. */
+  private current(): Instruments | undefined {
+    if (this.fixed) return this.instruments;
+    const provider = metricsApi.getMeterProvider();
+    if (provider !== this.provider) {
+      this.provider = provider;
+      try {
+        this.instruments = new Instruments(provider);
+      } catch {
+        this.instruments = undefined;
+      }
+    }
+    return this.instruments;
+  }
 
   /** One model call: duration always (failed calls too), tokens only when the provider reported them. */
   recordInference(m: InferenceMetricInput): void {
-    const a = m.attributes;
-    this.duration.record(m.durationS, a);
-    if (m.inputTokens !== undefined || m.outputTokens !== undefined) {
-      const [input, output] = this.tokenAttributes(a);
-      if (m.inputTokens !== undefined) this.tokenUsage.record(m.inputTokens, input);
-      if (m.outputTokens !== undefined) this.tokenUsage.record(m.outputTokens, output);
-    }
-    if (m.timeToFirstChunkS !== undefined) this.firstChunk.record(m.timeToFirstChunkS, a);
+    const i = this.current();
+    if (i === undefined) return;
+    i.duration.record(m.durationS, m.attributes);
+    this.recordTokens(i, m);
   }
 
   /** A cancelled call: no duration (it did not complete), but the tokens it reported and its time to first chunk. */
   recordTokensAndFirstChunk(m: Omit<InferenceMetricInput, "durationS">): void {
+    const i = this.current();
+    if (i !== undefined) this.recordTokens(i, m);
+  }
+
+  private recordTokens(i: Instruments, m: Omit<InferenceMetricInput, "durationS">): void {
     const a = m.attributes;
     if (m.inputTokens !== undefined || m.outputTokens !== undefined) {
       const [input, output] = this.tokenAttributes(a);
-      if (m.inputTokens !== undefined) this.tokenUsage.record(m.inputTokens, input);
-      if (m.outputTokens !== undefined) this.tokenUsage.record(m.outputTokens, output);
+      if (m.inputTokens !== undefined) i.tokenUsage.record(m.inputTokens, input);
+      if (m.outputTokens !== undefined) i.tokenUsage.record(m.outputTokens, output);
     }
-    if (m.timeToFirstChunkS !== undefined) this.firstChunk.record(m.timeToFirstChunkS, a);
+    if (m.timeToFirstChunkS !== undefined) i.firstChunk.record(m.timeToFirstChunkS, a);
   }
 
   /** `attributes` plus `gen_ai.token.type`, built once per (shared, frozen) attributes object. */
@@ -110,16 +143,17 @@ export class GenAiMetrics {
 
   /** Streaming only: one point per chunk after the first, the time since the previous chunk. */
   recordChunkIntervals(intervalsMs: readonly number[], attributes: Attributes): void {
-    for (const ms of intervalsMs) this.perChunk.record(ms / 1000, attributes);
+    const i = this.current();
+    if (i !== undefined) for (const ms of intervalsMs) i.perChunk.record(ms / 1000, attributes);
   }
 
   /** One tool execution (attributes from metric-attributes.ts). */
   recordTool(durationS: number, attributes: Attributes): void {
-    this.toolDuration.record(durationS, attributes);
+    this.current()?.toolDuration.record(durationS, attributes);
   }
 
   /** One agent invocation (attributes from metric-attributes.ts). */
   recordAgent(durationS: number, attributes: Attributes): void {
-    this.agentDuration.record(durationS, attributes);
+    this.current()?.agentDuration.record(durationS, attributes);
   }
 }
