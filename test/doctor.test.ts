@@ -3,7 +3,7 @@ import http from "node:http";
 import net from "node:net";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { runDoctor } from "../src/setup/doctor.js";
+import { runDoctor, type DoctorOptions } from "../src/setup/doctor.js";
 
 interface Received {
   path: string;
@@ -51,24 +51,31 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-async function doctor(env: NodeJS.ProcessEnv) {
+const NOTHING_STORED =
+  "checking each endpoint with an empty export request: nothing is stored (--send-sample sends one sample span, metric point and log record instead)";
+
+async function doctor(env: NodeJS.ProcessEnv, extra: Omit<DoctorOptions, "env" | "out"> = {}) {
   const lines: string[] = [];
-  const code = await runDoctor({ env, out: (l) => lines.push(l), timeoutMillis: 500 });
+  const code = await runDoctor({ env, out: (l) => lines.push(l), timeoutMillis: 500, ...extra });
   return { code, lines, text: lines.join("\n") };
 }
 
 describe("doctor", () => {
-  it("sends one valid OTLP export per signal with only that signal's headers and reports 200", async () => {
+  it("with --send-sample: one valid OTLP export per signal with only that signal's headers, reports 200, and says the samples are stored", async () => {
     const { base, received } = await receiver(200);
-    const { code, lines } = await doctor({
-      OTEL_SERVICE_NAME: "rca",
-      OTEL_EXPORTER_OTLP_ENDPOINT: base,
-      OTEL_EXPORTER_OTLP_TRACES_HEADERS: "X-Scope-OrgID=rca",
-      OTEL_EXPORTER_OTLP_METRICS_HEADERS: "THANOS-TENANT=platform-team",
-    });
+    const { code, lines } = await doctor(
+      {
+        OTEL_SERVICE_NAME: "rca",
+        OTEL_EXPORTER_OTLP_ENDPOINT: base,
+        OTEL_EXPORTER_OTLP_TRACES_HEADERS: "X-Scope-OrgID=rca",
+        OTEL_EXPORTER_OTLP_METRICS_HEADERS: "THANOS-TENANT=platform-team",
+      },
+      { sendSample: true },
+    );
     expect(code).toBe(0);
     expect(lines).toEqual([
       "langchain-opentelemetry doctor  (service.name=rca)",
+      "sending one sample span, metric point and log record per signal, as service.name=rca: they are stored in the backends",
       "",
       "traces   OK  HTTP 200 OK",
       `  url      ${base}/v1/traces`,
@@ -179,7 +186,8 @@ describe("doctor", () => {
       OTEL_LOGS_EXPORTER: "none",
     });
     expect(code).toBe(1);
-    expect(lines.slice(1, 6)).toEqual([
+    expect(lines.slice(1, 7)).toEqual([
+      NOTHING_STORED,
       "",
       "traces   FAIL  ECONNREFUSED",
       `  url      http://127.0.0.1:${port}/v1/traces`,
@@ -238,7 +246,7 @@ describe("doctor", () => {
   it("exits 2 and names the variable when the configuration is invalid", async () => {
     const { code, lines } = await doctor({ OTEL_EXPORTER_OTLP_ENDPOINT: "not a url" });
     expect(code).toBe(2);
-    expect(lines[1]).toMatch(/^warning: OTEL_EXPORTER_OTLP_ENDPOINT is not a valid URL/);
+    expect(lines[2]).toMatch(/^warning: OTEL_EXPORTER_OTLP_ENDPOINT is not a valid URL/);
   });
 
   it("runs as a CLI: `doctor --endpoint` against a receiver, exit code 0", async () => {

@@ -293,7 +293,7 @@ describe("the doctor", () => {
       out: (l) => lines.push(l),
     });
     expect(code).toBe(2);
-    expect(lines[1]).toMatch(/^warning: OTEL_EXPORTER_OTLP_ENDPOINT must be an http/);
+    expect(lines[2]).toMatch(/^warning: OTEL_EXPORTER_OTLP_ENDPOINT must be an http/);
     expectNoSecret(lines.join("\n"), "doctor output");
   });
 });

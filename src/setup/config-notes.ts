@@ -65,3 +65,47 @@ export class SetupNotes {
     return [...out, ...this.doubled.values(), ...this.other].map((m) => redactText(m));
   }
 }
+
+/** OpenLLMetry (Traceloop) variables a migrating deployment may still set, and what replaces them. */
+const TRACELOOP: ReadonlyArray<[string, string, (value: string) => string]> = [
+  ["TRACELOOP_BASE_URL", "OTEL_EXPORTER_OTLP_ENDPOINT", (v) => redactUrl(v)],
+  ["TRACELOOP_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS", (v) => maskList(v)],
+  ["TRACELOOP_API_KEY", "OTEL_EXPORTER_OTLP_HEADERS", () => "Authorization=Bearer%20<key>"],
+  ["TRACELOOP_TRACE_CONTENT", "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", (v) => v],
+  ["TRACELOOP_METRICS_ENABLED", "OTEL_METRICS_EXPORTER", (v) => (isFalse(v) ? "none" : "otlp")],
+  ["TRACELOOP_LOGGING_ENABLED", "OTEL_LOGS_EXPORTER", (v) => (isFalse(v) ? "none" : "otlp")],
+  ["TRACELOOP_METRICS_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", (v) => redactUrl(v)],
+  ["TRACELOOP_LOGGING_ENDPOINT", "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", (v) => redactUrl(v)],
+];
+
+/**
+ * One message per `TRACELOOP_*` variable set: this package reads only the OpenTelemetry ones, so
+ * a deployment migrating from OpenLLMetry that still sets them would otherwise send nothing
+ * where it expects, without a word.
+ */
+export function traceloopNotes(raw: (name: string) => string | undefined): string[] {
+  const out: string[] = [];
+  for (const [name, replacement, map] of TRACELOOP) {
+    const value = raw(name);
+    if (value === undefined) continue;
+    const inForce = raw(replacement) !== undefined ? ` (${replacement} is set, and used)` : "";
+    out.push(
+      `${name} is set, but langchain-opentelemetry reads only the OpenTelemetry variables: use ${replacement}=${map(value)}${inForce}.`,
+    );
+  }
+  return out;
+}
+
+function maskList(value: string): string {
+  return value
+    .split(",")
+    .map((entry) => {
+      const eq = entry.indexOf("=");
+      return eq <= 0 ? "***" : `${entry.slice(0, eq).trim()}=***`;
+    })
+    .join(",");
+}
+
+function isFalse(value: string): boolean {
+  return value.trim().toLowerCase() === "false";
+}

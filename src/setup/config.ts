@@ -28,7 +28,7 @@ import {
   EnvReader,
 } from "./config-values.js";
 import { checkTopLevel, type TopLevel } from "./config-code.js";
-import { SetupNotes } from "./config-notes.js";
+import { SetupNotes, traceloopNotes } from "./config-notes.js";
 import type {
   ResolvedSignalConfig,
   ResolvedTelemetryConfig,
@@ -104,7 +104,7 @@ export function resolveTelemetryConfig(
     metricExportIntervalMillis,
     shutdownTimeoutMillis: options.shutdownTimeoutMillis ?? DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
     startupCheck,
-    warnings: [...reader.problems, ...notes.messages()],
+    warnings: [...reader.problems, ...notes.messages(), ...traceloopNotes((v) => reader.raw(v))],
     invalidEnvironment: reader.problems,
   };
 }

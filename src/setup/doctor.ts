@@ -1,8 +1,11 @@
 /**
- * `npx langchain-opentelemetry doctor`: reads the same configuration as `setupTelemetry()`, sends
- * one small, valid OTLP export per enabled signal with the official OpenTelemetry exporters, and
- * prints per signal the final URL, the headers sent (values masked), the HTTP status and what to
- * do about it. The exit code is non-zero when any signal fails.
+ * `npx langchain-opentelemetry doctor` and {@link runDoctor}: resolves the same configuration as
+ * `setupTelemetry()` (the environment, plus the options an app passes in code), checks each
+ * enabled signal's endpoint with the official OpenTelemetry exporters and prints per signal the
+ * final URL, the headers sent (values masked), the HTTP status and what to do about it. By
+ * default the check is an empty OTLP export request (valid, stores nothing); a sample span,
+ * metric point and log record are sent only with `sendSample` (`--send-sample`), and the report
+ * says so. The exit code is non-zero when any signal fails.
  *
  * @packageDocumentation
  */
@@ -15,39 +18,35 @@ import {
   type SetupTelemetryOptions,
   type Signal,
 } from "./config.js";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from "@opentelemetry/sdk-trace-base";
-import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
-import {
-  InMemoryLogRecordExporter,
-  LoggerProvider,
-  SimpleLogRecordProcessor,
-} from "@opentelemetry/sdk-logs";
-import {
-  createOtlpLogExporter,
-  createOtlpMetricExporter,
-  createOtlpSpanExporter,
-} from "./exporters.js";
-import { TLS_ERROR_CODES } from "./export-diagnostics.js";
+import { exportEmpty, exportSample, type ExportOutcome } from "./doctor-export.js";
+import { hintsFor } from "./doctor-hints.js";
 import { maskHeaders, redactText, redactUrl } from "../util/redact.js";
 
 /** Options of {@link runDoctor}. */
 export interface DoctorOptions {
   /** Environment to read the `OTEL_*` configuration from. Default: `process.env`. */
   env?: NodeJS.ProcessEnv;
-  /** Explicit options (from CLI flags such as `--endpoint`); they win over the environment, as in `setupTelemetry()`. */
+  /**
+   * The options the app passes to `setupTelemetry()`: for an app configured in code, pass the
+   * same object (`runDoctor({ options: telemetryOptions })`) and the doctor checks exactly that
+   * configuration. They win over the environment, as in `setupTelemetry()`. The CLI fills them
+   * from `--endpoint` or from the module given with `--options`.
+   */
   options?: SetupTelemetryOptions;
-  /** Receives each output line. Default: stdout (the report is the doctor's output). */
+  /** Receives each output line. Default: stdout (a closed stdout, as in `doctor | head`, ends the output quietly). */
   out?: (line: string) => void;
   /**
    * Upper bound for each export, retries included. Default: the configured timeout, at most
    * 5000 ms (`DEFAULT_DOCTOR_TIMEOUT_MILLIS`), so an unreachable endpoint does not hang the check.
    */
   timeoutMillis?: number;
+  /**
+   * Send one sample span ("langchain-opentelemetry doctor"), metric point
+   * (`langchain_opentelemetry.doctor.checks`) and log record per signal, under the
+   * configuration's `service.name`: they are stored in the backends. Default: `false`, an empty
+   * export request per signal that stores nothing.
+   */
+  sendSample?: boolean;
 }
 
 /** The doctor waits at most this long per signal unless told otherwise. */
@@ -76,10 +75,11 @@ export interface SignalCheck {
  * Runs the checks and prints the report.
  *
  * @returns the process exit code: 0 when every enabled OTLP signal was accepted (or nothing had
- * to be checked), 1 when any export failed, 2 when the configuration itself is invalid.
+ * to be checked), 1 when any export failed, 2 when the configuration itself is invalid (an
+ * invalid option, or an invalid environment value that setupTelemetry() would ignore).
  */
 export async function runDoctor(opts: DoctorOptions = {}): Promise<number> {
-  const write = opts.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const write = opts.out ?? stdoutLines();
   const env = opts.env ?? process.env;
   let config: ResolvedTelemetryConfig;
   try {
@@ -96,17 +96,30 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<number> {
   );
   const out = (line: string): void => write(redactText(line, secrets));
   out(`langchain-opentelemetry doctor  (service.name=${config.serviceName})`);
+  out(
+    opts.sendSample
+      ? `sending one sample span, metric point and log record per signal, as service.name=${config.serviceName}: they are stored in the backends`
+      : "checking each endpoint with an empty export request: nothing is stored (--send-sample sends one sample span, metric point and log record instead)",
+  );
   // What setupTelemetry() would warn about at startup (invalid values are ignored there too).
   for (const warning of config.warnings) out(`warning: ${warning}`);
-  const signals = [config.traces, config.metrics, config.logs];
   const checks = await withResponseRecorder((recorder) =>
     Promise.all(
-      signals.map((signalConfig) =>
-        checkSignal(env, config, signalConfig, recorder, opts.timeoutMillis),
+      [config.traces, config.metrics, config.logs].map((signalConfig) =>
+        checkSignal({ env, config, signalConfig, recorder, opts }),
       ),
     ),
   );
   for (const check of checks) printCheck(check, out);
+  return verdict(config, checks, out);
+}
+
+/** The last line, and the exit code. */
+function verdict(
+  config: ResolvedTelemetryConfig,
+  checks: readonly SignalCheck[],
+  out: (line: string) => void,
+): number {
   const failed = checks.filter((c) => c.outcome === "failed").map((c) => c.signal);
   out("");
   if (config.invalidEnvironment.length > 0) {
@@ -127,74 +140,58 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<number> {
   return 0;
 }
 
+/**
+ * Lines to stdout. A reader that goes away (`doctor | head`) makes the next write fail with EPIPE,
+ * emitted on `process.stdout`: without a listener that is an uncaught exception. The output then
+ * ends quietly; the checks finish and the exit code stays theirs.
+ */
+function stdoutLines(): (line: string) => void {
+  let closed = false;
+  process.stdout.on("error", () => {
+    closed = true;
+  });
+  return (line) => {
+    if (closed) return;
+    try {
+      process.stdout.write(`${line}\n`);
+    } catch {
+      closed = true;
+    }
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // One signal
 
-async function checkSignal(
-  env: NodeJS.ProcessEnv,
-  config: ResolvedTelemetryConfig,
-  signalConfig: ResolvedSignalConfig,
-  recorder: ResponseRecorder,
-  timeoutOverride: number | undefined,
-): Promise<SignalCheck> {
-  const { signal } = signalConfig;
+interface CheckInput {
+  env: NodeJS.ProcessEnv;
+  config: ResolvedTelemetryConfig;
+  signalConfig: ResolvedSignalConfig;
+  recorder: ResponseRecorder;
+  opts: DoctorOptions;
+}
+
+async function checkSignal(input: CheckInput): Promise<SignalCheck> {
+  const { signalConfig, recorder, opts } = input;
   const base: SignalCheck = {
-    signal,
+    signal: signalConfig.signal,
     outcome: "skipped",
     maskedHeaders: maskHeaders(signalConfig.headers),
     hints: [],
   };
-  if (!signalConfig.enabled) {
-    return {
-      ...base,
-      hints: [
-        `${signal} are turned off (option false, OTEL_${signal.toUpperCase()}_EXPORTER=none or OTEL_SDK_DISABLED=true)`,
-      ],
-    };
-  }
-  if (signalConfig.mode === "console") {
-    const selector = `OTEL_${signal.toUpperCase()}_EXPORTER`;
-    if (
-      (env[selector] ?? "")
-        .toLowerCase()
-        .split(",")
-        .map((v) => v.trim())
-        .includes("console")
-    ) {
-      return {
-        ...base,
-        hints: [`${selector}=console: this signal is printed to the console, nothing to check`],
-      };
-    }
-    return {
-      ...base,
-      hints: [
-        "no endpoint configured: setupTelemetry() prints this signal to the console (the embedded default)",
-        "set OTEL_EXPORTER_OTLP_ENDPOINT (or pass --endpoint) to send over OTLP",
-      ],
-    };
-  }
-  if (signalConfig.mode === "custom" || signalConfig.url === undefined) {
-    return {
-      ...base,
-      hints: ["a custom exporter instance is configured: the doctor cannot check it"],
-    };
-  }
+  const skipped = skippedCheck(base, input.env, signalConfig);
+  if (skipped !== undefined || signalConfig.url === undefined) return skipped ?? base;
   const url = signalConfig.url;
   const printedUrl = redactUrl(url);
   const timeoutMillis =
-    timeoutOverride ?? Math.min(signalConfig.timeoutMillis, DEFAULT_DOCTOR_TIMEOUT_MILLIS);
+    opts.timeoutMillis ?? Math.min(signalConfig.timeoutMillis, DEFAULT_DOCTOR_TIMEOUT_MILLIS);
+  const cfg = { ...signalConfig, timeoutMillis };
   let result: ExportOutcome;
   try {
-    result = await exportOnce(config, { ...signalConfig, timeoutMillis });
+    result = await (opts.sendSample ? exportSample(input.config, cfg) : exportEmpty(cfg));
   } catch (error) {
-    return {
-      ...base,
-      url: printedUrl,
-      outcome: "failed",
-      error: errorMessage(error),
-      hints: [errorMessage(error)],
-    };
+    const message = errorMessage(error);
+    return { ...base, url: printedUrl, outcome: "failed", error: message, hints: [message] };
   }
   const response = recorder.last(url);
   const check: SignalCheck = {
@@ -208,103 +205,53 @@ async function checkSignal(
   if (!result.ok && check.status === undefined)
     check.error = result.errorCode ?? result.errorMessage;
   check.hints = result.ok ? [] : hintsFor(check, signalConfig);
+  if (!result.ok && !opts.sendSample && check.status === 400) {
+    check.hints.push(
+      "the empty export request was rejected: a receiver may refuse an empty payload; --send-sample checks with one sample record",
+    );
+  }
   return check;
 }
 
-interface ExportOutcome {
-  ok: boolean;
-  errorStatus?: number;
-  errorBody?: string;
-  errorCode?: string;
-  errorMessage?: string;
-}
-
-/**
- * Exports one tiny span, metric point or log record with the exporter `setupTelemetry()` builds for
- * the signal (same URL, headers, encoding and compression).
- */
-async function exportOnce(
-  config: ResolvedTelemetryConfig,
+/** The check of a signal that is not exported over OTLP (off, console, custom exporter). */
+function skippedCheck(
+  base: SignalCheck,
+  env: NodeJS.ProcessEnv,
   signalConfig: ResolvedSignalConfig,
-): Promise<ExportOutcome> {
-  const resource = resourceFromAttributes(config.resourceAttributes);
-  switch (signalConfig.signal) {
-    case "traces": {
-      const memory = new InMemorySpanExporter();
-      const provider = new BasicTracerProvider({
-        resource,
-        spanProcessors: [new SimpleSpanProcessor(memory)],
-      });
-      provider
-        .getTracer("langchain-opentelemetry")
-        .startSpan("langchain-opentelemetry doctor")
-        .end();
-      const exporter = createOtlpSpanExporter(signalConfig);
-      return settle(exporter, (cb) => exporter.export(memory.getFinishedSpans(), cb));
-    }
-    case "metrics": {
-      const reader = new OnDemandReader();
-      const provider = new MeterProvider({ resource, readers: [reader] });
-      provider
-        .getMeter("langchain-opentelemetry")
-        .createCounter("langchain_opentelemetry.doctor.checks")
-        .add(1);
-      const { resourceMetrics } = await reader.collect();
-      const exporter = createOtlpMetricExporter(signalConfig);
-      return settle(exporter, (cb) => exporter.export(resourceMetrics, cb));
-    }
-    case "logs": {
-      const memory = new InMemoryLogRecordExporter();
-      const provider = new LoggerProvider({
-        resource,
-        processors: [new SimpleLogRecordProcessor({ exporter: memory })],
-      });
-      provider
-        .getLogger("langchain-opentelemetry")
-        .emit({ severityNumber: 9, severityText: "INFO", body: "langchain-opentelemetry doctor" });
-      const exporter = createOtlpLogExporter(signalConfig);
-      return settle(exporter, (cb) => exporter.export(memory.getFinishedLogRecords(), cb));
-    }
+): SignalCheck | undefined {
+  const { signal } = signalConfig;
+  if (!signalConfig.enabled) {
+    return {
+      ...base,
+      hints: [
+        `${signal} are turned off (option false, OTEL_${signal.toUpperCase()}_EXPORTER=none, OTEL_SDK_DISABLED=true, or an invalid endpoint variable)`,
+      ],
+    };
   }
-}
-
-/** A metric reader that only collects on demand, so the doctor controls the single export. */
-class OnDemandReader extends MetricReader {
-  protected onForceFlush(): Promise<void> {
-    return Promise.resolve();
+  if (signalConfig.mode === "console") {
+    const selector = `OTEL_${signal.toUpperCase()}_EXPORTER`;
+    const values = (env[selector] ?? "").toLowerCase().split(",");
+    if (values.map((v) => v.trim()).includes("console")) {
+      return {
+        ...base,
+        hints: [`${selector}=console: this signal is printed to the console, nothing to check`],
+      };
+    }
+    return {
+      ...base,
+      hints: [
+        "no endpoint configured: setupTelemetry() prints this signal to the console (the embedded default)",
+        "set OTEL_EXPORTER_OTLP_ENDPOINT (or pass --endpoint, or your app's options) to send over OTLP",
+      ],
+    };
   }
-  protected onShutdown(): Promise<void> {
-    return Promise.resolve();
+  if (signalConfig.mode === "custom") {
+    return {
+      ...base,
+      hints: ["a custom exporter instance is configured: the doctor cannot check it"],
+    };
   }
-}
-
-interface ExportResultLike {
-  code: number;
-  error?: Error & { code?: number | string; data?: string };
-}
-
-/** Turns the exporter's result callback (the only place failures are reported) into an outcome. */
-function settle(
-  exporter: { shutdown(): Promise<void> },
-  run: (cb: (result: ExportResultLike) => void) => void,
-): Promise<ExportOutcome> {
-  return new Promise<ExportOutcome>((resolve) => {
-    run((result) => {
-      void exporter.shutdown().catch(() => undefined);
-      if (result.code === 0) return resolve({ ok: true });
-      const error = result.error;
-      const code = error?.code;
-      // OTLPExporterError carries the HTTP status as a number and the response body as `data`;
-      // network and TLS errors carry Node's string code (ECONNREFUSED, CERT_HAS_EXPIRED, ...).
-      resolve({
-        ok: false,
-        errorStatus: typeof code === "number" ? code : undefined,
-        errorBody: typeof error?.data === "string" ? error.data : undefined,
-        errorCode: typeof code === "string" ? code : undefined,
-        errorMessage: error?.message || "export failed",
-      });
-    });
-  });
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -351,92 +298,6 @@ async function withResponseRecorder<T>(
   } finally {
     diagnosticsChannel.unsubscribe("http.client.response.finish", onResponse);
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Hints
-
-/** What to do about a failed check, most specific first. */
-function hintsFor(
-  check: Pick<SignalCheck, "signal" | "status" | "error" | "url">,
-  config: Pick<ResolvedSignalConfig, "headers">,
-): string[] {
-  const { signal, status, error } = check;
-  const url = check.url ? new URL(check.url) : undefined;
-  const hints: string[] = [];
-  const envName = `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}`;
-  if (status === 404) {
-    if (signal === "metrics") {
-      hints.push(
-        "this endpoint does not accept OTLP metrics. Tempo accepts traces only; Prometheus wants " +
-          "/api/v1/otlp/v1/metrics (started with --web.enable-otlp-receiver); Thanos Receive wants /api/v1/otlp " +
-          `(give the full URL with ${envName}_ENDPOINT or metrics.url, used as-is)`,
-      );
-    } else if (signal === "logs") {
-      hints.push(
-        `this endpoint does not accept OTLP logs. Loki wants /otlp/v1/logs (endpoint http://loki:3100/otlp, or ${envName}_ENDPOINT with the full URL)`,
-      );
-    } else {
-      hints.push(
-        `this endpoint does not accept OTLP traces. Tempo and the Collector take /v1/traces on port 4318`,
-      );
-    }
-    hints.push(
-      `OTEL_EXPORTER_OTLP_ENDPOINT and endpoint get /v1/${signal} appended; ${envName}_ENDPOINT and url are used as-is`,
-    );
-  } else if (status === 401 || status === 403) {
-    if (signal === "logs")
-      hints.push("Loki needs X-Scope-OrgID when auth is on (auth_enabled: true)");
-    if (signal === "traces") hints.push("Tempo in multi-tenant mode needs X-Scope-OrgID");
-    if (signal === "metrics")
-      hints.push("Thanos Receive / Mimir need their tenant header (THANOS-TENANT, X-Scope-OrgID)");
-    hints.push(
-      Object.keys(config.headers).length === 0
-        ? `no headers were sent: set ${envName}_HEADERS (e.g. X-Scope-OrgID=tenant) or ${signal}.headers`
-        : `check the header values; set them per signal with ${envName}_HEADERS or ${signal}.headers`,
-    );
-  } else if (status === 400) {
-    hints.push(
-      "the receiver rejected the payload (see the response body). Prometheus needs cumulative temporality; Loki rejects lines over 64 KB or more than 128 structured-metadata entries",
-    );
-  } else if (status === 405) {
-    hints.push("the path exists but does not take POST: this is probably not the OTLP path");
-  } else if (status === 413) {
-    hints.push("payload too large for the receiver: raise its limit or use compression gzip");
-  } else if (status === 415) {
-    hints.push(
-      "the receiver does not accept this content type: try OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf (or http/json)",
-    );
-  } else if (status === 429 || status === 502 || status === 503 || status === 504) {
-    hints.push(
-      "the receiver is overloaded or unavailable (retried until the timeout); check the backend's health and rate limits",
-    );
-  } else if (status !== undefined && status >= 500) {
-    hints.push("the receiver failed with a server error; check its logs");
-  } else if (error === "ECONNREFUSED") {
-    hints.push(
-      `nothing listens at ${url?.host ?? "this address"}: check the host and port (OTLP/HTTP is 4318 on the Collector and Tempo)`,
-    );
-    if (url?.port === "4317")
-      hints.push("4317 is the OTLP/gRPC port; this package speaks OTLP/HTTP (4318)");
-  } else if (error === "ENOTFOUND" || error === "EAI_AGAIN") {
-    hints.push(`the host name ${url?.hostname ?? ""} does not resolve from here`);
-  } else if (error !== undefined && TLS_ERROR_CODES.has(error)) {
-    hints.push(
-      error === "EPROTO" || error === "ERR_SSL_WRONG_VERSION_NUMBER"
-        ? "TLS handshake failed: the server probably speaks plain HTTP; use http:// instead of https://"
-        : `TLS certificate problem (${error}): use a certificate the system trusts, or point NODE_EXTRA_CA_CERTS at your CA bundle`,
-    );
-  } else if (error === "ECONNRESET") {
-    hints.push(
-      "the connection was reset: a proxy or the receiver closed it (wrong protocol, e.g. http:// against a TLS port?)",
-    );
-  } else if (error !== undefined && /timed out/i.test(error)) {
-    hints.push(
-      "no answer within the timeout: a firewall may drop the packets, or the receiver hangs",
-    );
-  }
-  return hints;
 }
 
 // ---------------------------------------------------------------------------------------------
