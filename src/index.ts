@@ -12,6 +12,7 @@
  */
 export { OpenTelemetryCallbackHandler, HANDLER_NAME } from "./handler/handler.js";
 export type { OpenTelemetryCallbackHandlerOptions } from "./handler/options.js";
+export type { GenAiSemconv } from "./handler/semconv-stability.js";
 
 export { registerGlobalHandler } from "./handler/global.js";
 export { redactUrl } from "./util/redact.js";

@@ -83,6 +83,52 @@ export const DURATION_BUCKETS = [
 export const EVENT_INFERENCE_DETAILS = "gen_ai.client.inference.operation.details";
 export const EVENT_OPERATION_EXCEPTION = "gen_ai.client.operation.exception";
 
+// ------------------------------------------------ Latest: open-telemetry/semantic-conventions-genai
+// Names the standalone GenAI conventions (main at 066d4a7f, after v1.41.0; see
+// test/fixtures/semconv-genai-latest/README.md) added or renamed, under their own identifiers.
+// Emitted only when the latest conventions are opted in (semconv-stability.ts).
+
+/** Replaces `gen_ai.usage.cache_creation.input_tokens` (v1.41.0). */
+export const ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS = "gen_ai.usage.cache_write.input_tokens";
+/** Required on the `gen_ai.client.inference.usage.*` counters; replaces `gen_ai.token.type`. */
+export const ATTR_GEN_AI_TOKEN_MODALITY = "gen_ai.token.modality";
+/** The modality when the provider does not break usage down (LangChain's usage metadata does not). */
+export const GEN_AI_TOKEN_MODALITY_VALUE_UNKNOWN = "unknown";
+/** The reasoning effort requested (`reasoning_effort`, `reasoning.effort`), as sent. */
+export const ATTR_GEN_AI_REQUEST_REASONING_LEVEL = "gen_ai.request.reasoning.level";
+/** The previous response a request continues (`previous_response_id`, Responses API). */
+export const ATTR_GEN_AI_REQUEST_PREVIOUS_RESPONSE_ID = "gen_ai.request.previous_response.id";
+/** On retrieval spans; replaces `gen_ai.request.top_k` there. */
+export const ATTR_GEN_AI_RETRIEVAL_TOP_K = "gen_ai.retrieval.top_k";
+
+/** Inference duration; `gen_ai.client.operation.duration` SHOULD NOT be reported for inference. */
+export const METRIC_GEN_AI_CLIENT_INFERENCE_DURATION = "gen_ai.client.inference.duration";
+export const METRIC_GEN_AI_CLIENT_INFERENCE_TIME_TO_FIRST_CHUNK =
+  "gen_ai.client.inference.time_to_first_chunk";
+export const METRIC_GEN_AI_CLIENT_INFERENCE_TIME_PER_OUTPUT_CHUNK =
+  "gen_ai.client.inference.time_per_output_chunk";
+/** Token counters (`{token}`, by `gen_ai.token.modality`); they replace `gen_ai.client.token.usage`. */
+export const METRIC_GEN_AI_CLIENT_INFERENCE_USAGE_INPUT_TOKENS =
+  "gen_ai.client.inference.usage.input_tokens";
+export const METRIC_GEN_AI_CLIENT_INFERENCE_USAGE_OUTPUT_TOKENS =
+  "gen_ai.client.inference.usage.output_tokens";
+export const METRIC_GEN_AI_CLIENT_INFERENCE_USAGE_CACHE_READ_INPUT_TOKENS =
+  "gen_ai.client.inference.usage.cache_read.input_tokens";
+export const METRIC_GEN_AI_CLIENT_INFERENCE_USAGE_CACHE_WRITE_INPUT_TOKENS =
+  "gen_ai.client.inference.usage.cache_write.input_tokens";
+export const METRIC_GEN_AI_CLIENT_INFERENCE_USAGE_REASONING_OUTPUT_TOKENS =
+  "gen_ai.client.inference.usage.reasoning.output_tokens";
+/** Per-operation token histograms (buckets {@link TOKEN_USAGE_BUCKETS}, no modality). */
+export const METRIC_GEN_AI_CLIENT_INFERENCE_OPERATION_INPUT_TOKENS =
+  "gen_ai.client.inference.operation.input_tokens";
+export const METRIC_GEN_AI_CLIENT_INFERENCE_OPERATION_OUTPUT_TOKENS =
+  "gen_ai.client.inference.operation.output_tokens";
+/** Workflow duration (`s`, with `gen_ai.workflow.name`). */
+export const METRIC_GEN_AI_INVOKE_WORKFLOW_DURATION = "gen_ai.invoke_workflow.duration";
+/** Model and tool calls of one agent invocation (its own, not its sub-agents'). */
+export const METRIC_GEN_AI_INVOKE_AGENT_INFERENCE_CALLS = "gen_ai.invoke_agent.inference_calls";
+export const METRIC_GEN_AI_INVOKE_AGENT_TOOL_CALLS = "gen_ai.invoke_agent.tool_calls";
+
 // ---------------------------------------------------------------- Ours (not in the conventions)
 
 /**

@@ -3,22 +3,26 @@
  * validated without running it. The files parse; the collector's pipelines reference only
  * components it defines and route each signal to the right backend; the compose file mounts files
  * that exist; the Grafana data sources link logs to traces and traces to logs; the dashboard's
- * queries use only metric names and labels this package really emits.
+ * queries use only metric names and labels this package really emits: langchain-genai.json in the
+ * default mode (the GenAI conventions v1.41.0), langchain-genai-latest.json when the latest
+ * conventions are opted in (`OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`).
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
+import { DataPointType, MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { GenAiMetrics } from "../src/signals/metrics.js";
+import { LatestGenAiMetrics } from "../src/signals/metrics-latest.js";
 import * as S from "../src/semconv.js";
 import { repoRoot } from "./helpers/example-runner.js";
 
 const dir = join(repoRoot, "examples/grafana");
 const yamlFile = (path: string): any => parse(readFileSync(join(dir, path), "utf8"));
-const dashboard = JSON.parse(
-  readFileSync(join(dir, "grafana/dashboards/langchain-genai.json"), "utf8"),
-);
+const dashboardFile = (name: string): any =>
+  JSON.parse(readFileSync(join(dir, `grafana/dashboards/${name}`), "utf8"));
+const dashboard = dashboardFile("langchain-genai.json");
+const latestDashboard = dashboardFile("langchain-genai-latest.json");
 
 /** A reader collecting on demand, to see the instruments GenAiMetrics really creates. */
 class CollectingReader extends MetricReader {
@@ -27,14 +31,29 @@ class CollectingReader extends MetricReader {
 }
 
 /**
- * Prometheus series names of every histogram this package records, from the real instruments
- * (name and unit) and Prometheus' OTLP translation: `.` -> `_`, unit `s` -> `_seconds`,
- * annotation units such as `{token}` dropped, then `_bucket` / `_sum` / `_count`.
+ * Prometheus series names of every instrument this package records in a mode, from the real
+ * instruments (name, unit, kind) and Prometheus' OTLP translation: `.` -> `_`, unit `s` ->
+ * `_seconds`, annotation units such as `{token}` dropped, then `_bucket` / `_sum` / `_count` for
+ * histograms and `_total` for counters.
  */
-async function emittedSeriesNames(): Promise<Set<string>> {
+async function emittedSeriesNames(latestOnly = false): Promise<Set<string>> {
   const reader = new CollectingReader();
   const provider = new MeterProvider({ readers: [reader] });
-  const m = new GenAiMetrics(provider);
+  const m = new GenAiMetrics(provider, !latestOnly);
+  if (latestOnly) {
+    const latest = new LatestGenAiMetrics(provider);
+    latest.recordInference({
+      attributes: {},
+      usageAttributes: {},
+      durationS: 1,
+      inputTokens: 1,
+      outputTokens: 1,
+      timeToFirstChunkS: 0.1,
+    });
+    latest.recordChunkIntervals([10], {});
+    latest.recordWorkflow(1, {});
+    latest.recordAgentCalls(1, 1, {});
+  }
   m.recordInference({
     attributes: {},
     durationS: 1,
@@ -54,7 +73,8 @@ async function emittedSeriesNames(): Promise<Set<string>> {
       const suffix =
         unit === "s" ? "_seconds" : /^\{.*\}$/.test(unit) || unit === "" ? "" : `_${unit}`;
       const base = name.replace(/\./g, "_") + suffix;
-      for (const part of ["_bucket", "_sum", "_count"]) names.add(base + part);
+      if (metric.dataPointType === DataPointType.SUM) names.add(`${base}_total`);
+      else for (const part of ["_bucket", "_sum", "_count"]) names.add(base + part);
     }
   }
   return names;
@@ -76,9 +96,9 @@ interface Query {
   expr: string;
 }
 
-function allQueries(): Query[] {
+function allQueries(board: any = dashboard): Query[] {
   const out: Query[] = [];
-  for (const p of dashboard.panels) {
+  for (const p of board.panels) {
     for (const t of p.targets ?? []) {
       out.push({
         panel: p.title,
@@ -87,12 +107,13 @@ function allQueries(): Query[] {
       });
     }
   }
-  for (const v of dashboard.templating.list)
+  for (const v of board.templating.list)
     out.push({ panel: `variable ${v.name}`, datasource: v.datasource.uid, expr: v.query.query });
   return out;
 }
 
-const promQueries = () => allQueries().filter((q) => q.datasource === "prometheus");
+const promQueries = (board: any = dashboard) =>
+  allQueries(board).filter((q) => q.datasource === "prometheus");
 
 /** Metric names in a PromQL expression: identifiers right before a `{` or `[` selector, and label_values' first argument. */
 function metricNamesIn(expr: string): string[] {
@@ -140,6 +161,7 @@ describe("examples/grafana: every file parses", () => {
     expect(found.map((f) => f.replace(/^\.\//, "")).sort()).toEqual([...yamlFiles].sort());
     for (const f of yamlFiles) expect(typeof yamlFile(f), f).toBe("object");
     expect(dashboard.uid).toBe("langchain-genai");
+    expect(latestDashboard.uid).toBe("langchain-genai-latest");
   });
 
   it("the README says the stack is not run here", () => {
@@ -243,7 +265,8 @@ describe("examples/grafana data sources", () => {
   });
 
   it("every dashboard query and variable uses a provisioned data source", () => {
-    for (const q of allQueries()) expect([...byUid.keys()], q.panel).toContain(q.datasource);
+    for (const board of [dashboard, latestDashboard])
+      for (const q of allQueries(board)) expect([...byUid.keys()], q.panel).toContain(q.datasource);
   });
 });
 
@@ -290,5 +313,37 @@ describe("examples/grafana/grafana/dashboards/langchain-genai.json", () => {
     const logPanels = dashboard.panels.filter((p: any) => p.type === "logs");
     expect(logPanels.length).toBeGreaterThan(0);
     for (const p of logPanels) expect(p.datasource.uid).toBe("loki");
+  });
+});
+
+describe("examples/grafana/grafana/dashboards/langchain-genai-latest.json (latest conventions)", () => {
+  it("PromQL uses only series names this package emits with only the latest conventions on, and none of v1.41.0's inference series", async () => {
+    const emitted = await emittedSeriesNames(true);
+    expect([...emitted]).toContain("gen_ai_client_inference_usage_input_tokens_total");
+    expect([...emitted]).toContain("gen_ai_client_inference_duration_seconds_bucket");
+    expect([...emitted]).not.toContain("gen_ai_client_token_usage_sum");
+    const used = new Set(promQueries(latestDashboard).flatMap((q) => metricNamesIn(q.expr)));
+    expect(used.size).toBeGreaterThan(0);
+    for (const name of used) expect([...emitted], name).toContain(name);
+  });
+
+  it("PromQL uses only labels this package emits (plus le, job, instance)", () => {
+    for (const q of promQueries(latestDashboard)) {
+      for (const label of labelNamesIn(q.expr))
+        expect([...allowedLabels], `${q.panel}: ${label}`).toContain(label);
+    }
+  });
+
+  it("has the same panels as the v1.41.0 dashboard (and the latest's workflow duration), with the same Tempo and Loki queries", () => {
+    const titles = (board: any) => board.panels.map((p: any) => p.title);
+    expect(titles(latestDashboard)).toEqual([
+      ...titles(dashboard),
+      "Workflow duration p95 by workflow",
+    ]);
+    const others = (board: any) =>
+      allQueries(board)
+        .filter((q) => q.datasource !== "prometheus")
+        .map((q) => q.expr);
+    expect(others(latestDashboard)).toEqual(others(dashboard));
   });
 });

@@ -7,6 +7,7 @@
 import type { Attributes } from "@opentelemetry/api";
 import type { Usage } from "../langchain/attributes.js";
 import * as S from "../semconv.js";
+import type { SemconvMode } from "./semconv-stability.js";
 
 export class AgentTotals {
   inferences = 0;
@@ -26,14 +27,19 @@ export class AgentTotals {
       this.cacheCreation = (this.cacheCreation ?? 0) + usage.cacheCreation;
   }
 
-  /** Writes the totals into `into` (span or record attributes). */
-  write(into: Attributes): void {
+  /**
+   * Writes the totals into `into` (span or record attributes). The cache totals are v1.41.0's:
+   * the latest conventions removed them from `invoke_agent` spans, so only-latest has none.
+   */
+  write(into: Attributes, semconv: SemconvMode): void {
     if (this.input !== undefined) into[S.ATTR_GEN_AI_USAGE_INPUT_TOKENS] = this.input;
     if (this.output !== undefined) into[S.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = this.output;
-    if (this.cacheRead !== undefined)
-      into[S.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = this.cacheRead;
-    if (this.cacheCreation !== undefined)
-      into[S.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = this.cacheCreation;
+    if (semconv.v141) {
+      if (this.cacheRead !== undefined)
+        into[S.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = this.cacheRead;
+      if (this.cacheCreation !== undefined)
+        into[S.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = this.cacheCreation;
+    }
     into[S.ATTR_AGENT_INFERENCE_COUNT] = this.inferences;
     into[S.ATTR_AGENT_TOOL_CALL_COUNT] = this.tools;
   }

@@ -39,6 +39,8 @@ import { ChainRecorder } from "./recorders/chain.js";
 import { ModelRecorder } from "./recorders/model.js";
 import type { Rec, RecorderContext, RunStart } from "./recorders/recorder.js";
 import { ToolDescriptions } from "./tool-descriptions.js";
+import { resolveSemconvMode } from "./semconv-stability.js";
+import { LatestGenAiMetrics } from "../signals/metrics-latest.js";
 import { RetrieverRecorder } from "./recorders/retriever.js";
 import { ToolRecorder } from "./recorders/tool.js";
 import { agentOf, childContextOf, RunRegistry, type Run, type SpanRun } from "./runs.js";
@@ -117,11 +119,15 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     this.captureContent = options.captureContent ?? captureContentFromEnv();
     this.maxContent = Math.max(64, finiteOr(options.maxContentLength, DEFAULT_MAX_CONTENT_LENGTH));
     this.showHidden = options.showHiddenRuns ?? false;
+    const semconv = resolveSemconvMode(options.genAiSemconv);
     let genAiMetrics: GenAiMetrics | undefined;
+    let latestMetrics: LatestGenAiMetrics | undefined;
     if (options.metrics !== false) {
       try {
         // Without a provider: the global one, looked up when recording (a late NodeSDK.start()).
-        genAiMetrics = new GenAiMetrics(options.meterProvider);
+        genAiMetrics = new GenAiMetrics(options.meterProvider, semconv.v141);
+        // Only when opted in: the default output creates none of these instruments.
+        if (semconv.latest) latestMetrics = new LatestGenAiMetrics(options.meterProvider);
       } catch (e) {
         diag.warn(`${PACKAGE_NAME}: metrics disabled, the meter provider failed: ${String(e)}`);
       }
@@ -152,6 +158,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       runs: this.runs,
       failures: this.failures,
       metrics: genAiMetrics,
+      latestMetrics,
+      semconv,
       logs: genAiLogs,
       inferenceAttributes: new InferenceMetricAttributes(),
       interrupted: new InterruptedRuns(),

@@ -1,5 +1,6 @@
 import type { Attributes, MeterProvider, TracerProvider } from "@opentelemetry/api";
 import type { LoggerProvider, SeverityNumber } from "@opentelemetry/api-logs";
+import type { GenAiSemconv } from "./semconv-stability.js";
 
 /** Default of `maxContentLength`, for the handler and the annotations alike. */
 export const DEFAULT_MAX_CONTENT_LENGTH = 16_384;
@@ -58,6 +59,14 @@ export interface OpenTelemetryCallbackHandlerOptions {
   logs?: boolean;
   /** Minimum severity of the log records emitted. Default: `SeverityNumber.INFO`. */
   logMinSeverity?: SeverityNumber;
+  /**
+   * Which GenAI semantic conventions to emit: `"v1.41"` (the conventions v1.41.0), `"latest"` (the
+   * latest standalone GenAI conventions instead: new metric names, token counters, workflow and
+   * agent call metrics, `cache_write`), or `"dual"` (both, for migrating dashboards). Default:
+   * from `OTEL_SEMCONV_STABILITY_OPT_IN`: `gen_ai_latest_experimental` gives `"latest"`,
+   * `gen_ai_latest_experimental/dup` (ours) gives `"dual"`; otherwise `"v1.41"`.
+   */
+  genAiSemconv?: GenAiSemconv;
   /**
    * Run-metadata keys copied onto metrics as attributes (metrics carry no user metadata unless a
    * key is listed here, to keep cardinality bounded). Default: none.

@@ -143,6 +143,22 @@ export function addRequestParams(
 }
 
 /**
+ * Request attributes only the latest GenAI conventions define: the reasoning level as sent
+ * (OpenAI `reasoning_effort`, or `reasoning.effort` of the Responses API) and the previous
+ * response a request continues (`previous_response_id`).
+ */
+export function addLatestRequestParams(attrs: Attributes, params: Rec | undefined): void {
+  if (!params) return;
+  const reasoning = isRecord(params.reasoning) ? params.reasoning.effort : undefined;
+  const level = params.reasoning_effort ?? reasoning;
+  if (typeof level === "string" && level)
+    attrs[S.ATTR_GEN_AI_REQUEST_REASONING_LEVEL] = identifier(level);
+  const previous = params.previous_response_id;
+  if (typeof previous === "string" && previous)
+    attrs[S.ATTR_GEN_AI_REQUEST_PREVIOUS_RESPONSE_ID] = identifier(previous);
+}
+
+/**
  * `server.address`/`server.port` from the settings the integration serializes (see
  * `serverOfSettings`): only the host and port are read; nothing else of the configuration.
  */

@@ -15,7 +15,8 @@ export interface ChatMessage {
   name?: string;
 }
 export interface OutputMessage extends ChatMessage {
-  finish_reason: string;
+  /** v1.41.0 requires it; the latest conventions deprecate it (see {@link withoutFinishReason}). */
+  finish_reason?: string;
 }
 
 type AnyMessage = Record<string, unknown>;
@@ -322,4 +323,12 @@ export function workflowInputMessages(inputs: unknown): ChatMessage[] | undefine
   }
   if (textInput === undefined) return undefined;
   return [{ role: "user", parts: [{ type: "text", content: textInput }] }];
+}
+
+/**
+ * Output messages without their `finish_reason`: the latest conventions deprecate it in favour of
+ * `gen_ai.response.finish_reasons` (which the span and record carry anyway).
+ */
+export function withoutFinishReason(messages: OutputMessage[]): OutputMessage[] {
+  return messages.map(({ finish_reason: _, ...m }) => m);
 }

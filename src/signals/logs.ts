@@ -225,6 +225,11 @@ export interface DetailsSource {
   streamed?: boolean;
   /** Model calls: the request parameters (temperature, max tokens, ...). */
   params?: Attributes;
+  /**
+   * The attribute name(s) of the duration: default the v1.41.0 duration metric's name; model
+   * calls under the latest conventions use `gen_ai.client.inference.duration` (both in dual mode).
+   */
+  durationNames?: readonly string[];
 }
 
 /**
@@ -242,7 +247,8 @@ export function detailsAttributes(d: DetailsSource): AnyValueMap {
   for (const key in metricAttrs) logAttrs[key] = metricAttrs[key];
   const assoc = d.assoc;
   if (assoc !== undefined) for (const key in assoc) logAttrs[key] = assoc[key];
-  logAttrs[S.METRIC_OPERATION_DURATION] = d.durationS;
+  if (d.durationNames === undefined) logAttrs[S.METRIC_OPERATION_DURATION] = d.durationS;
+  else for (const name of d.durationNames) logAttrs[name] = d.durationS;
   if (d.conversationId) logAttrs[S.ATTR_GEN_AI_CONVERSATION_ID] = d.conversationId;
   if (d.streamed) logAttrs[S.ATTR_GEN_AI_REQUEST_STREAM] = true;
   return logAttrs;

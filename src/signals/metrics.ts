@@ -16,7 +16,7 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from "../util/package.js";
  * Buckets of `gen_ai.invoke_agent.duration` (development branch): an agent run is many model
  * calls, so they start at 0.1 s and double up to 409.6 s.
  */
-const AGENT_DURATION_BUCKETS = [
+export const AGENT_DURATION_BUCKETS = [
   0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 51.2, 102.4, 204.8, 409.6,
 ];
 
@@ -30,37 +30,49 @@ export interface InferenceMetricInput {
   timeToFirstChunkS?: number;
 }
 
-/** The histograms of one meter provider. */
+/** The v1.41.0 inference histograms (not created when only the latest conventions are emitted). */
+interface InferenceHistograms {
+  tokenUsage: Histogram;
+  duration: Histogram;
+  firstChunk: Histogram;
+  perChunk: Histogram;
+}
+
+/**
+ * The histograms of one meter provider. `v141Inference: false` (the latest conventions only,
+ * semconv-stability.ts): the v1.41.0 inference histograms are not created; the tool and agent
+ * durations, one name in both, are.
+ */
 class Instruments {
-  readonly tokenUsage: Histogram;
-  readonly duration: Histogram;
-  readonly firstChunk: Histogram;
-  readonly perChunk: Histogram;
+  readonly inference: InferenceHistograms | undefined;
   readonly toolDuration: Histogram;
   readonly agentDuration: Histogram;
 
-  constructor(provider: MeterProvider) {
+  constructor(provider: MeterProvider, v141Inference: boolean) {
     const meter = provider.getMeter(PACKAGE_NAME, PACKAGE_VERSION);
-    this.tokenUsage = meter.createHistogram(S.METRIC_TOKEN_USAGE, {
-      unit: "{token}",
-      description: "Number of input and output tokens used.",
-      advice: { explicitBucketBoundaries: S.TOKEN_USAGE_BUCKETS },
-    });
     const seconds = (name: string, description: string) =>
       meter.createHistogram(name, {
         unit: "s",
         description,
         advice: { explicitBucketBoundaries: S.DURATION_BUCKETS },
       });
-    this.duration = seconds(S.METRIC_OPERATION_DURATION, "GenAI operation duration.");
-    this.firstChunk = seconds(
-      S.METRIC_TIME_TO_FIRST_CHUNK,
-      "Time to receive the first chunk of a streaming response.",
-    );
-    this.perChunk = seconds(
-      S.METRIC_TIME_PER_OUTPUT_CHUNK,
-      "Time between consecutive chunks of a streaming response, after the first.",
-    );
+    if (v141Inference)
+      this.inference = {
+        tokenUsage: meter.createHistogram(S.METRIC_TOKEN_USAGE, {
+          unit: "{token}",
+          description: "Number of input and output tokens used.",
+          advice: { explicitBucketBoundaries: S.TOKEN_USAGE_BUCKETS },
+        }),
+        duration: seconds(S.METRIC_OPERATION_DURATION, "GenAI operation duration."),
+        firstChunk: seconds(
+          S.METRIC_TIME_TO_FIRST_CHUNK,
+          "Time to receive the first chunk of a streaming response.",
+        ),
+        perChunk: seconds(
+          S.METRIC_TIME_PER_OUTPUT_CHUNK,
+          "Time between consecutive chunks of a streaming response, after the first.",
+        ),
+      };
     this.toolDuration = seconds(S.METRIC_EXECUTE_TOOL_DURATION, "Duration of a tool execution.");
     this.agentDuration = meter.createHistogram(S.METRIC_INVOKE_AGENT_DURATION, {
       unit: "s",
@@ -71,42 +83,58 @@ class Instruments {
 }
 
 /**
- * The histograms of the handler's meter provider; without one, of the global provider, looked up
+ * Instruments of the handler's meter provider; without one, of the global provider, looked up
  * when a run records (once per finished run, not per token): a handler built before the app's
  * `NodeSDK.start()` (import order) still records into the provider registered later, like log
  * records do. The instruments are rebuilt only when the global provider changed.
  */
-export class GenAiMetrics {
+export class ProviderBound<T> {
   private provider: MeterProvider | undefined;
-  private instruments: Instruments | undefined;
-  private readonly tokenAttributeCache = new WeakMap<
-    Attributes,
-    readonly [Attributes, Attributes]
-  >();
+  private instruments: T | undefined;
 
-  /** @param provider the meter provider; `undefined` = the global one, looked up per record. */
-  constructor(private readonly fixed: MeterProvider | undefined) {
-    if (fixed) this.instruments = new Instruments(fixed);
+  constructor(
+    private readonly fixed: MeterProvider | undefined,
+    private readonly build: (provider: MeterProvider) => T,
+  ) {
+    if (fixed) this.instruments = build(fixed);
   }
 
   /** The current instruments; undefined when the provider failed to create them. */
-  private current(): Instruments | undefined {
+  current(): T | undefined {
     if (this.fixed) return this.instruments;
     const provider = metricsApi.getMeterProvider();
     if (provider !== this.provider) {
       this.provider = provider;
       try {
-        this.instruments = new Instruments(provider);
+        this.instruments = this.build(provider);
       } catch {
         this.instruments = undefined;
       }
     }
     return this.instruments;
   }
+}
+
+/** The v1.41.0 histograms (and the tool and agent durations of both), on {@link ProviderBound}. */
+export class GenAiMetrics {
+  private readonly instruments: ProviderBound<Instruments>;
+  private readonly tokenAttributeCache = new WeakMap<
+    Attributes,
+    readonly [Attributes, Attributes]
+  >();
+
+  /**
+   * @param provider the meter provider; `undefined` = the global one, looked up per record.
+   * @param v141Inference `false` when only the latest conventions are emitted (no v1.41.0
+   *   inference histograms).
+   */
+  constructor(provider: MeterProvider | undefined, v141Inference = true) {
+    this.instruments = new ProviderBound(provider, (p) => new Instruments(p, v141Inference));
+  }
 
   /** One model call: duration always (failed calls too), tokens only when the provider reported them. */
   recordInference(m: InferenceMetricInput): void {
-    const i = this.current();
+    const i = this.instruments.current()?.inference;
     if (i === undefined) return;
     i.duration.record(m.durationS, m.attributes);
     this.recordTokens(i, m);
@@ -114,11 +142,11 @@ export class GenAiMetrics {
 
   /** A cancelled call: no duration (it did not complete), but the tokens it reported and its time to first chunk. */
   recordTokensAndFirstChunk(m: Omit<InferenceMetricInput, "durationS">): void {
-    const i = this.current();
+    const i = this.instruments.current()?.inference;
     if (i !== undefined) this.recordTokens(i, m);
   }
 
-  private recordTokens(i: Instruments, m: Omit<InferenceMetricInput, "durationS">): void {
+  private recordTokens(i: InferenceHistograms, m: Omit<InferenceMetricInput, "durationS">): void {
     const a = m.attributes;
     if (m.inputTokens !== undefined || m.outputTokens !== undefined) {
       const [input, output] = this.tokenAttributes(a);
@@ -143,17 +171,17 @@ export class GenAiMetrics {
 
   /** Streaming only: one point per chunk after the first, the time since the previous chunk. */
   recordChunkIntervals(intervalsMs: readonly number[], attributes: Attributes): void {
-    const i = this.current();
+    const i = this.instruments.current()?.inference;
     if (i !== undefined) for (const ms of intervalsMs) i.perChunk.record(ms / 1000, attributes);
   }
 
   /** One tool execution (attributes from metric-attributes.ts). */
   recordTool(durationS: number, attributes: Attributes): void {
-    this.current()?.toolDuration.record(durationS, attributes);
+    this.instruments.current()?.toolDuration.record(durationS, attributes);
   }
 
   /** One agent invocation (attributes from metric-attributes.ts). */
   recordAgent(durationS: number, attributes: Attributes): void {
-    this.current()?.agentDuration.record(durationS, attributes);
+    this.instruments.current()?.agentDuration.record(durationS, attributes);
   }
 }

@@ -16,7 +16,12 @@ import {
   SimpleLogRecordProcessor,
   type ReadableLogRecord,
 } from "@opentelemetry/sdk-logs";
-import { MeterProvider, MetricReader, type HistogramMetricData } from "@opentelemetry/sdk-metrics";
+import {
+  DataPointType,
+  MeterProvider,
+  MetricReader,
+  type HistogramMetricData,
+} from "@opentelemetry/sdk-metrics";
 import {
   BasicTracerProvider,
   InMemorySpanExporter,
@@ -153,6 +158,14 @@ export interface Point {
   sum: number;
 }
 
+/** One collected metric (see `telemetry().metrics()`); a counter's point has count 1 and its value as sum. */
+export interface CollectedMetric {
+  unit: string;
+  /** `HISTOGRAM`, `SUM`, ... */
+  type: string;
+  points: Point[];
+}
+
 /** A handler on in-memory spans, logs and metrics. */
 export function telemetry(options: OpenTelemetryCallbackHandlerOptions = {}) {
   const spanExporter = new InMemorySpanExporter();
@@ -190,6 +203,24 @@ export function telemetry(options: OpenTelemetryCallbackHandlerOptions = {}) {
               sum: p.value.sum ?? 0,
             }));
       return [];
+    },
+    /** Every metric collected: its unit, its data point type, and its points (counters: the sum). */
+    metrics: async (): Promise<Record<string, CollectedMetric>> => {
+      const { resourceMetrics } = await reader.collect();
+      const out: Record<string, CollectedMetric> = {};
+      for (const scope of resourceMetrics.scopeMetrics)
+        for (const m of scope.metrics)
+          out[m.descriptor.name] = {
+            unit: m.descriptor.unit,
+            type: DataPointType[m.dataPointType]!,
+            points: (m.dataPoints as { attributes: object; value: unknown }[]).map((p) => {
+              const v = p.value as number | { count: number; sum?: number };
+              return typeof v === "number"
+                ? { attributes: { ...p.attributes }, count: 1, sum: v }
+                : { attributes: { ...p.attributes }, count: v.count, sum: v.sum ?? 0 };
+            }),
+          };
+      return out;
     },
     reset: () => {
       spanExporter.reset();

@@ -6,12 +6,17 @@
 import { SpanKind, type Attributes, type Link } from "@opentelemetry/api";
 import { conversationId, isRecord } from "../../langchain/attributes.js";
 import { isResume, nodeOf } from "../../langchain/langgraph.js";
-import { splitInput, toOutputMessage, workflowInputMessages } from "../../langchain/messages.js";
+import {
+  splitInput,
+  toOutputMessage,
+  withoutFinishReason,
+  workflowInputMessages,
+} from "../../langchain/messages.js";
 import * as S from "../../semconv.js";
 import { AgentTotals } from "../agent-totals.js";
 import type { CancelReason } from "../cancellation.js";
 import type { GraphKind, GraphRun, OperationState } from "../runs.js";
-import { Recorder, writeTotals, type Rec, type RunStart } from "./recorder.js";
+import { Recorder, seconds, writeTotals, type Rec, type RunStart } from "./recorder.js";
 
 export class AgentRecorder extends Recorder<GraphRun> {
   /**
@@ -114,31 +119,46 @@ export class AgentRecorder extends Recorder<GraphRun> {
         run.kind === "agent" && isRecord(outputs) && Array.isArray(outputs.messages)
           ? outputs.messages
           : undefined;
-      if (messages)
-        span.setAttribute(
-          S.ATTR_GEN_AI_OUTPUT_MESSAGES,
-          this.content(messages.slice(-1).map(toOutputMessage)),
-        );
-      else span.setAttribute(S.ATTR_CHAIN_OUTPUTS, this.content(outputs));
+      if (messages) {
+        let output = messages.slice(-1).map(toOutputMessage);
+        // Latest only: the messages' finish_reason is deprecated there.
+        if (!this.c.semconv.v141) output = withoutFinishReason(output);
+        span.setAttribute(S.ATTR_GEN_AI_OUTPUT_MESSAGES, this.content(output));
+      } else span.setAttribute(S.ATTR_CHAIN_OUTPUTS, this.content(outputs));
     }
     this.markInterrupted(run);
-    writeTotals(run);
+    writeTotals(run, this.c.semconv);
     span.end();
     if (run.kind === "agent") this.finishOperation(run, undefined);
+    else this.finishWorkflow(run, undefined);
   }
 
   fail(run: GraphRun, err: unknown): void {
     this.decide(run, false);
     if (this.endedByControlFlow(run, err)) {
       if (run.kind === "agent") this.finishOperation(run, undefined);
+      else this.finishWorkflow(run, undefined);
       return;
     }
     if (this.cancelledBy(run, err, true)) return;
-    writeTotals(run);
+    writeTotals(run, this.c.semconv);
     const { info, passedOn } = this.c.failures.failAndEnd(run, err);
     if (run.kind === "agent") this.finishOperation(run, info);
+    else this.finishWorkflow(run, info.type);
     const attrs = { [S.ATTR_GEN_AI_OPERATION_NAME]: run.op.operation };
     this.c.failures.passUp(run, passedOn ?? this.c.failures.atOrigin(run, err, info, attrs));
+  }
+
+  /** Latest conventions only: a workflow's `gen_ai.invoke_workflow.duration` point. */
+  private finishWorkflow(run: GraphRun, errorType: string | undefined): void {
+    const metrics = this.c.latestMetrics;
+    if (metrics === undefined || run.kind !== "workflow") return;
+    const attributes: Attributes = {
+      ...run.op.metricAttrs,
+      [S.ATTR_GEN_AI_WORKFLOW_NAME]: run.op.name,
+    };
+    if (errorType) attributes[S.ATTR_ERROR_TYPE] = errorType;
+    metrics.recordWorkflow(seconds(run.start, performance.now()), attributes);
   }
 
   cancel(run: GraphRun, reason: CancelReason): void {

@@ -5,6 +5,7 @@
  */
 import { SpanKind, type Attributes } from "@opentelemetry/api";
 import {
+  addLatestRequestParams,
   addRequestParams,
   conversationId,
   isRecord,
@@ -32,6 +33,8 @@ import {
   hasChunkContent,
   splitInput,
   toolDefinitions,
+  withoutFinishReason,
+  type OutputMessage,
 } from "../../langchain/messages.js";
 import {
   addAttributes,
@@ -44,6 +47,7 @@ import {
 import { identifier } from "../../langchain/attributes.js";
 import * as S from "../../semconv.js";
 import type { CancelReason } from "../cancellation.js";
+import type { SemconvMode } from "../semconv-stability.js";
 import { agentOf, contextOf, type InferenceState, type ModelRun } from "../runs.js";
 import { Recorder, seconds, severityOf, type Rec, type RunStart } from "./recorder.js";
 
@@ -63,6 +67,11 @@ export interface ModelStart {
 }
 
 export class ModelRecorder extends Recorder<ModelRun> {
+  /** The details record's duration attribute(s), by the conventions emitted. */
+  private readonly durationNames: readonly string[] | undefined = inferenceDurationNames(
+    this.c.semconv,
+  );
+
   start(at: RunStart, m: ModelStart): void {
     const { operation, metadata } = m;
     const params = isRecord(m.extraParams?.invocation_params)
@@ -76,6 +85,7 @@ export class ModelRecorder extends Recorder<ModelRun> {
     if (model) attributes[S.ATTR_GEN_AI_REQUEST_MODEL] = op.requestModel = model;
     const requestParams: Attributes = {};
     addRequestParams(requestParams, params, metadata);
+    if (this.c.semconv.latest) addLatestRequestParams(requestParams, params);
     Object.assign(attributes, requestParams);
     op.requestParams = requestParams;
     const server = serverOf(m.llm, params);
@@ -167,13 +177,15 @@ export class ModelRecorder extends Recorder<ModelRun> {
       ended[S.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = response.finishReasons;
     if (!op.provider && response.provider)
       ended[S.ATTR_GEN_AI_PROVIDER_NAME] = op.provider = providerName(response.provider);
-    addUsage(ended, usage);
+    addUsage(ended, usage, this.c.semconv);
     const ttfc = this.streamed(run, ended);
     if (cached) ended[S.ATTR_CACHE_HIT] = true;
     span.setAttributes(ended);
     let outputMsgs: unknown;
     if (this.c.captureContent) {
       outputMsgs = outputMessages(result.generations);
+      // Latest only: the messages' finish_reason is deprecated there.
+      if (!this.c.semconv.v141) outputMsgs = withoutFinishReason(outputMsgs as OutputMessage[]);
       span.setAttribute(S.ATTR_GEN_AI_OUTPUT_MESSAGES, this.content(outputMsgs));
     }
     span.end();
@@ -192,6 +204,22 @@ export class ModelRecorder extends Recorder<ModelRun> {
       });
       if (op.intervals !== undefined && op.streamed)
         metrics.recordChunkIntervals(op.intervals, attrs);
+    }
+    const latest = this.c.latestMetrics;
+    if (latest !== undefined) {
+      latest.recordInference({
+        attributes: attrs,
+        usageAttributes: attrs,
+        durationS,
+        cached,
+        inputTokens: usage?.input,
+        outputTokens: usage?.output,
+        cacheReadTokens: usage?.cacheRead,
+        cacheWriteTokens: usage?.cacheCreation,
+        reasoningTokens: usage?.reasoning,
+        timeToFirstChunkS: ttfc,
+      });
+      if (op.intervals !== undefined) latest.recordChunkIntervals(op.intervals, attrs);
     }
     const logs = this.c.logs;
     if (logs === undefined || !logs.wants(SeverityNumber.INFO)) return;
@@ -215,11 +243,20 @@ export class ModelRecorder extends Recorder<ModelRun> {
 
   fail(run: ModelRun, err: unknown): void {
     if (this.cancelledBy(run, err, false)) return;
+    // Latest: a finish reason expected but not received is reported as `error`.
+    if (this.c.semconv.latest)
+      run.span.setAttribute(S.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, ["error"]);
     const { info, passedOn } = this.c.failures.failAndEnd(run, err);
     const op = run.op;
     const durationS = seconds(run.start, performance.now());
     const attrs = this.c.inferenceAttributes.get(op, undefined, info.type);
     this.c.metrics?.recordInference({ attributes: attrs, durationS });
+    // Latest: the token instruments get a 0 for a failed call, without `error.type` on the counters.
+    this.c.latestMetrics?.recordInference({
+      attributes: attrs,
+      usageAttributes: this.c.inferenceAttributes.get(op, undefined, undefined),
+      durationS,
+    });
     // The details record too (the conventions give it `error.type` for failed calls), so a
     // Loki query over details records sees every call, like the duration histogram.
     const severity = severityOf(run, true);
@@ -257,6 +294,7 @@ export class ModelRecorder extends Recorder<ModelRun> {
     // No result to tell: more than one token is a stream (a plain Gemini call gives one).
     if (!op.streamed && (op.tokens ?? 0) > 1) op.streamed = true;
     const ended: Attributes = { [S.ATTR_RUN_CANCELLED]: reason };
+    if (this.c.semconv.latest) ended[S.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = ["error"];
     if (usage?.input !== undefined) ended[S.ATTR_GEN_AI_USAGE_INPUT_TOKENS] = usage.input;
     if (usage?.output !== undefined) ended[S.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = usage.output;
     const ttfc = this.streamed(run, ended);
@@ -267,6 +305,15 @@ export class ModelRecorder extends Recorder<ModelRun> {
     const attrs = this.c.inferenceAttributes.get(op, undefined, undefined);
     this.c.metrics?.recordTokensAndFirstChunk({
       attributes: attrs,
+      inputTokens: usage?.input,
+      outputTokens: usage?.output,
+      timeToFirstChunkS: ttfc,
+    });
+    // Latest: its inference duration covers a call that ends by cancellation too.
+    this.c.latestMetrics?.recordInference({
+      attributes: attrs,
+      usageAttributes: attrs,
+      durationS,
       inputTokens: usage?.input,
       outputTokens: usage?.output,
       timeToFirstChunkS: ttfc,
@@ -326,6 +373,7 @@ export class ModelRecorder extends Recorder<ModelRun> {
       conversationId: op.conversationId,
       streamed: op.streamed,
       params: op.requestParams,
+      durationNames: this.durationNames,
     });
   }
 }
@@ -343,15 +391,25 @@ function setServer(run: ModelRun, server: ServerAddress): void {
   } catch {}
 }
 
-/** Token usage reported by a call. */
-function addUsage(into: Attributes, usage: Usage | undefined): void {
+/** The details record's duration attribute(s): v1.41.0's default, the latest's, or both. */
+function inferenceDurationNames(semconv: SemconvMode): readonly string[] | undefined {
+  if (!semconv.latest) return undefined;
+  return semconv.v141
+    ? [S.METRIC_OPERATION_DURATION, S.METRIC_GEN_AI_CLIENT_INFERENCE_DURATION]
+    : [S.METRIC_GEN_AI_CLIENT_INFERENCE_DURATION];
+}
+
+/** Token usage reported by a call (cache writes under v1.41.0's name, the latest's, or both). */
+function addUsage(into: Attributes, usage: Usage | undefined, semconv: SemconvMode): void {
   if (usage === undefined) return;
   if (usage.input !== undefined) into[S.ATTR_GEN_AI_USAGE_INPUT_TOKENS] = usage.input;
   if (usage.output !== undefined) into[S.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = usage.output;
   if (usage.cacheRead !== undefined)
     into[S.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = usage.cacheRead;
-  if (usage.cacheCreation !== undefined)
-    into[S.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = usage.cacheCreation;
+  if (usage.cacheCreation !== undefined) {
+    if (semconv.v141) into[S.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = usage.cacheCreation;
+    if (semconv.latest) into[S.ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS] = usage.cacheCreation;
+  }
   if (usage.reasoning !== undefined)
     into[S.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoning;
 }

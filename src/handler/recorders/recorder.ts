@@ -26,6 +26,8 @@ import {
   type InferenceMetricAttributes,
 } from "../../signals/metric-attributes.js";
 import type { GenAiMetrics } from "../../signals/metrics.js";
+import type { LatestGenAiMetrics } from "../../signals/metrics-latest.js";
+import type { SemconvMode } from "../semconv-stability.js";
 import { boundedJson } from "../../util/content.js";
 import { getAssociationAttributes, LANGCHAIN_RUN_KEY } from "../../util/context-keys.js";
 import * as S from "../../semconv.js";
@@ -54,6 +56,10 @@ export interface RecorderContext {
   runs: RunRegistry;
   failures: Failures;
   metrics: GenAiMetrics | undefined;
+  /** The latest conventions' instruments: only when they are opted in. */
+  latestMetrics: LatestGenAiMetrics | undefined;
+  /** Which conventions to emit (resolved once, in the handler's constructor). */
+  semconv: SemconvMode;
   logs: GenAiLogs | undefined;
   inferenceAttributes: InferenceMetricAttributes;
   /** Interrupted roots by thread id, for the span link of their resume. */
@@ -179,7 +185,7 @@ export abstract class Recorder<R extends SpanRun> {
       if (run.op !== undefined) run.op.interrupted = true;
     }
     this.c.failures.settle(run);
-    writeTotals(run);
+    writeTotals(run, this.c.semconv);
     span.end();
     return true;
   }
@@ -198,6 +204,10 @@ export abstract class Recorder<R extends SpanRun> {
       if (isTool) this.c.metrics.recordTool(durationS, attrs);
       else this.c.metrics.recordAgent(durationS, attrs);
     }
+    if (this.c.latestMetrics !== undefined && run.kind !== "tool" && run.totals !== undefined)
+      this.c.latestMetrics.recordAgentCalls(run.totals.inferences, run.totals.tools, {
+        [S.ATTR_GEN_AI_AGENT_NAME]: op.name,
+      });
     const severity = severityOf(run, error !== undefined);
     const logs = this.c.logs;
     if (logs === undefined || !logs.wants(severity)) return;
@@ -211,7 +221,7 @@ export abstract class Recorder<R extends SpanRun> {
     if (run.kind === "tool" && run.op.toolCallId)
       logAttrs[S.ATTR_GEN_AI_TOOL_CALL_ID] = run.op.toolCallId;
     const totals = run.kind === "tool" ? undefined : run.totals;
-    if (totals !== undefined) totals.write(logAttrs as Attributes);
+    if (totals !== undefined) totals.write(logAttrs as Attributes, this.c.semconv);
     if (run.interruptNode !== undefined)
       logAttrs[S.ATTR_LANGGRAPH_INTERRUPT_NODE] = run.interruptNode;
     logs.emit({
@@ -241,7 +251,7 @@ export abstract class Recorder<R extends SpanRun> {
     this.c.failures.settle(run);
     const span = run.span;
     span.setAttribute(S.ATTR_RUN_CANCELLED, reason);
-    writeTotals(run);
+    writeTotals(run, this.c.semconv);
     span.end();
     const op = run.op;
     const logs = this.c.logs;
@@ -257,7 +267,7 @@ export abstract class Recorder<R extends SpanRun> {
     });
     logAttrs[S.ATTR_RUN_CANCELLED] = reason;
     const totals = run.kind === "agent" || run.kind === "graph" ? run.totals : undefined;
-    if (totals !== undefined) totals.write(logAttrs as Attributes);
+    if (totals !== undefined) totals.write(logAttrs as Attributes, this.c.semconv);
     logs.emit({
       eventName: S.EVENT_OPERATION_DETAILS,
       severity: SeverityNumber.INFO,
@@ -285,10 +295,10 @@ export function isAbortError(err: unknown, isGraph: boolean): boolean {
 }
 
 /** An agent's totals, on its span. */
-export function writeTotals(run: Run): void {
+export function writeTotals(run: Run, semconv: SemconvMode): void {
   if (run.kind !== "agent" && run.kind !== "graph" && run.kind !== "workflow") return;
   if (run.totals === undefined) return;
   const totals: Attributes = {};
-  run.totals.write(totals);
+  run.totals.write(totals, semconv);
   run.span.setAttributes(totals);
 }

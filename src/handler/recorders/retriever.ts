@@ -58,10 +58,13 @@ export class RetrieverRecorder extends Recorder<RetrieverRun> {
     if (count !== undefined) span.setAttribute(S.ATTR_RETRIEVAL_DOCUMENT_COUNT, count);
     if (this.c.captureContent && Array.isArray(documents)) {
       const { docs, scored } = retrievedDocuments(documents);
-      // The conventions' schema requires a score per document; most retrievers give none, and
-      // then the list goes under our own attribute rather than break the schema.
+      // v1.41.0's schema requires a score per document; most retrievers give none, and then the
+      // list goes under our own attribute rather than break the schema. The latest schema makes
+      // the score optional: there, the conventions' attribute always.
       span.setAttribute(
-        scored ? S.ATTR_GEN_AI_RETRIEVAL_DOCUMENTS : S.ATTR_RETRIEVAL_DOCUMENTS,
+        scored || !this.c.semconv.v141
+          ? S.ATTR_GEN_AI_RETRIEVAL_DOCUMENTS
+          : S.ATTR_RETRIEVAL_DOCUMENTS,
         this.content(docs),
       );
     }
