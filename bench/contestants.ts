@@ -38,6 +38,8 @@ export const CONTESTANT_IDS = [
   "ours",
   "ours-content",
   "ours-spans",
+  "ours-latest",
+  "ours-dual",
   "ours-alt",
   "openllmetry",
   "openinference",
@@ -205,6 +207,17 @@ export async function buildContestants(
       id: "ours-spans",
       label: "langchain-opentelemetry, spans only (metrics, logs off)",
       options: { metrics: false, logs: false },
+    },
+    // Informational: the opt-in for the latest GenAI conventions, and both at once.
+    {
+      id: "ours-latest",
+      label: 'langchain-opentelemetry, latest GenAI conventions (`genAiSemconv: "latest"`)',
+      options: { genAiSemconv: "latest" },
+    },
+    {
+      id: "ours-dual",
+      label: 'langchain-opentelemetry, both conventions (`genAiSemconv: "dual"`)',
+      options: { genAiSemconv: "dual" },
     },
   ] as const;
   if (variants.some((v) => want.has(v.id)) || want.has("minimal-emitting")) {

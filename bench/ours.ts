@@ -32,6 +32,7 @@ export type OursConstructor = new (options: {
   meterProvider: MeterProvider;
   loggerProvider: LoggerProvider;
   captureContent?: boolean;
+  genAiSemconv?: "v1.41" | "latest" | "dual";
   metrics?: boolean;
   logs?: boolean;
 }) => OursHandler;

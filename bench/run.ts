@@ -414,6 +414,19 @@ function buildReport(
       `INFO spans only (metrics: false, logs: false): ours ${fmt(spansOnly - noop, 1)} µs above no-op = ${fmtRatio((spansOnly - noop) / (minimal - noop))} the minimal handler's; metrics and log records add ${fmt((ours ?? NaN) - spansOnly, 1)} µs`,
     );
   }
+  for (const id of ["ours-latest", "ours-dual"]) {
+    const parts = WORKLOADS.map((wl) => {
+      const v = med(wl.id, id);
+      const d = med(wl.id, "ours");
+      return v === undefined || d === undefined
+        ? undefined
+        : `${wl.id} ${fmt(v, 1)} µs vs ${fmt(d, 1)} µs (${v >= d ? "+" : ""}${fmt(((v - d) / d) * 100, 1)} %)`;
+    }).filter((p) => p !== undefined);
+    if (parts.length > 0)
+      budgetLines.push(
+        `INFO ${id === "ours-latest" ? "latest GenAI conventions (opt-in)" : "both conventions (dual)"} vs defaults, per invoke: ${parts.join("; ")}`,
+      );
+  }
   const tracerRef = med("invoke", "minimal-tracer");
   if (tracerRef !== undefined && noop !== undefined && ours !== undefined) {
     budgetLines.push(
