@@ -143,29 +143,46 @@ export const EVENT_OPERATION_DETAILS = "gen_ai.client.operation.details";
 /** Why a run that never ended was ended (`timeout`, `open_run_limit`, `shutdown`, ...). */
 export const ATTR_RUN_INCOMPLETE = "langchain.run.incomplete";
 export const ATTR_CACHE_HIT = "langchain.cache_hit";
-/** A LangGraph control-flow signal (`GraphInterrupt`, `ParentCommand`) that ended a run: no failure. */
+/**
+ * A LangGraph control-flow signal (`GraphInterrupt`, `ParentCommand`) that ended a run: no failure.
+ */
 export const ATTR_CONTROL_FLOW = "langchain.control_flow";
 export const ATTR_CHAIN_INPUTS = "langchain.chain.inputs";
 export const ATTR_CHAIN_OUTPUTS = "langchain.chain.outputs";
 export const ATTR_LANGGRAPH_NODE = "langgraph.node";
 export const ATTR_LANGGRAPH_STEP = "langgraph.step";
-/** Retrieved documents when some have no score (the conventions' `gen_ai.retrieval.documents` requires one). */
+/**
+ * Retrieved documents when some have no score (the conventions' `gen_ai.retrieval.documents`
+ * requires one).
+ */
 export const ATTR_RETRIEVAL_DOCUMENTS = "langchain.retrieval.documents";
-/** Data of a custom event (`dispatchCustomEvent`), on the span event of that name. Content capture only. */
+/**
+ * Data of a custom event (`dispatchCustomEvent`), on the span event of that name. Content capture
+ * only.
+ */
 export const ATTR_EVENT_DATA = "langchain.event.data";
 
 /** Which of the four annotations made a span: `workflow`, `task`, `agent` or `tool`. */
 export const ATTR_SPAN_KIND = "langchain_otel.span.kind";
 /** Name of a task span (tasks have no GenAI-convention attribute of their own). */
 export const ATTR_TASK_NAME = "langchain_otel.task.name";
-/** JSON of a workflow/task/agent's arguments (one argument: that value; several: an array). Content capture only. */
+/**
+ * JSON of a workflow/task/agent's arguments (one argument: that value; several: an array). Content
+ * capture only.
+ */
 export const ATTR_INPUT = "langchain_otel.input";
-/** JSON of a workflow/task/agent's return value (resolved value for async functions). Content capture only. */
+/**
+ * JSON of a workflow/task/agent's return value (resolved value for async functions). Content
+ * capture only.
+ */
 export const ATTR_OUTPUT = "langchain_otel.output";
 /** Prefix of the span/log attribute that carries association property `<key>`. */
 export const ASSOCIATION_ATTRIBUTE_PREFIX = "langchain_otel.association.";
 
-/** Why a run was cancelled, not failed: `aborted` (an abort signal, LangGraph's abort after a `break`) or `consumer_stopped`. */
+/**
+ * Why a run was cancelled, not failed: `aborted` (an abort signal, LangGraph's abort after a
+ * `break`) or `consumer_stopped`.
+ */
 export const ATTR_RUN_CANCELLED = "langchain.run.cancelled";
 /** How many documents a retriever returned (recorded with capture off too; no content). */
 export const ATTR_RETRIEVAL_DOCUMENT_COUNT = "langchain.retrieval.document_count";

@@ -246,6 +246,14 @@ describe("validation", () => {
     expect(attrs["langchain_otel.association.note"]).toBe("x".repeat(MAX_ASSOCIATION_VALUE_LENGTH));
   });
 
+  it("never splits a surrogate pair when cutting a value", () => {
+    const value = "x".repeat(MAX_ASSOCIATION_VALUE_LENGTH - 1) + "😀" + "y";
+    const attrs = inScope({ note: value });
+    expect(attrs["langchain_otel.association.note"]).toBe(
+      "x".repeat(MAX_ASSOCIATION_VALUE_LENGTH - 1),
+    );
+  });
+
   it(`keeps at most ${MAX_ASSOCIATION_PROPERTIES} properties, nested scopes counted together, overriding allowed`, () => {
     const many: Record<string, string> = {};
     for (let i = 0; i < MAX_ASSOCIATION_PROPERTIES - 2; i++) many[`k${i}`] = "v";

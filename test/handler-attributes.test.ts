@@ -232,6 +232,17 @@ describe("request parameters, usage and response", () => {
     ).toBe("c-9");
   });
 
+  it("gen_ai.conversation.id from metadata follows the association rule: conversation_id > session_id > thread_id", () => {
+    const conv = (metadata: Record<string, unknown>) =>
+      chatRun(metadata, {}, { generations: [] }).attributes["gen_ai.conversation.id"];
+    expect(conv({ thread_id: "t", session_id: "s", conversation_id: "c" })).toBe("c");
+    expect(conv({ thread_id: "t", session_id: "s" })).toBe("s");
+    expect(conv({ thread_id: "t", conversationId: "c2" })).toBe("c2");
+    expect(conv({ thread_id: 7 })).toBe("7");
+    // Not a usable id: the next key is read.
+    expect(conv({ conversation_id: "", session_id: true, thread_id: "t" })).toBe("t");
+  });
+
   it("server.address/port from a base URL in the serialized configuration, never the rest of kwargs", () => {
     const { handler, spans } = memoryHandler({ captureContent: true });
     const llm = {

@@ -164,6 +164,45 @@ export async function resolve(specifier, context, next) {
       expect(loaded.filter((file) => SDK_MODULE.test(file))).toEqual([]);
     });
 
+    // Global attach and the annotations load LangChain's context modules on first use, and the
+    // logs API is loaded by the first handler that looks up the global logger provider.
+    const LAZY_MODULE = /@langchain\/core\/dist\/(context|singletons)|@opentelemetry\/api-logs/;
+    it("`import` of the root entry loads neither @langchain/core/context, nor singletons, nor api-logs", async () => {
+      await writeFile(join(app, "root-only.mjs"), `import "langchain-opentelemetry";\n`);
+      const list = join(app, "loaded-lazy.txt");
+      const result = await runCommand("node", ["--import", "./record.mjs", "root-only.mjs"], app, {
+        ...process.env,
+        LOADED_LIST: list,
+      });
+      expect(result.stderr).toBe("");
+      const loaded = (await readFile(list, "utf8")).split("\n").filter(Boolean);
+      expect(loaded.some((url) => url.includes("@langchain/core/dist/callbacks/base"))).toBe(true);
+      expect(loaded.filter((url) => LAZY_MODULE.test(url))).toEqual([]);
+    });
+
+    for (const format of ["esm", "cjs"] as const) {
+      it(`registerGlobalHandler from ${format === "esm" ? "`import`" : "`require`"} attaches to the app's own LangChain (its configure hooks)`, async () => {
+        const load =
+          format === "esm"
+            ? `import { OpenTelemetryCallbackHandler, registerGlobalHandler } from "langchain-opentelemetry";\nimport { RunnableLambda } from "@langchain/core/runnables";\n`
+            : `const { OpenTelemetryCallbackHandler, registerGlobalHandler } = require("langchain-opentelemetry");\nconst { RunnableLambda } = require("@langchain/core/runnables");\n`;
+        const file = join(app, `global.${format === "esm" ? "mjs" : "cjs"}`);
+        await writeFile(
+          file,
+          `${load}const handler = new OpenTelemetryCallbackHandler();
+let open = -1;
+registerGlobalHandler(handler);
+RunnableLambda.from(async () => { open = handler.openRunCount; return 1; })
+  .invoke(0)
+  .then(() => process.stdout.write(JSON.stringify({ open, after: handler.openRunCount })));
+`,
+        );
+        const result = await runCommand("node", [file], app);
+        expect(result.stderr).toBe("");
+        expect(JSON.parse(result.stdout)).toEqual({ open: 1, after: 0 });
+      });
+    }
+
     it("`langchain-opentelemetry/setup` works from `import` and `require`, sharing the root's handler class", async () => {
       const check = (format: "esm" | "cjs") => {
         const load =

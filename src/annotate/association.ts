@@ -14,7 +14,10 @@ import {
   type Context,
 } from "@opentelemetry/api";
 import { ASSOCIATION_ATTRIBUTE_PREFIX, ATTR_GEN_AI_CONVERSATION_ID } from "../semconv.js";
+import { cutString } from "../util/content.js";
 import { ASSOCIATION_KEY, getAssociationAttributes } from "../util/context-keys.js";
+import { conversationIdFrom } from "../util/conversation.js";
+import { PACKAGE_NAME } from "../util/package.js";
 
 export { ASSOCIATION_ATTRIBUTE_PREFIX, ASSOCIATION_KEY, getAssociationAttributes };
 
@@ -24,19 +27,6 @@ export const MAX_ASSOCIATION_PROPERTIES = 32;
 const MAX_ASSOCIATION_KEY_LENGTH = 64;
 /** Longest string value kept; longer values are cut to this length. */
 export const MAX_ASSOCIATION_VALUE_LENGTH = 1024;
-
-/**
- * Property keys that also set `gen_ai.conversation.id`, highest precedence first, in either
- * spelling. When an inner scope sets a lower-precedence key, an outer higher-precedence one wins.
- */
-const CONVERSATION_KEYS = [
-  "conversation_id",
-  "conversationId",
-  "session_id",
-  "sessionId",
-  "thread_id",
-  "threadId",
-] as const;
 
 /** A value an association property may hold. `null`/`undefined` are skipped silently. */
 export type AssociationValue = string | number | boolean;
@@ -56,7 +46,7 @@ export function setAssociationProperties(ctx: Context, properties: AssociationPr
     const merged = mergeProperties(getAssociationAttributes(ctx), properties);
     return merged ? ctx.setValue(ASSOCIATION_KEY, merged) : ctx;
   } catch (err) {
-    diag.warn("langchain-opentelemetry: association properties ignored", err);
+    diag.warn(`${PACKAGE_NAME}: association properties ignored`, err);
     return ctx;
   }
 }
@@ -104,7 +94,7 @@ function mergeProperties(
   properties: AssociationProperties,
 ): Attributes | undefined {
   if (properties === null || typeof properties !== "object" || Array.isArray(properties)) {
-    diag.warn("langchain-opentelemetry: association properties must be a plain object; ignored");
+    diag.warn(`${PACKAGE_NAME}: association properties must be a plain object; ignored`);
     return undefined;
   }
   const merged: Attributes = { ...base };
@@ -134,11 +124,12 @@ function mergeProperties(
   }
   if (dropped.length > 0) {
     diag.warn(
-      `langchain-opentelemetry: association properties dropped (values must be strings, finite numbers or booleans; ` +
-        `keys 1-${MAX_ASSOCIATION_KEY_LENGTH} characters; at most ${MAX_ASSOCIATION_PROPERTIES} properties): ` +
+      `${PACKAGE_NAME}: association properties dropped (values must be strings, finite ` +
+        `numbers or booleans; keys 1-${MAX_ASSOCIATION_KEY_LENGTH} characters; at most ` +
+        `${MAX_ASSOCIATION_PROPERTIES} properties): ` +
         dropped
           .slice(0, 10)
-          .map((k) => JSON.stringify(k.slice(0, 80)))
+          .map((k) => JSON.stringify(cutString(k, 80, "")))
           .join(", "),
     );
   }
@@ -152,9 +143,7 @@ function mergeProperties(
 function validValue(raw: unknown): AttributeValue | undefined {
   switch (typeof raw) {
     case "string":
-      return raw.length > MAX_ASSOCIATION_VALUE_LENGTH
-        ? raw.slice(0, MAX_ASSOCIATION_VALUE_LENGTH)
-        : raw;
+      return cutString(raw, MAX_ASSOCIATION_VALUE_LENGTH, "");
     case "number":
       return Number.isFinite(raw) ? raw : undefined;
     case "boolean":
@@ -165,11 +154,7 @@ function validValue(raw: unknown): AttributeValue | undefined {
 }
 
 function conversationId(attributes: Attributes): string | undefined {
-  for (const key of CONVERSATION_KEYS) {
-    const value = attributes[ASSOCIATION_ATTRIBUTE_PREFIX + key];
-    if (value !== undefined && value !== "") return String(value);
-  }
-  return undefined;
+  return conversationIdFrom((key) => attributes[ASSOCIATION_ATTRIBUTE_PREFIX + key]);
 }
 
 /** The part of an SDK span or log record the processors below touch. */

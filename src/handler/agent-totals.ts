@@ -44,7 +44,9 @@ export class AgentTotals {
     into[S.ATTR_AGENT_TOOL_CALL_COUNT] = this.tools;
   }
 
-  /** `300 in / 30 out tokens, 2 model calls, 1 tool call` (parts with nothing to say are left out). */
+  /**
+   * `300 in / 30 out tokens, 2 model calls, 1 tool call` (parts with nothing to say are left out).
+   */
   summary(): string {
     const parts: string[] = [];
     if (this.input !== undefined || this.output !== undefined)

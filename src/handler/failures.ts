@@ -24,7 +24,10 @@ export interface PendingFailure {
   attributes: AnyValueMap;
 }
 
-/** Whether an ancestor failing with `raw` / `info` only passes `pending` on (same error, or same type and message). */
+/**
+ * Whether an ancestor failing with `raw` / `info` only passes `pending` on (same error, or same
+ * type and message).
+ */
 export function isSameFailure(pending: PendingFailure, raw: unknown, info: ErrorInfo): boolean {
   return (
     pending.raw === raw ||

@@ -1,6 +1,7 @@
 /**
  * Global attach: adds a callback handler to every LangChain run in the process, through LangChain's
- * own configure hook (`registerConfigureHook` + `setContextVariable` from `@langchain/core/context`).
+ * own configure hook (`registerConfigureHook` + `setContextVariable` from
+ * `@langchain/core/context`).
  *
  * How LangChain applies it (`CallbackManager._configureSync`): for each hook it reads the context
  * variable and adds the handler unless a handler with the same `name` is already in the run's
@@ -14,11 +15,7 @@
  * creating servers, queues or workers.
  */
 import type { BaseCallbackHandler } from "@langchain/core/callbacks/base";
-import {
-  getContextVariable,
-  registerConfigureHook,
-  setContextVariable,
-} from "@langchain/core/context";
+import { langChainContext } from "../util/langchain-context.js";
 
 /**
  * One context variable for every registration: a new registration replaces the previous handler in
@@ -37,6 +34,7 @@ const GLOBAL_HANDLER_CONTEXT_VAR = "langchain_opentelemetry_handler";
  * Calling it more than once is harmless.
  */
 export function registerGlobalHandler(handler: BaseCallbackHandler): () => void {
+  const { getContextVariable, registerConfigureHook, setContextVariable } = langChainContext();
   setContextVariable(GLOBAL_HANDLER_CONTEXT_VAR, handler);
   // LangChain offers no way to list or remove hooks; a duplicate hook reading the same variable
   // adds nothing (same handler, de-duplicated by name).

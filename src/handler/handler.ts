@@ -7,10 +7,8 @@
  */
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import {
-  context,
   diag,
   metrics as metricsApi,
-  SpanStatusCode,
   trace,
   type Context,
   type MeterProvider,
@@ -19,31 +17,20 @@ import {
 } from "@opentelemetry/api";
 import { runNameOf } from "../langchain/attributes.js";
 import { classifyGraph, isAgentEntryNode, isRouterRun, nodeOf } from "../langchain/langgraph.js";
-import { GenAiLogs, globalLoggerProvider, SeverityNumber } from "../signals/logs.js";
+import { globalLoggerProvider, type GenAiLogs } from "../signals/logs.js";
 import { InferenceMetricAttributes } from "../signals/metric-attributes.js";
-import { GenAiMetrics } from "../signals/metrics.js";
 import * as S from "../semconv.js";
 import { boundedText, cutString } from "../util/content.js";
-import { getAssociationAttributes } from "../util/context-keys.js";
 import { PACKAGE_NAME, PACKAGE_VERSION } from "../util/package.js";
 import { registerCanceller, type CancelReason } from "./cancellation.js";
 import { Failures } from "./failures.js";
+import { flushProviders } from "./flush.js";
 import { InterruptedRuns } from "./interrupts.js";
-import {
-  captureContentFromEnv,
-  DEFAULT_MAX_CONTENT_LENGTH,
-  type OpenTelemetryCallbackHandlerOptions,
-} from "./options.js";
-import { AgentRecorder } from "./recorders/agent.js";
-import { ChainRecorder } from "./recorders/chain.js";
-import { ModelRecorder } from "./recorders/model.js";
-import type { Rec, RecorderContext, RunStart } from "./recorders/recorder.js";
-import { ToolDescriptions } from "./tool-descriptions.js";
+import { resolveOptions, type OpenTelemetryCallbackHandlerOptions } from "./options.js";
+import { createSignalSinks, Recorders, type Rec, type RunStart } from "./recorders/index.js";
+import { agentOf, childContextOf, RunRegistry, type Run } from "./runs.js";
 import { resolveSemconvMode } from "./semconv-stability.js";
-import { LatestGenAiMetrics } from "../signals/metrics-latest.js";
-import { RetrieverRecorder } from "./recorders/retriever.js";
-import { ToolRecorder } from "./recorders/tool.js";
-import { agentOf, childContextOf, RunRegistry, type Run, type SpanRun } from "./runs.js";
+import { ToolDescriptions } from "./tool-descriptions.js";
 
 /** The handler's constant name: LangChain de-duplicates configure-hook handlers by name. */
 export const HANDLER_NAME = "langchain_opentelemetry";
@@ -60,16 +47,16 @@ function endIfOpen(run: Run | undefined): void {
   } catch {}
 }
 
-/**
- * A numeric option: finite numbers floored, anything else (NaN, Infinity, a string) the
- * default, so the cap always holds.
- */
-function finiteOr(value: unknown, fallback: number): number {
-  return typeof value === "number" && Number.isFinite(value) ? Math.floor(value) : fallback;
-}
-
-/** Which callback family ended a run: its error callbacks carry the error. */
-type Outcome = "end" | "error";
+/** The callbacks that end a run: the `...Error` ones carry the error. */
+type EndCallback =
+  | "handleChainEnd"
+  | "handleChainError"
+  | "handleLLMEnd"
+  | "handleLLMError"
+  | "handleToolEnd"
+  | "handleToolError"
+  | "handleRetrieverEnd"
+  | "handleRetrieverError";
 
 /** The default of `onWarning`: visible without a diag logger, and saying who speaks. */
 function consoleWarning(message: string): void {
@@ -103,11 +90,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   private readonly captureContent: boolean;
   private readonly maxContent: number;
   private readonly showHidden: boolean;
-  private readonly chains: ChainRecorder;
-  private readonly agents: AgentRecorder;
-  private readonly models: ModelRecorder;
-  private readonly tools: ToolRecorder;
-  private readonly retrievers: RetrieverRecorder;
+  private readonly recorders: Recorders;
   private readonly genAiLogs: GenAiLogs | undefined;
 
   constructor(options: OpenTelemetryCallbackHandlerOptions = {}) {
@@ -116,63 +99,38 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     this.tracerProvider = options.tracerProvider;
     this.meterProvider = options.meterProvider;
     this.loggerProvider = options.loggerProvider;
-    this.captureContent = options.captureContent ?? captureContentFromEnv();
-    this.maxContent = Math.max(64, finiteOr(options.maxContentLength, DEFAULT_MAX_CONTENT_LENGTH));
-    this.showHidden = options.showHiddenRuns ?? false;
+    const o = resolveOptions(options);
+    this.captureContent = o.captureContent;
+    this.maxContent = o.maxContentLength;
+    this.showHidden = o.showHiddenRuns;
     const semconv = resolveSemconvMode(options.genAiSemconv);
-    let genAiMetrics: GenAiMetrics | undefined;
-    let latestMetrics: LatestGenAiMetrics | undefined;
-    if (options.metrics !== false) {
-      try {
-        // Without a provider: the global one, looked up when recording (a late NodeSDK.start()).
-        genAiMetrics = new GenAiMetrics(options.meterProvider, semconv.v141);
-        // Only when opted in: the default output creates none of these instruments.
-        if (semconv.latest) latestMetrics = new LatestGenAiMetrics(options.meterProvider);
-      } catch (e) {
-        diag.warn(`${PACKAGE_NAME}: metrics disabled, the meter provider failed: ${String(e)}`);
-      }
-    }
-    const genAiLogs =
-      options.logs === false
-        ? undefined
-        : new GenAiLogs({
-            provider: options.loggerProvider,
-            minSeverity: options.logMinSeverity ?? SeverityNumber.INFO,
-            maxContentLength: this.maxContent,
-            resourceAttributes: options.logResourceAttributes,
-            warn: options.onWarning ?? consoleWarning,
-          });
-    this.genAiLogs = genAiLogs;
-    registerCanceller(this, (runId, reason) => this.cancelSubtree(runId, reason));
-    this.runs = new RunRegistry(
-      Math.max(0, finiteOr(options.runTimeoutMs, 600_000)),
-      Math.max(1, finiteOr(options.maxOpenRuns, 10_000)),
-      (run, reason) => this.expire(run, reason),
+    const sinks = createSignalSinks(options, {
+      semconv,
+      maxContentLength: o.maxContentLength,
+      warn: options.onWarning ?? consoleWarning,
+    });
+    this.genAiLogs = sinks.logs;
+    this.failures = new Failures(sinks.logs);
+    this.runs = new RunRegistry(o.runTimeoutMs, o.maxOpenRuns, (run, reason) =>
+      this.recorders.expire(run, reason),
     );
-    this.failures = new Failures(genAiLogs);
-    const recorderContext: RecorderContext = {
+    this.recorders = new Recorders({
       tracer: (options.tracerProvider ?? trace.getTracerProvider()).getTracer(
         PACKAGE_NAME,
         PACKAGE_VERSION,
       ),
       runs: this.runs,
       failures: this.failures,
-      metrics: genAiMetrics,
-      latestMetrics,
+      ...sinks,
       semconv,
-      logs: genAiLogs,
       inferenceAttributes: new InferenceMetricAttributes(),
       interrupted: new InterruptedRuns(),
       toolDescriptions: new ToolDescriptions(),
-      captureContent: this.captureContent,
-      maxContent: this.maxContent,
-      metricMetadataKeys: options.metricMetadataKeys ?? [],
-    };
-    this.chains = new ChainRecorder(recorderContext);
-    this.agents = new AgentRecorder(recorderContext);
-    this.models = new ModelRecorder(recorderContext);
-    this.tools = new ToolRecorder(recorderContext);
-    this.retrievers = new RetrieverRecorder(recorderContext);
+      captureContent: o.captureContent,
+      maxContent: o.maxContentLength,
+      metricMetadataKeys: o.metricMetadataKeys,
+    });
+    registerCanceller(this, (runId, reason) => this.cancelSubtree(runId, reason));
   }
 
   /** LangChain copies handlers for child runs; ours keeps one run map, so the copy is itself. */
@@ -200,24 +158,11 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
    */
   async forceFlush(options: { endOpenRuns?: boolean } = {}): Promise<void> {
     if (options.endOpenRuns) this.endOpenRuns("flush");
-    const providers = [
+    await flushProviders([
       this.tracerProvider ?? trace.getTracerProvider(),
       this.meterProvider ?? metricsApi.getMeterProvider(),
       this.loggerProvider ?? globalLoggerProvider(),
-    ];
-    await Promise.all(
-      providers.map(async (p) => {
-        const target = (p as { getDelegate?: () => unknown })?.getDelegate?.() ?? p;
-        const flush = (target as { forceFlush?: () => Promise<void> } | undefined)?.forceFlush;
-        if (typeof flush === "function") {
-          try {
-            await flush.call(target);
-          } catch (e) {
-            diag.warn(`${PACKAGE_NAME}: forceFlush failed: ${String(e)}`);
-          }
-        }
-      }),
-    );
+    ]);
   }
 
   /**
@@ -241,106 +186,23 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
    * Takes a run out of the registry and hands it to the recorder of its kind. Whatever the
    * recorder runs into, the span is ended: a span never ended is never exported.
    */
-  private finish(where: string, runId: string, outcome: Outcome, arg: unknown, extra?: Rec): void {
+  private finish(where: EndCallback, runId: string, arg: unknown, extra?: Rec): void {
+    const failed = where.endsWith("Error");
     let run: Run | undefined;
     try {
       run = this.runs.take(runId);
       if (run === undefined) return;
       if (run.kind === "hidden") {
         if (run.pending !== undefined)
-          this.failures.aliasEnded(run, outcome === "error" ? arg : undefined, outcome === "error");
+          this.failures.aliasEnded(run, failed ? arg : undefined, failed);
         return;
       }
-      if (outcome === "end") this.endRun(run, arg, extra);
-      else this.failRun(run, arg);
+      if (failed) this.recorders.fail(run, arg);
+      else this.recorders.end(run, arg, extra);
     } catch (e) {
       this.internalError(where, e);
       endIfOpen(run);
     }
-  }
-
-  private endRun(run: SpanRun, output: unknown, extra: Rec | undefined): void {
-    switch (run.kind) {
-      case "chain":
-      case "node":
-        return this.chains.end(run, output);
-      case "agent":
-      case "workflow":
-      case "graph":
-        return this.agents.end(run, output);
-      case "model":
-        return this.models.end(run, output, extra);
-      case "tool":
-        return this.tools.end(run, output);
-      case "retriever":
-        return this.retrievers.end(run, output);
-    }
-  }
-
-  private failRun(run: SpanRun, err: unknown): void {
-    switch (run.kind) {
-      case "chain":
-      case "node":
-        return this.chains.fail(run, err);
-      case "agent":
-      case "workflow":
-      case "graph":
-        return this.agents.fail(run, err);
-      case "model":
-        return this.models.fail(run, err);
-      case "tool":
-        return this.tools.fail(run, err);
-      case "retriever":
-        return this.retrievers.fail(run, err);
-    }
-  }
-
-  private cancelRun(run: SpanRun, reason: CancelReason): void {
-    switch (run.kind) {
-      case "chain":
-      case "node":
-        return this.chains.cancel(run, reason);
-      case "agent":
-      case "workflow":
-      case "graph":
-        return this.agents.cancel(run, reason);
-      case "model":
-        return this.models.cancel(run, reason, undefined);
-      case "tool":
-        return this.tools.cancel(run, reason);
-      case "retriever":
-        return this.retrievers.cancel(run, reason);
-    }
-  }
-
-  /** A hidden LangGraph run: no span; its children attach to the nearest recorded ancestor. */
-  private alias(at: RunStart, metadata: Rec | undefined): void {
-    const parent = at.parent;
-    const parentCtx = parent === undefined ? context.active() : childContextOf(parent);
-    this.runs.add(at.runId, {
-      kind: "hidden",
-      parent,
-      node: nodeOf(metadata),
-      span: undefined,
-      target: parent === undefined ? undefined : parent.span === undefined ? parent.target : parent,
-      parentCtx,
-      ctx: parentCtx,
-      start: performance.now(),
-      isRoot: at.parentRunId === undefined,
-      assoc: parent === undefined ? getAssociationAttributes(parentCtx) : parent.assoc,
-      op: undefined,
-    });
-  }
-
-  /** Ends a run that never ended (timeout, cap, shutdown). */
-  private expire(run: Run, reason: string): void {
-    this.failures.settle(run);
-    const span = run.span;
-    if (span === undefined) return;
-    span.setAttribute(S.ATTR_RUN_INCOMPLETE, reason);
-    span.setAttribute(S.ATTR_ERROR_TYPE, "incomplete");
-    span.setStatus({ code: SpanStatusCode.ERROR, message: `run did not end (${reason})` });
-    span.end();
   }
 
   /**
@@ -353,7 +215,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       for (const run of runs) {
         try {
           if (run.kind === "hidden") this.failures.settle(run);
-          else this.cancelRun(run, reason);
+          else this.recorders.cancel(run, reason);
         } catch (e) {
           this.internalError("endRunAsCancelled", e);
           endIfOpen(run);
@@ -382,31 +244,42 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const at = this.at(runId, parentRunId);
       const parent = at.parent;
       if (!this.showHidden && tags !== undefined && tags.includes(HIDDEN_TAG))
-        return this.alias(at, metadata);
+        return this.recorders.chains.hide(at, metadata);
       const name = runNameOf(chain, runName, "chain");
       // A conditional edge's routing function: LangGraph plumbing, hidden like `__start__`.
       if (!this.showHidden && parent?.kind === "node" && isRouterRun(name, metadata, parent.node))
-        return this.alias(at, metadata);
+        return this.recorders.chains.hide(at, metadata);
       const node = nodeOf(metadata);
       if (parent?.kind === "graph" && node !== undefined && node === name && node !== "__start__")
-        this.agents.decide(parent, isAgentEntryNode(node));
+        this.recorders.agents.decide(parent, isAgentEntryNode(node));
       if (node !== undefined && node === name)
-        return this.chains.startNode(at, node, inputs, metadata!);
-      const graph = classifyGraph(chain, inputs, metadata, name, agentOf(parent)?.op.name);
+        return this.recorders.chains.startNode(at, node, inputs, metadata!);
+      const graph = classifyGraph({
+        serialized: chain,
+        inputs,
+        metadata,
+        runName: name,
+        enclosingAgentName: agentOf(parent)?.op.name,
+      });
       if (graph !== undefined || parentRunId === undefined)
-        this.agents.start(at, graph?.kind ?? "workflow", graph?.name ?? name, inputs, metadata);
-      else this.chains.startChain(at, name, inputs, node);
+        this.recorders.agents.start(at, {
+          kind: graph?.kind ?? "workflow",
+          name: graph?.name ?? name,
+          inputs,
+          metadata,
+        });
+      else this.recorders.chains.startChain(at, name, inputs, node);
     } catch (e) {
       this.internalError("handleChainStart", e);
     }
   }
 
   override handleChainEnd(outputs: unknown, runId: string): void {
-    this.finish("handleChainEnd", runId, "end", outputs);
+    this.finish("handleChainEnd", runId, outputs);
   }
 
   override handleChainError(err: unknown, runId: string): void {
-    this.finish("handleChainError", runId, "error", err);
+    this.finish("handleChainError", runId, err);
   }
 
   // ---------------------------------------------------------------- models
@@ -422,7 +295,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runName?: string,
   ): void {
     try {
-      this.models.start(this.at(runId, parentRunId), {
+      this.recorders.models.start(this.at(runId, parentRunId), {
         operation: S.OP_CHAT,
         chat: true,
         llm,
@@ -447,7 +320,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runName?: string,
   ): void {
     try {
-      this.models.start(this.at(runId, parentRunId), {
+      this.recorders.models.start(this.at(runId, parentRunId), {
         operation: S.OP_TEXT_COMPLETION,
         chat: false,
         llm,
@@ -471,7 +344,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   ): void {
     try {
       const run = this.runs.get(runId);
-      if (run?.kind === "model") this.models.token(run, token, fields);
+      if (run?.kind === "model") this.recorders.models.token(run, token, fields);
     } catch (e) {
       this.internalError("handleLLMNewToken", e);
     }
@@ -484,11 +357,11 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     _tags?: string[],
     extraParams?: Record<string, unknown>,
   ): void {
-    this.finish("handleLLMEnd", runId, "end", output, extraParams);
+    this.finish("handleLLMEnd", runId, output, extraParams);
   }
 
   override handleLLMError(err: unknown, runId: string): void {
-    this.finish("handleLLMError", runId, "error", err);
+    this.finish("handleLLMError", runId, err);
   }
 
   // ---------------------------------------------------------------- tools
@@ -504,18 +377,24 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     toolCallId?: string,
   ): void {
     try {
-      this.tools.start(this.at(runId, parentRunId), { tool, input, metadata, runName, toolCallId });
+      this.recorders.tools.start(this.at(runId, parentRunId), {
+        tool,
+        input,
+        metadata,
+        runName,
+        toolCallId,
+      });
     } catch (e) {
       this.internalError("handleToolStart", e);
     }
   }
 
   override handleToolEnd(output: unknown, runId: string): void {
-    this.finish("handleToolEnd", runId, "end", output);
+    this.finish("handleToolEnd", runId, output);
   }
 
   override handleToolError(err: unknown, runId: string): void {
-    this.finish("handleToolError", runId, "error", err);
+    this.finish("handleToolError", runId, err);
   }
 
   // ---------------------------------------------------------------- retrievers
@@ -530,18 +409,23 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     name?: string,
   ): void {
     try {
-      this.retrievers.start(this.at(runId, parentRunId), { retriever, query, metadata, name });
+      this.recorders.retrievers.start(this.at(runId, parentRunId), {
+        retriever,
+        query,
+        metadata,
+        name,
+      });
     } catch (e) {
       this.internalError("handleRetrieverStart", e);
     }
   }
 
   override handleRetrieverEnd(documents: unknown, runId: string): void {
-    this.finish("handleRetrieverEnd", runId, "end", documents);
+    this.finish("handleRetrieverEnd", runId, documents);
   }
 
   override handleRetrieverError(err: unknown, runId: string): void {
-    this.finish("handleRetrieverError", runId, "error", err);
+    this.finish("handleRetrieverError", runId, err);
   }
 
   // ---------------------------------------------------------------- custom events
@@ -571,7 +455,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   noteModelInstance(runId: string, model: unknown): void {
     try {
       const run = this.runs.get(runId);
-      if (run?.kind === "model") this.models.modelInstance(run, model);
+      if (run?.kind === "model") this.recorders.models.modelInstance(run, model);
     } catch (e) {
       this.internalError("noteModelInstance", e);
     }

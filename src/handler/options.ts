@@ -28,7 +28,8 @@ export interface OpenTelemetryCallbackHandlerOptions {
   meterProvider?: MeterProvider;
   /**
    * Logger provider for the GenAI log records. Default: the global one, looked up at emit time in
-   * `@opentelemetry/api-logs` (OpenTelemetry JS 2.x) and then in `@opentelemetry/api` >= 1.10 (3.x).
+   * `@opentelemetry/api-logs` (OpenTelemetry JS 2.x) and then in `@opentelemetry/api` >= 1.10
+   * (3.x).
    */
   loggerProvider?: LoggerProvider;
   /**
@@ -49,9 +50,15 @@ export interface OpenTelemetryCallbackHandlerOptions {
    * Default: 600000 (10 minutes). `0` disables the timer (the cap below still applies).
    */
   runTimeoutMs?: number;
-  /** Hard cap on runs open at once; past it the oldest open run is ended as incomplete. Default: 10000. */
+  /**
+   * Hard cap on runs open at once; past it the oldest open run is ended as incomplete. Default:
+   * 10000.
+   */
   maxOpenRuns?: number;
-  /** Record LangGraph internals tagged `langsmith:hidden` (`__start__`, routing lambdas). Default: `false`. */
+  /**
+   * Record LangGraph internals tagged `langsmith:hidden` (`__start__`, routing lambdas). Default:
+   * `false`.
+   */
   showHiddenRuns?: boolean;
   /** Record the GenAI histograms. Default: `true`. */
   metrics?: boolean;
@@ -84,4 +91,33 @@ export interface OpenTelemetryCallbackHandlerOptions {
    * `[langchain-opentelemetry]` prefix; `setupTelemetry()` passes its own `onWarning`.
    */
   onWarning?: (message: string) => void;
+}
+
+/** The handler's options with their defaults applied (numbers floored and clamped). */
+export interface ResolvedOptions {
+  captureContent: boolean;
+  maxContentLength: number;
+  runTimeoutMs: number;
+  maxOpenRuns: number;
+  showHiddenRuns: boolean;
+  metricMetadataKeys: readonly string[];
+}
+
+export function resolveOptions(options: OpenTelemetryCallbackHandlerOptions): ResolvedOptions {
+  return {
+    captureContent: options.captureContent ?? captureContentFromEnv(),
+    maxContentLength: Math.max(64, finiteOr(options.maxContentLength, DEFAULT_MAX_CONTENT_LENGTH)),
+    runTimeoutMs: Math.max(0, finiteOr(options.runTimeoutMs, 600_000)),
+    maxOpenRuns: Math.max(1, finiteOr(options.maxOpenRuns, 10_000)),
+    showHiddenRuns: options.showHiddenRuns ?? false,
+    metricMetadataKeys: options.metricMetadataKeys ?? [],
+  };
+}
+
+/**
+ * A numeric option: finite numbers floored, anything else (NaN, Infinity, a string) the
+ * default, so the cap always holds.
+ */
+function finiteOr(value: unknown, fallback: number): number {
+  return typeof value === "number" && Number.isFinite(value) ? Math.floor(value) : fallback;
 }

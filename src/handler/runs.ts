@@ -219,7 +219,9 @@ export class RunRegistry {
     return run;
   }
 
-  /** Removes and returns the run and its open descendants, newest first (children before parents). */
+  /**
+   * Removes and returns the run and its open descendants, newest first (children before parents).
+   */
   takeSubtree(runId: string): Run[] {
     const root = this.runs.get(runId);
     if (root === undefined) return [];

@@ -5,6 +5,7 @@
  */
 import type { Attributes } from "@opentelemetry/api";
 import { cutString } from "../util/content.js";
+import { conversationIdFrom } from "../util/conversation.js";
 import * as S from "../semconv.js";
 import {
   nestedRequestParams,
@@ -172,11 +173,12 @@ export function serverOf(
     : { address: identifier(server.address), port: server.port };
 }
 
-/** Conversation id from run metadata (`thread_id`, `session_id`, `conversation_id`). */
+/**
+ * Conversation id from run metadata (`conversation_id`, `session_id`, `thread_id`: the one rule
+ * of util/conversation.ts).
+ */
 export function conversationId(metadata: Rec | undefined): string | undefined {
-  if (!metadata) return undefined;
-  const v = metadata.thread_id ?? metadata.session_id ?? metadata.conversation_id;
-  return typeof v === "string" && v ? identifier(v) : typeof v === "number" ? String(v) : undefined;
+  return metadata ? conversationIdFrom((key) => metadata[key]) : undefined;
 }
 
 export interface Usage {

@@ -87,13 +87,19 @@ export interface GraphClass {
   name: string;
 }
 
-export function classifyGraph(
-  serialized: unknown,
-  inputs: unknown,
-  metadata: Rec | undefined,
-  runName: string,
-  enclosingAgentName: string | undefined,
-): GraphClass | undefined {
+/** A chain run as `handleChainStart` reports it, for {@link classifyGraph}. */
+export interface ChainRunInfo {
+  /** The serialized runnable. */
+  serialized: unknown;
+  inputs: unknown;
+  metadata: Rec | undefined;
+  runName: string;
+  /** The name of the nearest agent above the run, if any. */
+  enclosingAgentName: string | undefined;
+}
+
+export function classifyGraph(chain: ChainRunInfo): GraphClass | undefined {
+  const { serialized, inputs, metadata, runName, enclosingAgentName } = chain;
   if (isAgentExecutor(serialized)) return { kind: "agent", name: runName };
   if (!isCompiledGraph(serialized)) return undefined;
   const marked = metadata?.[AGENT_NAME_METADATA_KEY];
@@ -149,12 +155,18 @@ export function isRouterRun(
   );
 }
 
-/** LangGraph control flow (`GraphInterrupt`, `ParentCommand`, ...) reaches the error callbacks but is no failure. */
+/**
+ * LangGraph control flow (`GraphInterrupt`, `ParentCommand`, ...) reaches the error callbacks but
+ * is no failure.
+ */
 export function isBubbleUp(err: unknown): boolean {
   return isRecord(err) && (err as { is_bubble_up?: unknown }).is_bubble_up === true;
 }
 
-/** `interrupt()` (GraphInterrupt, NodeInterrupt), as opposed to other control flow such as `ParentCommand`. */
+/**
+ * `interrupt()` (GraphInterrupt, NodeInterrupt), as opposed to other control flow such as
+ * `ParentCommand`.
+ */
 export function isInterrupt(err: unknown, type: string): boolean {
   return isBubbleUp(err) && type.endsWith("Interrupt");
 }
@@ -180,7 +192,10 @@ export function isAbort(err: unknown, type: string, isGraph: boolean): boolean {
   return isGraph && err instanceof Error && type === "Error" && err.message === "Abort";
 }
 
-/** Usage a `ModelAbortError` carries in its partial output, if the provider sent some before the abort. */
+/**
+ * Usage a `ModelAbortError` carries in its partial output, if the provider sent some before the
+ * abort.
+ */
 export function partialOutputOf(err: unknown): unknown {
   return isRecord(err) ? err.partialOutput : undefined;
 }

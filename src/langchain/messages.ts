@@ -6,6 +6,7 @@
  */
 import { hasToolCalls, normaliseFinishReason, rawFinishReason } from "./providers.js";
 
+import { langChainMessageType } from "../util/messages.js";
 import { isRecord } from "./attributes.js";
 
 export type Part = Record<string, unknown> & { type: string };
@@ -23,10 +24,8 @@ type AnyMessage = Record<string, unknown>;
 
 /** The LangChain type of a message (`human`, `ai`, `system`, `tool`, ...). */
 function messageType(msg: AnyMessage): string {
-  try {
-    if (typeof msg._getType === "function") return String((msg._getType as () => string).call(msg));
-    if (typeof msg.getType === "function") return String((msg.getType as () => string).call(msg));
-  } catch {}
+  const type = langChainMessageType(msg);
+  if (type !== undefined) return type;
   return typeof msg.type === "string" ? msg.type : typeof msg.role === "string" ? msg.role : "user";
 }
 
@@ -56,88 +55,80 @@ function contentParts(content: unknown): Part[] {
     return content == null ? [] : [{ type: "text", content: String(content) }];
   const parts: Part[] = [];
   for (const block of content) {
-    if (typeof block === "string") {
-      parts.push({ type: "text", content: block });
-      continue;
-    }
-    if (!block || typeof block !== "object") continue;
-    const b = block as Record<string, unknown>;
-    switch (b.type) {
-      case "text":
-      case "text-plain": {
-        // Streams leave empty text blocks behind (a block's opening, an annotation): no empty parts.
-        const text = String(b.text ?? b.content ?? "");
-        if (text) parts.push({ type: "text", content: text });
-        break;
-      }
-      case "reasoning":
-        parts.push({
-          type: "reasoning",
-          content: String(b.reasoning ?? b.text ?? b.content ?? ""),
-        });
-        break;
-      case "thinking":
-        parts.push({ type: "reasoning", content: String(b.thinking ?? "") });
-        break;
-      case "image_url": {
-        const url =
-          typeof b.image_url === "string"
-            ? b.image_url
-            : (b.image_url as { url?: string } | undefined)?.url;
-        if (url) parts.push(mediaPart("image", url, undefined));
-        break;
-      }
-      case "image":
-      case "audio":
-      case "video":
-      case "file": {
-        // Anthropic's native form keeps the data under `source`.
-        const src =
-          b.source && typeof b.source === "object"
-            ? (b.source as Record<string, unknown>)
-            : undefined;
-        const mime = (b.mimeType ?? b.mime_type ?? src?.media_type) as string | undefined;
-        const modality = b.type === "file" ? fileModality(mime) : (b.type as string);
-        const data =
-          typeof b.data === "string"
-            ? b.data
-            : typeof src?.data === "string"
-              ? src.data
-              : undefined;
-        const url =
-          typeof b.url === "string" ? b.url : typeof src?.url === "string" ? src.url : undefined;
-        if (url !== undefined) parts.push(mediaPart(modality, url, mime));
-        else if (data !== undefined)
-          parts.push({
-            type: "blob",
-            modality,
-            ...(mime ? { mime_type: mime } : {}),
-            content: data,
-          });
-        else if (typeof b.fileId === "string" || typeof b.id === "string")
-          parts.push({
-            type: "file",
-            modality,
-            ...(mime ? { mime_type: mime } : {}),
-            file_id: String(b.fileId ?? b.id),
-          });
-        break;
-      }
-      case "tool_use":
-      case "tool_call":
-      case "tool_call_chunk":
-      case "function_call":
-      case "functionCall": // Gemini
-      case "input_json_delta": // Anthropic streams: the tool input, already in tool_calls
-        break; // carried by message.tool_calls
-      default:
-        if (typeof b.type === "string") parts.push({ type: b.type });
+    if (typeof block === "string") parts.push({ type: "text", content: block });
+    else if (block && typeof block === "object") {
+      const part = blockPart(block as Record<string, unknown>);
+      if (part !== undefined) parts.push(part);
     }
   }
   return parts;
 }
 
-/** A file block's modality from its MIME type (`image/png` -> `image`); documents (PDF, ...) are `document`. */
+/** One content block as a GenAI part (`undefined`: nothing to record). */
+function blockPart(b: Record<string, unknown>): Part | undefined {
+  switch (b.type) {
+    case "text":
+    case "text-plain": {
+      // Streams leave empty text blocks behind (a block's opening, an annotation): no empty parts.
+      const text = String(b.text ?? b.content ?? "");
+      return text ? { type: "text", content: text } : undefined;
+    }
+    case "reasoning":
+      return { type: "reasoning", content: String(b.reasoning ?? b.text ?? b.content ?? "") };
+    case "thinking":
+      return { type: "reasoning", content: String(b.thinking ?? "") };
+    case "image_url": {
+      const url =
+        typeof b.image_url === "string"
+          ? b.image_url
+          : (b.image_url as { url?: string } | undefined)?.url;
+      return url ? mediaPart("image", url, undefined) : undefined;
+    }
+    case "image":
+    case "audio":
+    case "video":
+    case "file":
+      return mediaBlockPart(b);
+    case "tool_use":
+    case "tool_call":
+    case "tool_call_chunk":
+    case "function_call":
+    case "functionCall": // Gemini
+    case "input_json_delta": // Anthropic streams: the tool input, already in tool_calls
+      return undefined; // carried by message.tool_calls
+    default:
+      return typeof b.type === "string" ? { type: b.type } : undefined;
+  }
+}
+
+/** An image, audio, video or file block: by URL, inline data, or provider file id. */
+function mediaBlockPart(b: Record<string, unknown>): Part | undefined {
+  // Anthropic's native form keeps the data under `source`.
+  const src =
+    b.source && typeof b.source === "object" ? (b.source as Record<string, unknown>) : undefined;
+  const mime = (b.mimeType ?? b.mime_type ?? src?.media_type) as string | undefined;
+  const modality = b.type === "file" ? fileModality(mime) : (b.type as string);
+  const data =
+    typeof b.data === "string" ? b.data : typeof src?.data === "string" ? src.data : undefined;
+  const url =
+    typeof b.url === "string" ? b.url : typeof src?.url === "string" ? src.url : undefined;
+  if (url !== undefined) return mediaPart(modality, url, mime);
+  if (data !== undefined)
+    return { type: "blob", modality, ...(mime ? { mime_type: mime } : {}), content: data };
+  if (typeof b.fileId === "string" || typeof b.id === "string")
+    return {
+      type: "file",
+      modality,
+      ...(mime ? { mime_type: mime } : {}),
+      file_id: String(b.fileId ?? b.id),
+    };
+  return undefined;
+}
+
+/**
+ * A file block's modality from its MIME type (`image/png` -> `image`); documents (PDF, ...) are
+ * `document`.
+ */
 function fileModality(mime: string | undefined): string {
   const top = typeof mime === "string" ? mime.split("/")[0] : "";
   return top === "image" || top === "audio" || top === "video" ? top : "document";
@@ -207,7 +198,10 @@ function textOf(content: unknown): unknown {
   return content;
 }
 
-/** Chat history: system messages go to `gen_ai.system_instructions`, the rest to `gen_ai.input.messages`. */
+/**
+ * Chat history: system messages go to `gen_ai.system_instructions`, the rest to
+ * `gen_ai.input.messages`.
+ */
 export function splitInput(messages: unknown): { system: Part[]; input: ChatMessage[] } {
   const system: Part[] = [];
   const input: ChatMessage[] = [];

@@ -9,7 +9,10 @@ import { redactText } from "../util/redact.js";
 import { ATTR_ERROR_TYPE } from "../semconv.js";
 
 export interface ErrorInfo {
-  /** `error.type`: the class name; `name` for plain `Error` and `DOMException` (`AbortError`); `_OTHER` for a thrown non-object. */
+  /**
+   * `error.type`: the class name; `name` for plain `Error` and `DOMException` (`AbortError`);
+   * `_OTHER` for a thrown non-object.
+   */
   type: string;
   message: string;
   stack?: string;
@@ -60,7 +63,8 @@ function describeRaw(err: unknown): ErrorInfo {
 
 /**
  * Marks `span` as failed: `error.type`, status ERROR and an exception event. The message and stack
- * are cut (status 1 KiB, event message 4 KiB, stack 8 KiB) so that a huge error cannot bloat the span.
+ * are cut (status 1 KiB, event message 4 KiB, stack 8 KiB) so that a huge error cannot bloat the
+ * span.
  */
 export function recordFailure(span: Span, err: ErrorInfo): void {
   span.setAttribute(ATTR_ERROR_TYPE, err.type);

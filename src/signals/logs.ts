@@ -1,13 +1,15 @@
 /**
  * GenAI log records, built and emitted here and nowhere else (bodies and attributes):
  * `gen_ai.client.inference.operation.details` for every model call, a details record for tool,
- * agent and retrieval operations, and `gen_ai.client.operation.exception` for failures. Records carry the run's span in their context, so trace and span ids are set and a
- * log line in Loki links to its trace in Tempo.
+ * agent and retrieval operations, and `gen_ai.client.operation.exception` for failures. Records
+ * carry the run's span in their context, so trace and span ids are set and a log line in Loki links
+ * to its trace in Tempo.
  */
 import * as api from "@opentelemetry/api";
 import type { Attributes } from "@opentelemetry/api";
 import type { AnyValueMap, Logger, LoggerProvider } from "@opentelemetry/api-logs";
-import { logs as apiLogs, SeverityNumber } from "@opentelemetry/api-logs";
+import type { SeverityNumber as ApiSeverityNumber } from "@opentelemetry/api-logs";
+import { lazyModule } from "../util/load.js";
 import { cutString } from "../util/content.js";
 import { ASSOCIATION_KEY, getAssociationAttributes } from "../util/context-keys.js";
 import { DropCounter, fitAttributes, recordBudget, type RecordBudget } from "./log-budget.js";
@@ -16,6 +18,21 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from "../util/package.js";
 
 /** Longest body (the log line). */
 const MAX_BODY_CHARS = 1024;
+
+/**
+ * `@opentelemetry/api-logs`, loaded when the first handler without its own logger provider looks
+ * up the global one: importing the package does not load it.
+ */
+const apiLogsModule =
+  lazyModule<typeof import("@opentelemetry/api-logs")>("@opentelemetry/api-logs");
+
+/** The severities the package emits: `SeverityNumber` of api-logs (the log data model's values). */
+export const SeverityNumber = {
+  INFO: 9,
+  WARN: 13,
+  ERROR: 17,
+} as const satisfies Record<string, ApiSeverityNumber>;
+export type SeverityNumber = ApiSeverityNumber;
 
 const SEVERITY_TEXT: Partial<Record<SeverityNumber, string>> = {
   [SeverityNumber.INFO]: "INFO",
@@ -31,6 +48,7 @@ type LoggerProviderLike = { getLogger(name: string, version?: string): Logger };
  * first registered one wins; with neither registered, api-logs' no-op proxy.
  */
 export function globalLoggerProvider(): LoggerProviderLike | undefined {
+  const apiLogs = apiLogsModule().logs;
   const provider: LoggerProviderLike | undefined = apiLogs.getLoggerProvider();
   const unregistered =
     provider === (apiLogs as unknown as { _proxyLoggerProvider?: unknown })._proxyLoggerProvider;
@@ -369,5 +387,3 @@ export function exceptionAttributes(
   if (error.stack) attrs[S.ATTR_EXCEPTION_STACKTRACE] = error.stack;
   return attrs;
 }
-
-export { SeverityNumber };

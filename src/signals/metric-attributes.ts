@@ -130,7 +130,9 @@ export function toolMetricAttributes(o: {
   return a;
 }
 
-/** Attributes of one `gen_ai.invoke_agent.duration` point (development branch); `extra` as above. */
+/**
+ * Attributes of one `gen_ai.invoke_agent.duration` point (development branch); `extra` as above.
+ */
 export function agentMetricAttributes(
   agentName: string,
   errorType: string | undefined,

@@ -132,7 +132,10 @@ export class GenAiMetrics {
     this.instruments = new ProviderBound(provider, (p) => new Instruments(p, v141Inference));
   }
 
-  /** One model call: duration always (failed calls too), tokens only when the provider reported them. */
+  /**
+   * One model call: duration always (failed calls too), tokens only when the provider reported
+   * them.
+   */
   recordInference(m: InferenceMetricInput): void {
     const i = this.instruments.current()?.inference;
     if (i === undefined) return;
@@ -140,7 +143,10 @@ export class GenAiMetrics {
     this.recordTokens(i, m);
   }
 
-  /** A cancelled call: no duration (it did not complete), but the tokens it reported and its time to first chunk. */
+  /**
+   * A cancelled call: no duration (it did not complete), but the tokens it reported and its time to
+   * first chunk.
+   */
   recordTokensAndFirstChunk(m: Omit<InferenceMetricInput, "durationS">): void {
     const i = this.instruments.current()?.inference;
     if (i !== undefined) this.recordTokens(i, m);

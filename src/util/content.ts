@@ -4,6 +4,8 @@
  * JSON no longer than the limit.
  */
 
+import { isLangChainMessage, langChainMessageType } from "./messages.js";
+
 const TRUNCATION_MARK = "…[truncated]";
 const MAX_DEPTH = 8;
 const MAX_ITEMS = 100;
@@ -14,11 +16,23 @@ const MAX_ITEMS = 100;
  * by depth and item count, so a huge input costs little.
  */
 export function toPlain(value: unknown, maxString: number): unknown {
-  const seen = new Set<object>();
-  const walk = (v: unknown, depth: number): unknown => {
+  try {
+    return new PlainWalk(maxString).walk(value, 0);
+  } catch {
+    return "[unserializable]";
+  }
+}
+
+/** One {@link toPlain} walk: the objects on the current path (for cycles) and the string cap. */
+class PlainWalk {
+  private readonly seen = new Set<object>();
+
+  constructor(private readonly maxString: number) {}
+
+  walk(v: unknown, depth: number): unknown {
     switch (typeof v) {
       case "string":
-        return cutString(v, maxString);
+        return cutString(v, this.maxString);
       case "number":
         return Number.isFinite(v) ? v : String(v);
       case "boolean":
@@ -32,74 +46,67 @@ export function toPlain(value: unknown, maxString: number): unknown {
     }
     if (v === null) return null;
     const obj = v as object;
-    if (seen.has(obj)) return "[Circular]";
+    if (this.seen.has(obj)) return "[Circular]";
     if (depth >= MAX_DEPTH) return "[Object]";
-    seen.add(obj);
+    this.seen.add(obj);
     try {
-      if (Array.isArray(obj)) {
-        const n = Math.min(obj.length, MAX_ITEMS);
-        const out: unknown[] = new Array(n);
-        for (let i = 0; i < n; i++) {
-          const item = walk(obj[i], depth + 1);
-          out[i] = item === undefined ? null : item;
-        }
-        if (obj.length > n) out.push(TRUNCATION_MARK);
-        return out;
-      }
-      if (ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer) {
-        return `[binary ${(obj as ArrayBufferLike).byteLength} bytes]`;
-      }
-      if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? null : obj.toISOString();
-      if (obj instanceof Error)
-        return { name: cutString(obj.name, maxString), message: cutString(obj.message, maxString) };
-      // LangChain serialisables: their own toJSON gives the constructor form; take the fields.
-      const source =
-        (obj as { lc_kwargs?: unknown }).lc_kwargs && isLangChainMessage(obj)
-          ? messageFields(obj)
-          : obj;
-      const out: Record<string, unknown> = {};
-      let count = 0;
-      // LangChain serialisables repeat their fields under lc_* bookkeeping keys: skip those.
-      const lc = "lc_namespace" in source || "lc_serializable" in source;
-      for (const key in source) {
-        if (!Object.prototype.hasOwnProperty.call(source, key)) continue;
-        if (lc && key.startsWith("lc_")) continue;
-        if (count++ >= MAX_ITEMS) {
-          out["…"] = TRUNCATION_MARK;
-          break;
-        }
-        let item: unknown;
-        try {
-          item = (source as Record<string, unknown>)[key];
-        } catch {
-          continue; // a throwing getter
-        }
-        const plain = walk(item, depth + 1);
-        if (plain !== undefined) out[key] = plain;
-      }
-      return out;
+      return this.walkObject(obj, depth);
     } finally {
-      seen.delete(obj);
+      this.seen.delete(obj);
     }
-  };
-  try {
-    return walk(value, 0);
-  } catch {
-    return "[unserializable]";
   }
-}
 
-function isLangChainMessage(obj: object): boolean {
-  return (
-    typeof (obj as { _getType?: unknown })._getType === "function" ||
-    typeof (obj as { getType?: unknown }).getType === "function"
-  );
+  private walkObject(obj: object, depth: number): unknown {
+    const maxString = this.maxString;
+    if (Array.isArray(obj)) {
+      const n = Math.min(obj.length, MAX_ITEMS);
+      const out: unknown[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const item = this.walk(obj[i], depth + 1);
+        out[i] = item === undefined ? null : item;
+      }
+      if (obj.length > n) out.push(TRUNCATION_MARK);
+      return out;
+    }
+    if (ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer) {
+      return `[binary ${(obj as ArrayBufferLike).byteLength} bytes]`;
+    }
+    if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? null : obj.toISOString();
+    if (obj instanceof Error)
+      return { name: cutString(obj.name, maxString), message: cutString(obj.message, maxString) };
+    // LangChain serialisables: their own toJSON gives the constructor form; take the fields.
+    const source =
+      (obj as { lc_kwargs?: unknown }).lc_kwargs && isLangChainMessage(obj)
+        ? messageFields(obj)
+        : obj;
+    const out: Record<string, unknown> = {};
+    let count = 0;
+    // LangChain serialisables repeat their fields under lc_* bookkeeping keys: skip those.
+    const lc = "lc_namespace" in source || "lc_serializable" in source;
+    for (const key in source) {
+      if (!Object.prototype.hasOwnProperty.call(source, key)) continue;
+      if (lc && key.startsWith("lc_")) continue;
+      if (count++ >= MAX_ITEMS) {
+        out["…"] = TRUNCATION_MARK;
+        break;
+      }
+      let item: unknown;
+      try {
+        item = (source as Record<string, unknown>)[key];
+      } catch {
+        continue; // a throwing getter
+      }
+      const plain = this.walk(item, depth + 1);
+      if (plain !== undefined) out[key] = plain;
+    }
+    return out;
+  }
 }
 
 function messageFields(msg: object): Record<string, unknown> {
   const m = msg as Record<string, unknown>;
   const out: Record<string, unknown> = {
-    type: safeCall(m, "getType") ?? safeCall(m, "_getType"),
+    type: langChainMessageType(m),
     content: m.content,
   };
   if (Array.isArray(m.tool_calls) && m.tool_calls.length) out.tool_calls = m.tool_calls;
@@ -108,23 +115,17 @@ function messageFields(msg: object): Record<string, unknown> {
   return out;
 }
 
-function safeCall(obj: Record<string, unknown>, fn: string): unknown {
-  try {
-    const f = obj[fn];
-    return typeof f === "function" ? (f as () => unknown).call(obj) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Cuts a string at `max` characters without splitting a surrogate pair. */
-export function cutString(s: string, max: number): string {
+/**
+ * Cuts a string to at most `max` characters, ending in `mark` (default `…[truncated]`), without
+ * splitting a surrogate pair. The package's one string cutter.
+ */
+export function cutString(s: string, max: number, mark = TRUNCATION_MARK): string {
   if (s.length <= max) return s;
-  const keep = Math.max(0, max - TRUNCATION_MARK.length);
+  const keep = Math.max(0, max - mark.length);
   let end = keep;
   const code = s.charCodeAt(end - 1);
   if (code >= 0xd800 && code <= 0xdbff) end -= 1; // don't leave a lone high surrogate
-  return s.slice(0, end) + TRUNCATION_MARK;
+  return s.slice(0, end) + mark;
 }
 
 /**
@@ -207,7 +208,10 @@ function capStrings(v: unknown, cap: number): unknown {
   return v;
 }
 
-/** A string form of any tool/chain value: strings as they are (cut), everything else as bounded JSON. */
+/**
+ * A string form of any tool/chain value: strings as they are (cut), everything else as bounded
+ * JSON.
+ */
 export function boundedText(value: unknown, max: number): string {
   return typeof value === "string" ? cutString(value, max) : boundedJson(value, max);
 }

@@ -37,9 +37,9 @@ const CREDENTIAL_SUFFIX = /[-_.](key|token|secret|password|signature|sig)$/i;
 
 /**
  * `true` for a query parameter name that looks like a credential: `key`, `api_key`, `apikey`,
- * `token`, `access_token`, `sig`, `signature`, `password`, `secret`, `auth`, `authorization` (any case), and
- * any name ending in `_key`, `_token`, `_secret`, `_password`, `_signature` or `_sig` (also with
- * `-` or `.`).
+ * `token`, `access_token`, `sig`, `signature`, `password`, `secret`, `auth`, `authorization` (any
+ * case), and any name ending in `_key`, `_token`, `_secret`, `_password`, `_signature` or `_sig`
+ * (also with `-` or `.`).
  */
 export function isCredentialName(name: string): boolean {
   const n = name.trim().toLowerCase();
@@ -84,9 +84,9 @@ function redactUserinfo(base: string): string {
 }
 
 /**
- * For a string that is not a valid URL with an authority, nothing says where the userinfo ends (a password may hold
- * a `/` or a space): everything before the last `@` goes, from just after `//` (or from the start
- * when there is no `//`, as in `user:pass@host:4318`).
+ * For a string that is not a valid URL with an authority, nothing says where the userinfo ends (a
+ * password may hold a `/` or a space): everything before the last `@` goes, from just after `//`
+ * (or from the start when there is no `//`, as in `user:pass@host:4318`).
  */
 function redactUserinfoConservatively(base: string): string {
   const at = base.lastIndexOf("@");

@@ -18,12 +18,21 @@ import type { CancelReason } from "../cancellation.js";
 import type { GraphKind, GraphRun, OperationState } from "../runs.js";
 import { Recorder, seconds, writeTotals, type Rec, type RunStart } from "./recorder.js";
 
+/** What a graph run starts with: its kind and name as classified, and the chain's payload. */
+export interface GraphStart {
+  kind: GraphKind;
+  name: string;
+  inputs: unknown;
+  metadata: Rec | undefined;
+}
+
 export class AgentRecorder extends Recorder<GraphRun> {
   /**
    * An agent, a workflow, or a graph (`kind`) named `name`. A resume (`Command({ resume })`)
    * links to the interrupted run of its thread, when this handler saw that one.
    */
-  start(at: RunStart, kind: GraphKind, name: string, inputs: unknown, metadata?: Rec): void {
+  start(at: RunStart, g: GraphStart): void {
+    const { kind, name, inputs, metadata } = g;
     const conv = conversationId(metadata);
     const operation = kind === "agent" ? S.OP_INVOKE_AGENT : S.OP_INVOKE_WORKFLOW;
     const op: OperationState = { operation, name, conversationId: conv };
@@ -67,7 +76,9 @@ export class AgentRecorder extends Recorder<GraphRun> {
     this.c.runs.add(at.runId, run);
   }
 
-  /** A graph of kind `graph` becomes an agent (renamed) or a workflow, once its first node tells. */
+  /**
+   * A graph of kind `graph` becomes an agent (renamed) or a workflow, once its first node tells.
+   */
   decide(run: GraphRun, agent: boolean): void {
     if (run.kind !== "graph") return;
     const { span, op } = run;

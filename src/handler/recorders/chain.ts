@@ -1,15 +1,36 @@
 /**
- * Plain chains and LangGraph nodes: an INTERNAL span with the inputs and outputs when capture
- * is on; no metric point, no details record (their model and tool calls have their own).
+ * Plain chains, LangGraph nodes, and hidden runs (LangGraph plumbing, no span): an INTERNAL span
+ * with the inputs and outputs when capture is on; no metric point, no details record (their model
+ * and tool calls have their own).
  */
-import { SpanKind, type Attributes } from "@opentelemetry/api";
-import { nodeAttributes } from "../../langchain/langgraph.js";
+import { context, SpanKind, type Attributes } from "@opentelemetry/api";
+import { nodeAttributes, nodeOf } from "../../langchain/langgraph.js";
+import { getAssociationAttributes } from "../../util/context-keys.js";
 import * as S from "../../semconv.js";
 import type { CancelReason } from "../cancellation.js";
-import type { ChainRun } from "../runs.js";
+import { childContextOf, type ChainRun } from "../runs.js";
 import { Recorder, type Rec, type RunStart } from "./recorder.js";
 
 export class ChainRecorder extends Recorder<ChainRun> {
+  /** A hidden LangGraph run: no span; its children attach to the nearest recorded ancestor. */
+  hide(at: RunStart, metadata: Rec | undefined): void {
+    const parent = at.parent;
+    const parentCtx = parent === undefined ? context.active() : childContextOf(parent);
+    this.c.runs.add(at.runId, {
+      kind: "hidden",
+      parent,
+      node: nodeOf(metadata),
+      span: undefined,
+      target: parent === undefined ? undefined : parent.span === undefined ? parent.target : parent,
+      parentCtx,
+      ctx: parentCtx,
+      start: performance.now(),
+      isRoot: at.parentRunId === undefined,
+      assoc: parent === undefined ? getAssociationAttributes(parentCtx) : parent.assoc,
+      op: undefined,
+    });
+  }
+
   /** A chain that is neither a graph nor a node (under the run name `name`). */
   startChain(at: RunStart, name: string, inputs: unknown, node: string | undefined): void {
     const attributes: Attributes | undefined = this.c.captureContent
