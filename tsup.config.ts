@@ -26,6 +26,8 @@ export default defineConfig({
     },
   ],
   esbuildOptions(options, ctx) {
+    // Which build this is (run-scope/install.ts: which copy of @langchain/core is our own).
+    options.define = { ...options.define, __LCO_FORMAT__: JSON.stringify(ctx.format) };
     // Packages that are not dependencies/peerDependencies get bundled; bundled CommonJS code
     // (the OpenTelemetry SDK) calls require("@opentelemetry/api"), which an ES module does not
     // have ("Dynamic require ... is not supported"). Give the ESM build a real require that

@@ -40,6 +40,7 @@ export const CONTESTANT_IDS = [
   "ours-spans",
   "ours-latest",
   "ours-dual",
+  "ours-no-run-context",
   "ours-alt",
   "openllmetry",
   "openinference",
@@ -201,6 +202,13 @@ export async function buildContestants(
       id: "ours-content",
       label: "**langchain-opentelemetry**, captureContent",
       options: { captureContent: true },
+    },
+    // Informational: the cost of making a run's span the active context while it runs (issue
+    // 12) is the difference between the defaults and this.
+    {
+      id: "ours-no-run-context",
+      label: "langchain-opentelemetry, runContext: false",
+      options: { runContext: false },
     },
     // Informational: what the spans alone cost (the part comparable with the minimal handler).
     {

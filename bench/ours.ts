@@ -35,6 +35,7 @@ export type OursConstructor = new (options: {
   genAiSemconv?: "v1.41" | "latest" | "dual";
   metrics?: boolean;
   logs?: boolean;
+  runContext?: boolean;
 }) => OursHandler;
 
 /** Builds (every call: src may have changed) and imports our handler; undefined when src has none yet. */

@@ -427,6 +427,14 @@ function buildReport(
         `INFO ${id === "ours-latest" ? "latest GenAI conventions (opt-in)" : "both conventions (dual)"} vs defaults, per invoke: ${parts.join("; ")}`,
       );
   }
+  const noRunContext = med("invoke", "ours-no-run-context");
+  if (noRunContext !== undefined && ours !== undefined) {
+    const agentOn = med("agent", "ours");
+    const agentOff = med("agent", "ours-no-run-context");
+    budgetLines.push(
+      `INFO run context (a run's span active while it runs): ${fmt(ours - noRunContext, 1)} µs per plain invoke${agentOn !== undefined && agentOff !== undefined ? `, ${fmt(agentOn - agentOff, 1)} µs per agent run` : ""} (defaults vs runContext: false)`,
+    );
+  }
   const tracerRef = med("invoke", "minimal-tracer");
   if (tracerRef !== undefined && noop !== undefined && ours !== undefined) {
     budgetLines.push(

@@ -143,6 +143,8 @@ export const EVENT_OPERATION_DETAILS = "gen_ai.client.operation.details";
 /** Why a run that never ended was ended (`timeout`, `open_run_limit`, `shutdown`, ...). */
 export const ATTR_RUN_INCOMPLETE = "langchain.run.incomplete";
 export const ATTR_CACHE_HIT = "langchain.cache_hit";
+/** Model spans: the provider client is instrumented itself and records the call's metrics. */
+export const ATTR_CLIENT_INSTRUMENTED = "langchain.client_instrumented";
 /**
  * A LangGraph control-flow signal (`GraphInterrupt`, `ParentCommand`) that ended a run: no failure.
  */

@@ -1,6 +1,8 @@
 /**
- * Runs that never end: `break` out of `.stream()` leaves the root, the model and the parser open
- * (LangChain fires no end callback); the timeout sweep ends them as incomplete. The open-run cap,
+ * Runs that never end: `break` out of `.stream()` fires no end callback. The model run, whose
+ * stream the package's wrapper sees closed by its consumer, ends at once as cancelled
+ * (`consumer_stopped`); the root and the parser stay open and the timeout sweep ends them as
+ * incomplete. The open-run cap,
  * `endOpenRuns`, `forceFlush({ endOpenRuns })` and `shutdown()` keep memory bounded.
  */
 import { describe, expect, it, vi } from "vitest";
@@ -21,25 +23,30 @@ function chain() {
 }
 
 describe("break out of .stream()", () => {
-  it("leaves three runs open; the timeout sweep ends them as incomplete (ERROR) and openRunCount goes back to 0", async () => {
+  it("ends the model run as consumer_stopped; the timeout sweep ends the root and the parser as incomplete (ERROR)", async () => {
     const { handler, spans } = memoryHandler({ runTimeoutMs: 50 });
     for await (const chunk of await chain().stream({ x: "a" }, { callbacks: [handler] })) {
       expect(chunk).toBe("h");
       break;
     }
-    // Only the prompt ended; LangChain never ends the root, the model or the parser.
-    expect(renderTree(spans())).toBe("ChatPromptTemplate INTERNAL");
-    expect(handler.openRunCount).toBe(3);
+    // The model run ended as cancelled at the break (LangChain itself ends none of the three).
+    expect(renderTree(spans(), { attributes: [...INCOMPLETE, "langchain.run.cancelled"] })).toBe(
+      ["ChatPromptTemplate INTERNAL", "chat CLIENT langchain.run.cancelled=consumer_stopped"].join(
+        "\n",
+      ),
+    );
+    expect(only(spans(), "chat").status).toEqual({ code: SpanStatusCode.UNSET });
+    expect(handler.openRunCount).toBe(2);
     await vi.waitFor(() => expect(handler.openRunCount).toBe(0), { timeout: 5000, interval: 20 });
     expect(renderTree(spans(), { attributes: INCOMPLETE })).toBe(
       [
         "invoke_workflow RunnableSequence INTERNAL langchain.run.incomplete=timeout error.type=incomplete",
         "  ChatPromptTemplate INTERNAL",
-        "  chat CLIENT langchain.run.incomplete=timeout error.type=incomplete",
+        "  chat CLIENT",
         "  StrOutputParser INTERNAL langchain.run.incomplete=timeout error.type=incomplete",
       ].join("\n"),
     );
-    for (const name of ["invoke_workflow RunnableSequence", "chat", "StrOutputParser"]) {
+    for (const name of ["invoke_workflow RunnableSequence", "StrOutputParser"]) {
       expect(only(spans(), name).status).toEqual({
         code: SpanStatusCode.ERROR,
         message: "run did not end (timeout)",

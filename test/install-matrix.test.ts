@@ -41,14 +41,22 @@ interface Line {
 const LINES: Line[] = [
   {
     name: "OpenTelemetry JS 2.x (api 1.9.0, sdk-trace-node 2.12.0)",
-    deps: { "@opentelemetry/api": "1.9.0", "@opentelemetry/sdk-trace-node": "2.12.0" },
+    deps: {
+      "@opentelemetry/api": "1.9.0",
+      "@opentelemetry/sdk-trace-node": "2.12.0",
+      "@opentelemetry/context-async-hooks": "2.12.0",
+    },
     sdkPackage: "@opentelemetry/sdk-trace-node",
     providerClass: "BasicTracerProvider",
     line: "2.x",
   },
   {
     name: "OpenTelemetry JS 3.x (api 1.10.0, sdk-trace 3.1.1)",
-    deps: { "@opentelemetry/api": "1.10.0", "@opentelemetry/sdk-trace": "3.1.1" },
+    deps: {
+      "@opentelemetry/api": "1.10.0",
+      "@opentelemetry/sdk-trace": "3.1.1",
+      "@opentelemetry/context-async-hooks": "3.1.1",
+    },
     sdkPackage: "@opentelemetry/sdk-trace",
     providerClass: "TracerProvider",
     line: "3.x",
@@ -109,6 +117,77 @@ const { ChatPromptTemplate } = require("@langchain/core/prompts");`;
 })().catch((error) => { console.error(error); process.exit(1); });
 `;
 }
+
+/**
+ * A script (issue 12) in which spans made inside LangChain runs (a model's provider call, a tool
+ * body, a lambda) are children of the run's span, with the app's own provider and
+ * AsyncLocalStorage context manager: prints `[[span, parent]]` sorted by name.
+ */
+function nestedRunsScript(kind: "esm" | "cjs", line: Line): string {
+  const processorArg = line.line === "3.x" ? "{ exporter }" : "exporter";
+  const modules: [string, string][] = [
+    ["langchain-opentelemetry", "OpenTelemetryCallbackHandler"],
+    [
+      line.sdkPackage,
+      `${line.providerClass}: AppTracerProvider, InMemorySpanExporter, SimpleSpanProcessor`,
+    ],
+    ["@opentelemetry/api", "context, trace"],
+    ["@opentelemetry/context-async-hooks", "AsyncLocalStorageContextManager"],
+    ["@langchain/core/utils/testing", "FakeListChatModel"],
+    ["@langchain/core/runnables", "RunnableLambda"],
+    ["@langchain/core/tools", "tool"],
+  ];
+  const imports = modules
+    .map(([m, names]) =>
+      kind === "esm"
+        ? `import { ${names.replace(/: /g, " as ")} } from "${m}";`
+        : `const { ${names} } = require("${m}");`,
+    )
+    .join("\n");
+  return `${imports}
+async function main() {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  const exporter = new InMemorySpanExporter();
+  const tracerProvider = new AppTracerProvider({ spanProcessors: [new SimpleSpanProcessor(${processorArg})] });
+  const tracer = tracerProvider.getTracer("app");
+  const handler = new OpenTelemetryCallbackHandler({ tracerProvider, metrics: false, logs: false });
+  class ProviderModel extends FakeListChatModel {
+    async _generate(...args) {
+      tracer.startSpan("provider call").end();
+      return super._generate(...args);
+    }
+  }
+  const lookup = tool(async () => { tracer.startSpan("in tool").end(); return "ok"; }, { name: "lookup", description: "d" });
+  const lambda = RunnableLambda.from(async (x) => { tracer.startSpan("in lambda").end(); return x; }).withConfig({ runName: "step" });
+  const chain = lambda.pipe(new ProviderModel({ responses: ["hello"] }));
+  await tracer.startActiveSpan("request", async (span) => {
+    await chain.invoke("hi", { callbacks: [handler] });
+    await lookup.invoke("x", { callbacks: [handler] });
+    span.end();
+  });
+  const spans = exporter.getFinishedSpans();
+  const names = new Map(spans.map((s) => [s.spanContext().spanId, s.name]));
+  const rows = spans
+    .map((s) => [s.name, s.parentSpanContext ? names.get(s.parentSpanContext.spanId) ?? "?" : null])
+    .sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1));
+  await handler.shutdown();
+  console.log(JSON.stringify(rows));
+}
+main().catch((error) => { console.error(error); process.exit(1); });
+`;
+}
+
+/** What {@link nestedRunsScript} prints. */
+const EXPECTED_NESTED_SPANS = [
+  ["chat", "invoke_workflow RunnableSequence"],
+  ["execute_tool lookup", "request"],
+  ["in lambda", "step"],
+  ["in tool", "execute_tool lookup"],
+  ["invoke_workflow RunnableSequence", "request"],
+  ["provider call", "chat"],
+  ["request", null],
+  ["step", "invoke_workflow RunnableSequence"],
+];
 
 /** Every physical copy of @opentelemetry/api under node_modules, with its version. */
 async function apiCopies(dir: string): Promise<string[]> {
@@ -211,6 +290,16 @@ describe("install matrix", () => {
         expect(report.output).toBe("hello");
         expect(report.traceCount).toBe(1);
         expect(report.spans).toEqual(EXPECTED_CHAIN_SPANS);
+      }
+    });
+
+    it("spans made inside runs (provider call, tool body, lambda) nest under the run's span, from import and from require", async () => {
+      for (const kind of ["esm", "cjs"] as const) {
+        const file = `nested.${kind === "esm" ? "mjs" : "cjs"}`;
+        await writeFile(join(app, file), nestedRunsScript(kind, line));
+        const result = await runCommand("node", [file], app, envWithoutOtel());
+        expect(result.code, `${file}: ${result.stderr}`).toBe(0);
+        expect(JSON.parse(result.stdout), file).toEqual(EXPECTED_NESTED_SPANS);
       }
     });
 

@@ -215,8 +215,10 @@ describe("endRunAsCancelled (a wrapper saw the consumer stop reading a core stre
     // A core stream fires no end or error callback after a break.
     for await (const _ of await chain.stream({ q: "hi" }, { callbacks: [t.handler], runId }))
       if (++n === 2) break;
-    expect(t.handler.openRunCount).toBe(2);
-    expect(endRunAsCancelled(t.handler, runId, "consumer_stopped")).toBe(2);
+    // The package's own stream wrapper already ended the model run at the break (issue 12);
+    // the root is left to a wrapper that knows its run id.
+    expect(t.handler.openRunCount).toBe(1);
+    expect(endRunAsCancelled(t.handler, runId, "consumer_stopped")).toBe(1);
     expect(endRunAsCancelled(t.handler, runId, "consumer_stopped")).toBe(0);
     expect(renderTree(t.spans(), { attributes: KEYS })).toBe(
       [

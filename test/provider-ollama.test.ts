@@ -73,7 +73,7 @@ function common() {
 }
 
 describe("ChatOllama against Ollama's chat API", () => {
-  it("invoke: streamed over the wire (NDJSON), so a stream with its first chunk; finish done_reason, response model, usage; no server (the base URL is not in the callbacks)", async () => {
+  it("invoke: streamed over the wire (NDJSON), so a stream with its first chunk; finish done_reason, response model, usage; the server from the model object, which the run-context wrapper hands to the handler (the base URL is not in the callbacks)", async () => {
     mock.script.set({ text: "Hello there!", usage: USAGE });
     const t = telemetry();
     const answer = await model().invoke("Say hello", { callbacks: [t.handler] });
@@ -89,6 +89,8 @@ describe("ChatOllama against Ollama's chat API", () => {
       "gen_ai.response.finish_reasons": ["stop"],
       "gen_ai.usage.input_tokens": 25,
       "gen_ai.usage.output_tokens": 12,
+      "server.address": "127.0.0.1",
+      "server.port": Number(new URL(mock.url).port),
     });
     await t.shutdown();
   });

@@ -7,6 +7,7 @@
  */
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import {
+  context,
   diag,
   metrics as metricsApi,
   trace,
@@ -31,6 +32,7 @@ import { createSignalSinks, Recorders, type Rec, type RunStart } from "./recorde
 import { agentOf, childContextOf, RunRegistry, type Run } from "./runs.js";
 import { resolveSemconvMode } from "./semconv-stability.js";
 import { ToolDescriptions } from "./tool-descriptions.js";
+import { enableRunScope, releaseRunScope } from "./run-scope/install.js";
 
 /** The handler's constant name: LangChain de-duplicates configure-hook handlers by name. */
 export const HANDLER_NAME = "langchain_opentelemetry";
@@ -92,6 +94,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   private readonly showHidden: boolean;
   private readonly recorders: Recorders;
   private readonly genAiLogs: GenAiLogs | undefined;
+  /** Whether a run's span is the active context while the run executes (option `runContext`). */
+  private readonly runContext: boolean;
 
   constructor(options: OpenTelemetryCallbackHandlerOptions = {}) {
     super();
@@ -103,6 +107,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     this.captureContent = o.captureContent;
     this.maxContent = o.maxContentLength;
     this.showHidden = o.showHiddenRuns;
+    this.runContext = options.runContext !== false;
     const semconv = resolveSemconvMode(options.genAiSemconv);
     const sinks = createSignalSinks(options, {
       semconv,
@@ -129,8 +134,15 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       captureContent: o.captureContent,
       maxContent: o.maxContentLength,
       metricMetadataKeys: o.metricMetadataKeys,
+      dedupeClientMetrics: options.dedupeClientMetrics !== false,
     });
     registerCanceller(this, (runId, reason) => this.cancelSubtree(runId, reason));
+    if (this.runContext)
+      enableRunScope(this, {
+        contextFor: (runId) => this.contextForRun(runId),
+        bindModel: (runId, model) => this.noteModelInstance(runId, model),
+        cancel: (runId, reason) => this.cancelSubtree(runId, reason),
+      });
   }
 
   /** LangChain copies handlers for child runs; ours keeps one run map, so the copy is itself. */
@@ -170,6 +182,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
    * down: they are the caller's.
    */
   async shutdown(): Promise<void> {
+    releaseRunScope(this);
     this.endOpenRuns("shutdown");
     this.runs.stopTimer();
     this.genAiLogs?.summarize();
@@ -449,8 +462,10 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
    * Tells the handler which model object runs `runId`: for integrations whose endpoint is only on
    * the object (Ollama's `baseUrl`, Bedrock's client), `server.address` / `server.port` of the
    * model span and its metric points come from it. For code that wraps the model call (from inside
-   * `_generate` / `_streamResponseChunks`: `noteModelInstance(runManager.runId, this)`); never
-   * throws; ignored when the run is not an open model run or already has a server.
+   * `_generate` / `_streamResponseChunks`: `noteModelInstance(runManager.runId, this)`; the
+   * run-context wrappers do it for every model call). Also tells whether the model's provider
+   * client is instrumented itself (`dedupeClientMetrics`). Never throws; the server part is
+   * ignored when the run is not an open model run or already has a server.
    */
   noteModelInstance(runId: string, model: unknown): void {
     try {
@@ -479,6 +494,15 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * Runs `fn` with run `runId`'s span as the active context: the hook through which a LangChain
+   * that offers one (langchainjs PR #11226) runs a run's body; the same as our own wrappers do.
+   */
+  wrapRunExecution<T>(runId: string, fn: () => T): T {
+    const ctx = this.runContext ? this.contextForRun(runId) : undefined;
+    return ctx === undefined ? fn() : context.with(ctx, fn);
   }
 
   private internalError(where: string, e: unknown): void {

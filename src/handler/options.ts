@@ -60,6 +60,25 @@ export interface OpenTelemetryCallbackHandlerOptions {
    * `false`.
    */
   showHiddenRuns?: boolean;
+  /**
+   * While a run executes, its span is OpenTelemetry's active context: spans made inside it (the
+   * provider's HTTP/fetch call under `chat ...`, your own spans and instrumented calls in a tool,
+   * retriever, lambda or LangGraph node) are its children. Done by wrapping a few LangChain methods
+   * once per `@langchain/core` copy (undone when the last handler shuts down). `false`: nothing is
+   * wrapped, and such spans are children of the span active when the LangChain call started.
+   * Default: `true`.
+   */
+  runContext?: boolean;
+  /**
+   * When a model's provider client is instrumented itself (`@opentelemetry/instrumentation-openai`
+   * with `openai` < 7, or any instrumentation that wraps the `openai` client's `create`), that
+   * instrumentation records the call's `gen_ai.client.operation.duration` and
+   * `gen_ai.client.token.usage` points: the handler then records none for that call (its span gets
+   * `langchain.client_instrumented=true`; time to first chunk and per-chunk points stay ours), so
+   * dashboards count each call once. `false`: record them anyway. Needs `runContext` (the wrapper
+   * sees the model instance). Default: `true`.
+   */
+  dedupeClientMetrics?: boolean;
   /** Record the GenAI histograms. Default: `true`. */
   metrics?: boolean;
   /** Emit GenAI log records. Default: `true`. */

@@ -18,6 +18,7 @@ import {
   fallbackAgentName,
   type Usage,
 } from "../../langchain/attributes.js";
+import { usesInstrumentedClient } from "../../langchain/client-instrumentation.js";
 import { nodeOf, partialOutputOf } from "../../langchain/langgraph.js";
 import {
   anthropicFinalOutputTokens,
@@ -180,6 +181,7 @@ export class ModelRecorder extends Recorder<ModelRun> {
     addUsage(ended, usage, this.c.semconv);
     const ttfc = this.streamed(run, ended);
     if (cached) ended[S.ATTR_CACHE_HIT] = true;
+    const byClient = this.recordedByClient(run, ended);
     span.setAttributes(ended);
     let outputMsgs: unknown;
     if (this.c.captureContent) {
@@ -195,13 +197,17 @@ export class ModelRecorder extends Recorder<ModelRun> {
     if (!cached) addToAgent(run, usage);
     const metrics = this.c.metrics;
     if (metrics !== undefined) {
-      metrics.recordInference({
-        attributes: attrs,
-        durationS,
-        inputTokens: cached ? undefined : usage?.input,
-        outputTokens: cached ? undefined : usage?.output,
-        timeToFirstChunkS: ttfc,
-      });
+      // The instrumented client recorded this call's duration and tokens: only what it cannot see.
+      if (byClient)
+        metrics.recordTokensAndFirstChunk({ attributes: attrs, timeToFirstChunkS: ttfc });
+      else
+        metrics.recordInference({
+          attributes: attrs,
+          durationS,
+          inputTokens: cached ? undefined : usage?.input,
+          outputTokens: cached ? undefined : usage?.output,
+          timeToFirstChunkS: ttfc,
+        });
       if (op.intervals !== undefined && op.streamed)
         metrics.recordChunkIntervals(op.intervals, attrs);
     }
@@ -246,11 +252,12 @@ export class ModelRecorder extends Recorder<ModelRun> {
     // Latest: a finish reason expected but not received is reported as `error`.
     if (this.c.semconv.latest)
       run.span.setAttribute(S.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, ["error"]);
+    const byClient = this.recordedByClient(run, undefined);
     const { info, passedOn } = this.c.failures.failAndEnd(run, err);
     const op = run.op;
     const durationS = seconds(run.start, performance.now());
     const attrs = this.c.inferenceAttributes.get(op, undefined, info.type);
-    this.c.metrics?.recordInference({ attributes: attrs, durationS });
+    if (!byClient) this.c.metrics?.recordInference({ attributes: attrs, durationS });
     // Latest: the token instruments get a 0 for a failed call, without `error.type` on the counters.
     this.c.latestMetrics?.recordInference({
       attributes: attrs,
@@ -298,6 +305,7 @@ export class ModelRecorder extends Recorder<ModelRun> {
     if (usage?.input !== undefined) ended[S.ATTR_GEN_AI_USAGE_INPUT_TOKENS] = usage.input;
     if (usage?.output !== undefined) ended[S.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = usage.output;
     const ttfc = this.streamed(run, ended);
+    const byClient = this.recordedByClient(run, ended);
     span.setAttributes(ended);
     span.end();
     addToAgent(run, usage);
@@ -305,8 +313,8 @@ export class ModelRecorder extends Recorder<ModelRun> {
     const attrs = this.c.inferenceAttributes.get(op, undefined, undefined);
     this.c.metrics?.recordTokensAndFirstChunk({
       attributes: attrs,
-      inputTokens: usage?.input,
-      outputTokens: usage?.output,
+      inputTokens: byClient ? undefined : usage?.input,
+      outputTokens: byClient ? undefined : usage?.output,
       timeToFirstChunkS: ttfc,
     });
     // Latest: its inference duration covers a call that ends by cancellation too.
@@ -343,12 +351,29 @@ export class ModelRecorder extends Recorder<ModelRun> {
    * callbacks already gave one. An AWS client's custom endpoint is read asynchronously.
    */
   modelInstance(run: ModelRun, model: unknown): void {
+    // Kept until the end: is its provider client instrumented itself (recordedByClient)?
+    if (typeof model === "object" && model !== null) run.op.model = model;
     if (run.op.serverAddress !== undefined) return;
     const server = serverOfModelInstance(model);
     if (server !== undefined) return setServer(run, server);
     void customEndpointOfModelInstance(model)?.then((s) => {
       if (s !== undefined && run.op.serverAddress === undefined) setServer(run, s);
     });
+  }
+
+  /**
+   * Whether an instrumented provider client (instrumentation-openai & co.) records this call's
+   * duration and token points (option `dedupeClientMetrics`); marks the span (and `ended`, what
+   * the details record copies) with `langchain.client_instrumented`.
+   */
+  private recordedByClient(run: ModelRun, ended: Attributes | undefined): boolean {
+    const model = run.op.model;
+    run.op.model = undefined;
+    if (!this.c.dedupeClientMetrics || model === undefined || !usesInstrumentedClient(model))
+      return false;
+    if (ended !== undefined) ended[S.ATTR_CLIENT_INSTRUMENTED] = true;
+    else run.span.setAttribute(S.ATTR_CLIENT_INSTRUMENTED, true);
+    return true;
   }
 
   /** The stream flag and time to first chunk, into `ended`; returns the time to first chunk. */

@@ -69,6 +69,8 @@ export interface RecorderContext {
   captureContent: boolean;
   maxContent: number;
   metricMetadataKeys: readonly string[];
+  /** Option `dedupeClientMetrics`: no duration/token points for calls an instrumented client records. */
+  dedupeClientMetrics: boolean;
 }
 
 /** Where a run starts: its id, its parent's id, and the parent run when the handler knows it. */
