@@ -17,6 +17,24 @@ import { fileURLToPath } from "node:url";
 type ContextModule = typeof import("@langchain/core/context");
 type SingletonsModule = typeof import("@langchain/core/singletons");
 
+/** What the run-context wrappers (handler/run-scope/) wrap, from the app's own `@langchain/core`. */
+export interface RunScopeModules {
+  singletons: SingletonsModule;
+  chatModels: typeof import("@langchain/core/language_models/chat_models");
+  llms: typeof import("@langchain/core/language_models/llms");
+  tools: typeof import("@langchain/core/tools");
+  retrievers: typeof import("@langchain/core/retrievers");
+  manager: typeof import("@langchain/core/callbacks/manager");
+}
+
+const RUN_SCOPE_SPECIFIERS = [
+  "@langchain/core/language_models/chat_models",
+  "@langchain/core/language_models/llms",
+  "@langchain/core/tools",
+  "@langchain/core/retrievers",
+  "@langchain/core/callbacks/manager",
+] as const;
+
 /** `specifier`'s ES module file, `require`d; `undefined` when that is not possible. */
 function requireEsm<T>(specifier: string): T | undefined {
   try {
@@ -35,11 +53,37 @@ const shared =
 
 let contextModule: ContextModule | undefined;
 let singletonsModule: SingletonsModule | undefined;
+let runScopeModules: RunScopeModules | undefined;
 if (!shared) {
-  [contextModule, singletonsModule] = await Promise.all([
+  let rest: unknown[];
+  [contextModule, singletonsModule, ...rest] = await Promise.all([
     import("@langchain/core/context"),
     import("@langchain/core/singletons"),
+    import("@langchain/core/language_models/chat_models"),
+    import("@langchain/core/language_models/llms"),
+    import("@langchain/core/tools"),
+    import("@langchain/core/retrievers"),
+    import("@langchain/core/callbacks/manager"),
   ]);
+  runScopeModules = runScopeFrom(singletonsModule, (i) => rest[i]);
+}
+
+function runScopeFrom(singletons: SingletonsModule, at: (i: number) => unknown): RunScopeModules {
+  return {
+    singletons,
+    chatModels: at(0) as RunScopeModules["chatModels"],
+    llms: at(1) as RunScopeModules["llms"],
+    tools: at(2) as RunScopeModules["tools"],
+    retrievers: at(3) as RunScopeModules["retrievers"],
+    manager: at(4) as RunScopeModules["manager"],
+  };
+}
+
+/** The modules the run-context wrappers need, loaded when the first handler is created. */
+export function langChainRunScopeModules(): RunScopeModules {
+  return (runScopeModules ??= runScopeFrom(langChainSingletons(), (i) =>
+    requireEsm(RUN_SCOPE_SPECIFIERS[i]),
+  ));
 }
 
 export function langChainContext(): ContextModule {

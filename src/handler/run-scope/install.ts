@@ -5,12 +5,7 @@
  * another shape are left alone, with one diagnostic per copy, and runs there simply do not nest.
  */
 import { diag } from "@opentelemetry/api";
-import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
-import { BaseChatModel } from "@langchain/core/language_models/chat_models";
-import { BaseLLM } from "@langchain/core/language_models/llms";
-import { StructuredTool } from "@langchain/core/tools";
-import { BaseRetriever } from "@langchain/core/retrievers";
-import { BaseRunManager } from "@langchain/core/callbacks/manager";
+import { langChainRunScopeModules } from "../../util/langchain-context.js";
 import { PACKAGE_NAME } from "../../util/package.js";
 import { wrapCore, type CopyStatus, type CoreCopy } from "./langchain-core.js";
 import {
@@ -27,16 +22,20 @@ import { unwrap, type Patch } from "./wrap.js";
 declare const __LCO_FORMAT__: string | undefined;
 const FORMAT = typeof __LCO_FORMAT__ === "string" ? __LCO_FORMAT__ : "esm";
 
-/** The copy this build of the package imports (ESM from `import`, CommonJS from `require`). */
+/**
+ * The copy this build of the package uses (ESM from `import`, CommonJS from `require`), loaded
+ * when the first handler is created (importing the package loads none of these modules).
+ */
 function ownCopy(): CoreCopy {
+  const m = langChainRunScopeModules();
   return {
     format: FORMAT,
-    singleton: AsyncLocalStorageProviderSingleton as unknown as object,
-    BaseChatModel,
-    BaseLLM,
-    StructuredTool,
-    BaseRetriever,
-    BaseRunManager,
+    singleton: m.singletons.AsyncLocalStorageProviderSingleton as unknown as object,
+    BaseChatModel: m.chatModels.BaseChatModel,
+    BaseLLM: m.llms.BaseLLM,
+    StructuredTool: m.tools.StructuredTool,
+    BaseRetriever: m.retrievers.BaseRetriever,
+    BaseRunManager: m.manager.BaseRunManager,
   };
 }
 
