@@ -83,7 +83,7 @@ export const DURATION_BUCKETS = [
 export const EVENT_INFERENCE_DETAILS = "gen_ai.client.inference.operation.details";
 export const EVENT_OPERATION_EXCEPTION = "gen_ai.client.operation.exception";
 
-// ------------------------------------------------ Latest: open-telemetry/semantic-conventions-genai
+// --------------------------------------- Latest: open-telemetry/semantic-conventions-genai
 // Names the standalone GenAI conventions (main at 066d4a7f, after v1.41.0; see
 // test/fixtures/semconv-genai-latest/README.md) added or renamed, under their own identifiers.
 // Emitted only when the latest conventions are opted in (semconv-stability.ts).
@@ -92,7 +92,9 @@ export const EVENT_OPERATION_EXCEPTION = "gen_ai.client.operation.exception";
 export const ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS = "gen_ai.usage.cache_write.input_tokens";
 /** Required on the `gen_ai.client.inference.usage.*` counters; replaces `gen_ai.token.type`. */
 export const ATTR_GEN_AI_TOKEN_MODALITY = "gen_ai.token.modality";
-/** The modality when the provider does not break usage down (LangChain's usage metadata does not). */
+/**
+ * The modality when the provider does not break usage down (LangChain's usage metadata does not).
+ */
 export const GEN_AI_TOKEN_MODALITY_VALUE_UNKNOWN = "unknown";
 /** The reasoning effort requested (`reasoning_effort`, `reasoning.effort`), as sent. */
 export const ATTR_GEN_AI_REQUEST_REASONING_LEVEL = "gen_ai.request.reasoning.level";
@@ -107,7 +109,9 @@ export const METRIC_GEN_AI_CLIENT_INFERENCE_TIME_TO_FIRST_CHUNK =
   "gen_ai.client.inference.time_to_first_chunk";
 export const METRIC_GEN_AI_CLIENT_INFERENCE_TIME_PER_OUTPUT_CHUNK =
   "gen_ai.client.inference.time_per_output_chunk";
-/** Token counters (`{token}`, by `gen_ai.token.modality`); they replace `gen_ai.client.token.usage`. */
+/**
+ * Token counters (`{token}`, by `gen_ai.token.modality`); they replace `gen_ai.client.token.usage`.
+ */
 export const METRIC_GEN_AI_CLIENT_INFERENCE_USAGE_INPUT_TOKENS =
   "gen_ai.client.inference.usage.input_tokens";
 export const METRIC_GEN_AI_CLIENT_INFERENCE_USAGE_OUTPUT_TOKENS =

@@ -51,7 +51,10 @@ export interface InferenceState extends OperationState {
   tokens?: number;
   /** Anthropic streams: `message_delta`'s final output count (LangChain's sum is one too many). */
   finalOutputTokens?: number;
-  /** The model object making the call (`noteModelInstance`, called by the run-scope wrapper), read at the end for client instrumentation. */
+  /**
+   * The model object making the call (`noteModelInstance`, called by the run-scope wrapper), read
+   * at the end for client instrumentation.
+   */
   model?: object;
 }
 

@@ -56,12 +56,16 @@ function readEnv(): string | undefined {
   }
 }
 
-/** The option when it is one of the three values, else (unset, or a typo: warned once) the environment's. */
+/**
+ * The option when it is one of the three values, else (unset, or a typo: warned once) the
+ * environment's.
+ */
 export function resolveSemconvMode(option: unknown): SemconvMode {
   if (option === "v1.41" || option === "latest" || option === "dual") return MODES[option];
   if (option !== undefined)
     diag.warn(
-      `${PACKAGE_NAME}: genAiSemconv must be "v1.41", "latest" or "dual"; ignored, using ${SEMCONV_OPT_IN_ENV}`,
+      `${PACKAGE_NAME}: genAiSemconv must be "v1.41", "latest" or "dual"; ignored, ` +
+        `using ${SEMCONV_OPT_IN_ENV}`,
     );
   return MODES[semconvFromEnv()];
 }

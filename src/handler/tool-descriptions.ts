@@ -20,7 +20,10 @@ function scopeOf(run: Run): Run {
 export class ToolDescriptions {
   private readonly byScope = new WeakMap<Run, Map<string, string>>();
 
-  /** Records the definitions of a model call whose parent run is `parent` (nothing without a parent). */
+  /**
+   * Records the definitions of a model call whose parent run is `parent` (nothing without a
+   * parent).
+   */
   remember(parent: Run | undefined, tools: unknown): void {
     if (parent === undefined || !Array.isArray(tools) || tools.length === 0) return;
     const scope = scopeOf(parent);

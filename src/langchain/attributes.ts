@@ -247,7 +247,10 @@ export interface ResponseInfo {
   finishReasons: string[];
 }
 
-/** Response model, id, provider and finish reasons of an `LLMResult`, read per provider (providers.ts). */
+/**
+ * Response model, id, provider and finish reasons of an `LLMResult`, read per provider
+ * (providers.ts).
+ */
 export function responseOf(output: Rec): ResponseInfo {
   const info: ResponseInfo = { finishReasons: [] };
   const gens = output.generations;

@@ -3,7 +3,8 @@
  * tool's description to `handleToolStart` (its `serialized` argument has only the name), but the
  * model call that requested the tool had the definitions in `invocation_params.tools`, in the
  * provider's format: OpenAI `{type: "function", function: {name, description}}`, Anthropic and
- * Bedrock `{name, description, input_schema}`, Gemini `{functionDeclarations: [{name, description}]}`.
+ * Bedrock `{name, description, input_schema}`,
+ * Gemini `{functionDeclarations: [{name, description}]}`.
  */
 import { identifier, isRecord } from "./attributes.js";
 import { cutString } from "../util/content.js";
@@ -22,7 +23,8 @@ function add(into: Map<string, string>, def: unknown): void {
 
 /**
  * `name -> description` of the tools in `invocation_params.tools`; the first definition of a name
- * wins. Adds to `into` (a scope's index) and returns it; `undefined` when nothing had a description.
+ * wins. Adds to `into` (a scope's index) and returns it; `undefined` when nothing had a
+ * description.
  */
 export function readToolDescriptions(
   tools: unknown,

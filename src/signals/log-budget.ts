@@ -19,13 +19,19 @@ import { ASSOCIATION_ATTRIBUTE_PREFIX } from "../semconv.js";
 /** Loki's default limits of one line's structured metadata. */
 export const LINE_MAX_ENTRIES = 128;
 export const LINE_MAX_BYTES = 64 * 1024;
-/** What a line carries besides attributes and resource (scope, trace and span ids, severity, flags), with room. */
+/**
+ * What a line carries besides attributes and resource (scope, trace and span ids, severity, flags),
+ * with room.
+ */
 const LINE_FIXED_ENTRIES = 8;
 const LINE_FIXED_BYTES = 512;
 /** At most this much for one record's attributes, association properties and content included. */
 export const RECORD_MAX_BYTES = 40 * 1024;
 export const RECORD_MAX_ENTRIES = 64;
-/** Never less than this, even when the resource leaves nothing (the line is then over anyway, and setup says so). */
+/**
+ * Never less than this, even when the resource leaves nothing (the line is then over anyway, and
+ * setup says so).
+ */
 const RECORD_MIN_ENTRIES = 8;
 const RECORD_MIN_BYTES = 2048;
 /** Longest non-content string attribute value (an exception stacktrace is the long one). */
@@ -37,7 +43,9 @@ export interface RecordBudget {
   readonly bytes: number;
 }
 
-/** The record budget left by a resource with `resourceAttributes` (none: the full record budget). */
+/**
+ * The record budget left by a resource with `resourceAttributes` (none: the full record budget).
+ */
 export function recordBudget(resourceAttributes?: Attributes): RecordBudget {
   let entries = 0;
   let bytes = 0;
@@ -121,7 +129,12 @@ export function fitAttributes(
     entries++;
   }
   if (contentKeys.length > 0) {
-    fitContent(out, content!, contentKeys, maxContentLength, budget.bytes - used, dropped);
+    fitContent(out, dropped, {
+      content: content!,
+      keys: contentKeys,
+      maxContentLength,
+      bytes: budget.bytes - used,
+    });
   }
   return { attributes: out, dropped };
 }
@@ -129,12 +142,18 @@ export function fitAttributes(
 /** Content: first bounded by the length option, then fair shares of the remaining bytes. */
 function fitContent(
   out: AnyValueMap,
-  content: Record<string, unknown>,
-  contentKeys: string[],
-  maxContentLength: number,
-  budget: number,
   dropped: string[],
+  c: {
+    content: Record<string, unknown>;
+    /** The content keys that hold a value. */
+    keys: string[];
+    maxContentLength: number;
+    /** Bytes left for content. */
+    bytes: number;
+  },
 ): void {
+  const { content, keys: contentKeys, maxContentLength } = c;
+  let budget = c.bytes;
   const bySize = contentKeys.map((key) => {
     const text = boundedJson(content[key], maxContentLength);
     return { key, text, size: entryBytes(key, text) };
@@ -165,7 +184,10 @@ function fitContent(
   }
 }
 
-/** True when `attributes` certainly fits half the budget as it is (no undefined values, no long strings). */
+/**
+ * True when `attributes` certainly fits half the budget as it is (no undefined values, no long
+ * strings).
+ */
 function withinBudget(attributes: AnyValueMap, budget: RecordBudget): boolean {
   let entries = 0;
   let bound = 0;
@@ -206,17 +228,20 @@ export class DropCounter {
     this.attributes += dropped.length;
     if (this.records > 1) return;
     this.safeWarn(
-      `log records: attributes dropped to fit the record budget (${this.budget.entries} entries, ${this.budget.bytes} bytes, ` +
-        `what a ${LINE_MAX_ENTRIES}-entry / 64 KiB Loki line leaves after the resource attributes): ${eventName} lost ` +
-        `${dropped.slice(0, 8).join(", ")}${dropped.length > 8 ? `, and ${dropped.length - 8} more` : ""}. ` +
-        "Fewer association properties or resource attributes leave more room. Further drops are counted, not repeated.",
+      `log records: attributes dropped to fit the record budget (${this.budget.entries} entries, ` +
+        `${this.budget.bytes} bytes, what a ${LINE_MAX_ENTRIES}-entry / 64 KiB Loki line leaves ` +
+        `after the resource attributes): ${eventName} lost ${dropped.slice(0, 8).join(", ")}` +
+        `${dropped.length > 8 ? `, and ${dropped.length - 8} more` : ""}. ` +
+        "Fewer association properties or resource attributes leave more room. " +
+        "Further drops are counted, not repeated.",
     );
   }
 
   summarize(): void {
     if (this.records > 1)
       this.safeWarn(
-        `log records: ${this.attributes} attributes dropped from ${this.records} records to fit the record budget.`,
+        `log records: ${this.attributes} attributes dropped from ${this.records} records ` +
+          "to fit the record budget.",
       );
   }
 

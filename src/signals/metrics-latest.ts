@@ -27,11 +27,16 @@ const CALL_COUNT_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 
 /** What one model call reported, for the latest instruments. */
 export interface LatestInferenceInput {
-  /** Operation, provider, models, server, and `error.type` when it failed (metric-attributes.ts). */
+  /**
+   * Operation, provider, models, server, and `error.type` when it failed (metric-attributes.ts).
+   */
   attributes: Attributes;
   /** The same without `error.type`: the token counters have no error attribute. */
   usageAttributes: Attributes;
-  /** Cancelled calls too: the latest duration covers a call that "ends with an error or cancellation". */
+  /**
+   * Cancelled calls too: the latest duration covers a call that "ends with an error or
+   * cancellation".
+   */
   durationS: number;
   /** A LangChain cache hit: no provider call, no tokens spent, no token points. */
   cached?: boolean;
@@ -142,7 +147,10 @@ class LatestInstruments {
   }
 }
 
-/** The latest conventions' instruments, of the handler's meter provider or the global one (metrics.ts). */
+/**
+ * The latest conventions' instruments, of the handler's meter provider or the global one
+ * (metrics.ts).
+ */
 export class LatestGenAiMetrics {
   private readonly instruments: ProviderBound<LatestInstruments>;
   private readonly modalityCache = new WeakMap<Attributes, Attributes>();

@@ -5,7 +5,9 @@
 type ContextModule = typeof import("@langchain/core/context");
 type SingletonsModule = typeof import("@langchain/core/singletons");
 
-/** What the run-context wrappers (handler/run-scope/) wrap, from the app's own `@langchain/core`. */
+/**
+ * What the run-context wrappers (handler/run-scope/) wrap, from the app's own `@langchain/core`.
+ */
 export interface RunScopeModules {
   singletons: SingletonsModule;
   chatModels: typeof import("@langchain/core/language_models/chat_models");

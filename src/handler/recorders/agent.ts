@@ -101,7 +101,10 @@ export class AgentRecorder extends Recorder<GraphRun> {
     span.setAttributes(attributes);
   }
 
-  /** A workflow's input: as LangChain gave it, and as GenAI input messages (what the conventions name). */
+  /**
+   * A workflow's input: as LangChain gave it, and as GenAI input messages (what the conventions
+   * name).
+   */
   private captureWorkflowInput(attributes: Attributes, inputs: unknown): void {
     attributes[S.ATTR_CHAIN_INPUTS] = this.content(inputs);
     const messages = workflowInputMessages(inputs);

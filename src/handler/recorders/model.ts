@@ -258,7 +258,8 @@ export class ModelRecorder extends Recorder<ModelRun> {
     const durationS = seconds(run.start, performance.now());
     const attrs = this.c.inferenceAttributes.get(op, undefined, info.type);
     if (!byClient) this.c.metrics?.recordInference({ attributes: attrs, durationS });
-    // Latest: the token instruments get a 0 for a failed call, without `error.type` on the counters.
+    // Latest: the token instruments get a 0 for a failed call, without `error.type` on the
+    // counters.
     this.c.latestMetrics?.recordInference({
       attributes: attrs,
       usageAttributes: this.c.inferenceAttributes.get(op, undefined, undefined),

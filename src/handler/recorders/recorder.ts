@@ -69,7 +69,10 @@ export interface RecorderContext {
   captureContent: boolean;
   maxContent: number;
   metricMetadataKeys: readonly string[];
-  /** Option `dedupeClientMetrics`: no duration/token points for calls an instrumented client records. */
+  /**
+   * Option `dedupeClientMetrics`: no duration/token points for calls an instrumented client
+   * records.
+   */
   dedupeClientMetrics: boolean;
 }
 

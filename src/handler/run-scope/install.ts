@@ -88,14 +88,18 @@ function install(copy: CoreCopy): void {
   } catch (e) {
     for (const p of patches) unwrap(p);
     diag.warn(
-      `${PACKAGE_NAME}: run context disabled for @langchain/core (${copy.format}): ${String(e)}; spans made inside LangChain runs (HTTP calls, your own) are not nested under the run's span`,
+      `${PACKAGE_NAME}: run context disabled for @langchain/core (${copy.format}): ` +
+        `${String(e)}; spans made inside LangChain runs (HTTP calls, your own) are not nested ` +
+        "under the run's span",
     );
     return;
   }
   installed.set(key, { patches, status });
   if (status.missing.length)
     diag.warn(
-      `${PACKAGE_NAME}: this @langchain/core (${copy.format}) lacks ${status.missing.join(", ")}; spans made inside those runs are not nested under the run's span (the handler works as before otherwise)`,
+      `${PACKAGE_NAME}: this @langchain/core (${copy.format}) lacks ` +
+        `${status.missing.join(", ")}; spans made inside those runs are not nested under the ` +
+        "run's span (the handler works as before otherwise)",
     );
 }
 

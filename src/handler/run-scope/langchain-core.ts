@@ -39,7 +39,10 @@ export interface CopyStatus {
   wrapped: string[];
   /** Entry points expected and not found (fallback: no nesting there). */
   missing: string[];
-  /** LangChain calls `wrapRunExecution` on handlers itself (langchainjs PR #11226): models and tools are left to it. */
+  /**
+   * LangChain calls `wrapRunExecution` on handlers itself (langchainjs PR #11226): models and tools
+   * are left to it.
+   */
   runExecutionHook: boolean;
 }
 
@@ -245,7 +248,10 @@ function protoOf(ctor: Ctor): object | undefined {
   return typeof p === "object" && p !== null ? p : undefined;
 }
 
-/** Wraps the entry points of one `@langchain/core` copy; concrete methods are added to `patches` as they are met. */
+/**
+ * Wraps the entry points of one `@langchain/core` copy; concrete methods are added to `patches` as
+ * they are met.
+ */
 export function wrapCore(copy: CoreCopy, patches: Patch[]): CopyStatus {
   const status: CopyStatus = {
     format: copy.format,

@@ -29,7 +29,9 @@ interface SharedState {
   live: number;
   /** Called when `live` drops to 0: restores LangChain's methods. Set by install.ts. */
   onIdle: (() => void) | undefined;
-  /** Wrapped copies of `@langchain/core`, by an object of that copy (its ALS provider singleton). */
+  /**
+   * Wrapped copies of `@langchain/core`, by an object of that copy (its ALS provider singleton).
+   */
   readonly installed: Map<object, InstalledCopy>;
 }
 
@@ -68,7 +70,10 @@ export function registerSource(handler: object, source: RunScopeSource): void {
   finalizer.register(handler, token, handler);
 }
 
-/** Undoes {@link registerSource}; the last live handler out lets the wrappers be removed. Idempotent. */
+/**
+ * Undoes {@link registerSource}; the last live handler out lets the wrappers be removed.
+ * Idempotent.
+ */
 export function releaseSource(handler: object): void {
   const token = tokens.get(handler);
   state.sources.delete(handler);

@@ -71,7 +71,10 @@ export function wrapMethod(owner: object, key: string, factory: WrapperFactory):
   return patch;
 }
 
-/** Undoes a patch: restores the original if our wrapper is still installed, else leaves a pass-through. */
+/**
+ * Undoes a patch: restores the original if our wrapper is still installed, else leaves a
+ * pass-through.
+ */
 export function unwrap(patch: Patch): void {
   patch.active = false;
   try {
