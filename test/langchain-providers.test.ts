@@ -240,6 +240,19 @@ describe("server address", () => {
     ).toBeUndefined();
     expect(serverOfModelInstance({ region: "us-east-1" })).toBeUndefined(); // not an AWS client
     expect(serverOfModelInstance(null)).toBeUndefined();
+    // AzureChatOpenAI.withConfig's ChatOpenAI keeps the Azure settings only in `fields`.
+    expect(
+      serverOfModelInstance({ fields: { azureOpenAIEndpoint: "https://acme.openai.azure.com/" } }),
+    ).toEqual({ address: "acme.openai.azure.com", port: 443 });
+    expect(serverOfModelInstance({ azureOpenAIApiInstanceName: "acme" })).toEqual({
+      address: "acme.openai.azure.com",
+      port: 443,
+    });
+    expect(
+      serverOfModelInstance({
+        azureOpenAIBasePath: "https://proxy.example:8443/openai/deployments",
+      }),
+    ).toEqual({ address: "proxy.example", port: 8443 });
   });
 });
 

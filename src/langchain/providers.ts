@@ -203,7 +203,8 @@ export function serverOfSettings(
 
 /**
  * The server of a model object, for integrations whose endpoint is not in the serialized settings:
- * Ollama's `baseUrl`; Bedrock's `endpointHost`, else the regional runtime endpoint
+ * Ollama's `baseUrl`; Azure OpenAI's endpoint, base path or instance name (on the object or in
+ * its `fields`); Bedrock's `endpointHost`, else the regional runtime endpoint
  * (`bedrock-runtime.<region>.amazonaws.com`) unless the model was given its own client with a
  * custom endpoint (the AWS SDK keeps that behind an async provider: read with
  * {@link customEndpointOfModelInstance}).
@@ -212,6 +213,9 @@ export function serverOfModelInstance(model: unknown): ServerAddress | undefined
   if (!isRecord(model)) return undefined;
   const base = serverOfUrl(model.baseUrl);
   if (base) return base;
+  const azure =
+    azureServerOf(model) ?? (isRecord(model.fields) ? azureServerOf(model.fields) : undefined);
+  if (azure) return azure;
   const client = isRecord(model.client) ? model.client : undefined;
   const config = client && isRecord(client.config) ? client.config : undefined;
   const host = str(model.endpointHost);
@@ -221,6 +225,19 @@ export function serverOfModelInstance(model: unknown): ServerAddress | undefined
   if (region && config !== undefined && /^[a-z0-9-]+$/.test(region))
     return { address: `bedrock-runtime.${region}.amazonaws.com`, port: 443 };
   return undefined;
+}
+
+/**
+ * Azure OpenAI settings on a model object or its constructor fields: `AzureChatOpenAI.withConfig`
+ * (and `bindTools`) return a plain ChatOpenAI that keeps them only in `fields`.
+ */
+function azureServerOf(o: Rec): ServerAddress | undefined {
+  const url = serverOfUrl(o.azureOpenAIEndpoint) ?? serverOfUrl(o.azureOpenAIBasePath);
+  if (url) return url;
+  const instance = str(o.azureOpenAIApiInstanceName);
+  return instance && /^[A-Za-z0-9-]+$/.test(instance)
+    ? { address: `${instance}.openai.azure.com`, port: 443 }
+    : undefined;
 }
 
 /**
