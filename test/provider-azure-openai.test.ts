@@ -7,9 +7,8 @@
  * the model object (`noteModelInstance`) they have.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AzureChatOpenAI, ChatOpenAI } from "@langchain/openai";
-import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
-import type { BaseMessage } from "@langchain/core/messages";
+import { AzureChatOpenAI } from "@langchain/openai";
+import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { tool } from "@langchain/core/tools";
 import { z } from "zod";
 import { startOpenAIMock, type OpenAIMock } from "./helpers/openai-mock.js";
@@ -135,23 +134,15 @@ describe("AzureChatOpenAI against an Azure OpenAI deployment path", () => {
       },
     ];
     const t = telemetry();
-    const original = ChatOpenAI.prototype._generate;
-    ChatOpenAI.prototype._generate = function (
-      this: ChatOpenAI,
-      messages: BaseMessage[],
-      options: ChatOpenAI["ParsedCallOptions"],
-      runManager?: CallbackManagerForLLMRun,
-    ) {
-      if (runManager) t.handler.noteModelInstance(runManager.runId, this);
-      return original.call(this, messages, options, runManager);
-    };
-    try {
-      await model()
-        .bindTools([weather])
-        .invoke("hi", { callbacks: [t.handler] });
-    } finally {
-      ChatOpenAI.prototype._generate = original;
-    }
+    const bound = model().bindTools([weather]);
+    // Stands in for a wrapper of the model call: hands the handler the model object of the run.
+    const noter = BaseCallbackHandler.fromMethods({
+      handleChatModelStart(_llm, _messages, runId) {
+        t.handler.noteModelInstance(runId, bound);
+      },
+    });
+    noter.awaitHandlers = true; // inline, right after our handler's start
+    await bound.invoke("hi", { callbacks: [t.handler, noter] });
     const span = only(t.spans(), "chat gpt-4o");
     expect(span.attributes["server.address"]).toBe("127.0.0.1");
     expect(span.attributes["server.port"]).toBe(mock.port);
