@@ -91,7 +91,7 @@ describe("AzureChatOpenAI against an Azure OpenAI deployment path", () => {
     await t.shutdown();
   });
 
-  it("bindTools and withConfig: still Azure (provider from ls_provider), but no server address (pinned: LangChain serializes them as ChatOpenAI without azure_endpoint)", async () => {
+  it("bindTools and withConfig: still Azure (provider from ls_provider); pinned: LangChain reports them serialized as a ChatOpenAI without the Azure settings", async () => {
     mock.replies = [
       {
         content: "Hello!",
@@ -101,26 +101,38 @@ describe("AzureChatOpenAI against an Azure OpenAI deployment path", () => {
       },
     ];
     const t = telemetry();
+    const serialized: { id?: string[]; kwargs?: Record<string, unknown> }[] = [];
+    const seen = BaseCallbackHandler.fromMethods({
+      handleChatModelStart(llm) {
+        serialized.push(llm as (typeof serialized)[number]);
+      },
+    });
+    seen.awaitHandlers = true;
     await model()
       .bindTools([weather])
-      .invoke("hi", { callbacks: [t.handler] });
+      .invoke("hi", { callbacks: [t.handler, seen] });
     await model()
       .withConfig({ tags: ["x"] })
-      .invoke("hi", { callbacks: [t.handler] });
+      .invoke("hi", { callbacks: [t.handler, seen] });
     // Both calls went to the Azure deployment...
     expect(mock.requests.slice(-2).map((r) => r.url)).toEqual([
       "/openai/deployments/my-gpt4o/chat/completions?api-version=2024-10-21",
       "/openai/deployments/my-gpt4o/chat/completions?api-version=2024-10-21",
     ]);
-    const spans = t.spans().filter((s) => s.name === "chat gpt-4o");
-    expect(spans).toHaveLength(2);
-    for (const span of spans) {
-      expect(span.attributes["gen_ai.provider.name"]).toBe("azure.ai.openai");
-      // ...but the serialized model they report is a ChatOpenAI without the Azure settings. When
-      // this fails, @langchain/openai fixed it: assert server.address/port here.
-      expect(span.attributes["server.address"]).toBeUndefined();
-      expect(span.attributes["server.port"]).toBeUndefined();
+    // ...but what the callbacks are given is a ChatOpenAI without azure_endpoint, so the
+    // settings name no server (the next test: the model object does). When this fails,
+    // @langchain/openai fixed it: expect server.* from the settings here.
+    for (const llm of serialized) {
+      expect(llm.id?.at(-1)).toBe("ChatOpenAI");
+      expect(llm.kwargs).not.toHaveProperty("azure_endpoint");
+      expect(llm.kwargs).not.toHaveProperty("deployment_name");
     }
+    expect(serialized).toHaveLength(2);
+    const spans = t.spans().filter((s) => s.name === "chat gpt-4o");
+    expect(spans.map((s) => s.attributes["gen_ai.provider.name"])).toEqual([
+      "azure.ai.openai",
+      "azure.ai.openai",
+    ]);
     await t.shutdown();
   });
 
