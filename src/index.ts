@@ -16,6 +16,7 @@ export type { GenAiSemconv } from "./handler/semconv-stability.js";
 
 export { registerGlobalHandler } from "./handler/global.js";
 export { redactUrl } from "./util/redact.js";
+export { setWarningSink } from "./util/warnings.js";
 
 export {
   ASSOCIATION_ATTRIBUTE_PREFIX,

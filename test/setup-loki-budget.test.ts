@@ -137,4 +137,21 @@ describe("the Loki record budget", () => {
     expect(attrs["gen_ai.conversation.id"]).toBe("s-1");
     expect(warnings).toEqual([]);
   });
+
+  it("association properties past the 32 allowed are warned through onWarning (no diag logger), once", async () => {
+    const warnings: string[] = [];
+    telemetry = setupTelemetry({
+      global: false,
+      traces: false,
+      metrics: false,
+      logs: false,
+      onWarning: (m) => warnings.push(m),
+    });
+    const many: Record<string, string> = {};
+    for (let i = 0; i < 34; i++) many[`p${i}`] = "v";
+    for (let i = 0; i < 3; i++) withAssociationProperties(many, () => undefined);
+    expect(warnings).toEqual([
+      'association properties dropped (values must be strings, finite numbers or booleans; keys 1-64 characters; at most 32 properties): "p32", "p33". Further warnings of this kind are not repeated.',
+    ]);
+  });
 });

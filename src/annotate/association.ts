@@ -18,6 +18,7 @@ import { cutString } from "../util/content.js";
 import { ASSOCIATION_KEY, getAssociationAttributes } from "../util/context-keys.js";
 import { conversationIdFrom } from "../util/conversation.js";
 import { PACKAGE_NAME } from "../util/package.js";
+import { packageWarning } from "../util/warnings.js";
 
 export { ASSOCIATION_ATTRIBUTE_PREFIX, ASSOCIATION_KEY, getAssociationAttributes };
 
@@ -123,15 +124,16 @@ function mergeProperties(
     changed = true;
   }
   if (dropped.length > 0) {
-    diag.warn(
-      `${PACKAGE_NAME}: association properties dropped (values must be strings, finite ` +
-        `numbers or booleans; keys 1-${MAX_ASSOCIATION_KEY_LENGTH} characters; at most ` +
-        `${MAX_ASSOCIATION_PROPERTIES} properties): ` +
-        dropped
-          .slice(0, 10)
-          .map((k) => JSON.stringify(cutString(k, 80, "")))
-          .join(", "),
-    );
+    const message =
+      `association properties dropped (values must be strings, finite numbers or booleans; ` +
+      `keys 1-${MAX_ASSOCIATION_KEY_LENGTH} characters; at most ${MAX_ASSOCIATION_PROPERTIES} properties): ` +
+      dropped
+        .slice(0, 10)
+        .map((k) => JSON.stringify(cutString(k, 80, "")))
+        .join(", ");
+    diag.warn(`${PACKAGE_NAME}: ${message}`);
+    // Visible without a diag logger too (once).
+    packageWarning("association-dropped", `${message}.`);
   }
   if (!changed) return undefined;
   const conversation = conversationId(merged);

@@ -26,7 +26,8 @@ import type {
 } from "./options.js";
 
 const SIGNALS: readonly Signal[] = ["traces", "metrics", "logs"];
-const KNOWN_TOP_LEVEL = new Set<string>([
+/** Every option of `setupTelemetry()` (test/docs.test.ts checks the configuration page lists them). */
+export const KNOWN_TOP_LEVEL: ReadonlySet<string> = new Set<string>([
   "serviceName",
   "resourceAttributes",
   "endpoint",
@@ -48,7 +49,8 @@ const KNOWN_TOP_LEVEL = new Set<string>([
   "onWarning",
   "handlerOptions",
 ]);
-const KNOWN_SIGNAL = new Set<string>([
+/** Every per-signal option. */
+export const KNOWN_SIGNAL: ReadonlySet<string> = new Set<string>([
   "endpoint",
   "url",
   "headers",

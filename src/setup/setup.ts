@@ -45,7 +45,11 @@ import { undeliveredReport } from "./shutdown-report.js";
 import { startEndpointCheck } from "./startup-check.js";
 // The core through the package's own name (external in the build): one copy of the handler and of
 // its context keys, whether an app imports the root, the setup entry, or both.
-import { OpenTelemetryCallbackHandler, registerGlobalHandler } from "langchain-opentelemetry";
+import {
+  OpenTelemetryCallbackHandler,
+  registerGlobalHandler,
+  setWarningSink,
+} from "langchain-opentelemetry";
 
 /** What `setupTelemetry()` returns. */
 export interface TelemetryHandle {
@@ -118,6 +122,8 @@ export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHa
     logs: config.logs.enabled && handlerOptions.logs !== false,
   });
   const detach = options.global === false ? undefined : registerGlobalHandler(handler);
+  // Association properties dropped by withAssociationProperties() are warned through onWarning too.
+  const restoreSink = setWarningSink((message) => safeWarn(warn, message));
   const stopCheck = config.startupCheck ? startEndpointCheck(config, pipeline.trackers) : undefined;
 
   const lifecycle = new Lifecycle(
@@ -129,6 +135,7 @@ export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHa
       process.removeListener("beforeExit", onBeforeExit);
       if (active?.handle === handle) active = undefined;
       stopCheck?.();
+      restoreSink();
       try {
         detach?.();
       } catch {}
