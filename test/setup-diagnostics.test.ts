@@ -139,6 +139,22 @@ describe("describeExportFailure", () => {
     expect(d.status).toBe("TLS error (DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate)");
     expect(d.hint).toMatch(/NODE_EXTRA_CA_CERTS/);
   });
+
+  it("tells a 400 refusing the JSON encoding (VictoriaLogs) from a rejected payload", () => {
+    const refused = Object.assign(new Error("Bad Request"), {
+      code: 400,
+      data: "json encoding isn't supported for opentelemetry format. Use protobuf encoding",
+    });
+    const d = describeExportFailure({ signal: "logs", url: "http://vl/v1/logs", error: refused });
+    expect(d.status).toBe(
+      'HTTP 400 Bad Request ("json encoding isn\'t supported for opentelemetry format. Use protobuf encoding")',
+    );
+    expect(d.hint).toBe(
+      'The receiver does not accept this encoding; use protocol "http/protobuf" for logs (logs.protocol, or OTEL_EXPORTER_OTLP_LOGS_PROTOCOL). VictoriaLogs, for one, takes OTLP logs in protobuf only.',
+    );
+    const tooLong = Object.assign(new Error("Bad Request"), { code: 400, data: "line too long" });
+    expect(describeExportFailure({ signal: "logs", error: tooLong }).hint).toMatch(/64 KB/);
+  });
 });
 
 describe("bounded batch queue", () => {

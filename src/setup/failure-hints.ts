@@ -92,6 +92,10 @@ function describeHttpStatus(
       s === "logs"
         ? "Loki needs X-Scope-OrgID when auth is on; set it in logs.headers (plus any Authorization the gateway wants)."
         : `The receiver refused the credentials; set the tenant/auth headers in ${s}.headers (Tempo: X-Scope-OrgID, Thanos: THANOS-TENANT, or Authorization). Headers of one signal are never sent to another.`;
+  } else if (status === 400 && /encoding|content.?type/i.test(body) && /protobuf/i.test(body)) {
+    // A receiver that takes OTLP/HTTP in protobuf only says so with a 400, not a 415
+    // (VictoriaLogs: "json encoding isn't supported ... Use protobuf encoding").
+    hint = `The receiver does not accept this encoding; use protocol "http/protobuf" for ${s} (${s}.protocol, or OTEL_EXPORTER_OTLP_${s.toUpperCase()}_PROTOCOL). VictoriaLogs, for one, takes OTLP logs in protobuf only.`;
   } else if (status === 400) {
     hint =
       s === "logs"
