@@ -178,26 +178,7 @@ function traceGenerator(call: Call, inner: Generator): Generator {
     if (r.done) endOk(call, r.value);
     return r;
   };
-  const outer = Object.create(Object.getPrototypeOf(inner)) as Generator;
-  Object.defineProperties(outer, {
-    next: {
-      value: (...a: [] | [unknown]) => step(() => inner.next(...a)),
-      writable: true,
-      configurable: true,
-    },
-    return: {
-      value: (v: unknown) => step(() => inner.return(v)),
-      writable: true,
-      configurable: true,
-    },
-    throw: {
-      value: (e: unknown) => step(() => inner.throw(e)),
-      writable: true,
-      configurable: true,
-    },
-    [Symbol.iterator]: { value: () => outer, writable: true, configurable: true },
-  });
-  return outer;
+  return delegate(inner, step, Symbol.iterator);
 }
 
 /** The async counterpart of {@link traceGenerator}. */
@@ -222,24 +203,34 @@ function traceAsyncGenerator(call: Call, inner: AsyncGenerator): AsyncGenerator 
       },
     );
   };
-  const outer = Object.create(Object.getPrototypeOf(inner)) as AsyncGenerator;
+  return delegate(inner, step, Symbol.asyncIterator);
+}
+
+/**
+ * An object with `inner`'s prototype (so `instanceof` and `toString` stay the same) whose
+ * `next`/`return`/`throw` go through `step`, and which is its own iterator.
+ */
+function delegate<G extends Generator | AsyncGenerator, R>(
+  inner: G,
+  step: (op: () => R) => R,
+  iterator: typeof Symbol.iterator | typeof Symbol.asyncIterator,
+): G {
+  const it = inner as unknown as {
+    next(...a: [] | [unknown]): R;
+    return(v: unknown): R;
+    throw(e: unknown): R;
+  };
+  const outer = Object.create(Object.getPrototypeOf(inner)) as G;
+  const method = (value: unknown): PropertyDescriptor => ({
+    value,
+    writable: true,
+    configurable: true,
+  });
   Object.defineProperties(outer, {
-    next: {
-      value: (...a: [] | [unknown]) => step(() => inner.next(...a)),
-      writable: true,
-      configurable: true,
-    },
-    return: {
-      value: (v: unknown) => step(() => inner.return(v)),
-      writable: true,
-      configurable: true,
-    },
-    throw: {
-      value: (e: unknown) => step(() => inner.throw(e)),
-      writable: true,
-      configurable: true,
-    },
-    [Symbol.asyncIterator]: { value: () => outer, writable: true, configurable: true },
+    next: method((...a: [] | [unknown]) => step(() => it.next(...a))),
+    return: method((v: unknown) => step(() => it.return(v))),
+    throw: method((e: unknown) => step(() => it.throw(e))),
+    [iterator]: method(() => outer),
   });
   return outer;
 }
